@@ -1,0 +1,32 @@
+"""CEL engines behind one interface, the helpers they share and the guard in front of both."""
+
+from .declarations import FEE_SCOPES, FEE_VARIABLES, Scope, variables_for
+from .engine import CelEngine
+from .guard import check_formula
+from .helpers import HELPERS, HelperError
+
+
+def new_engine(name: str) -> CelEngine:
+    """The engine named by configuration: "cel-expr" (default) or "cel-python"."""
+    if name == "cel-expr":
+        from .cel_expr import CelExprEngine
+
+        return CelExprEngine()
+    if name == "cel-python":
+        from .cel_python import CelPythonEngine
+
+        return CelPythonEngine()
+    raise ValueError(f"unknown CEL engine {name!r}; expected 'cel-expr' or 'cel-python'")
+
+
+__all__ = [
+    "FEE_SCOPES",
+    "FEE_VARIABLES",
+    "HELPERS",
+    "CelEngine",
+    "HelperError",
+    "Scope",
+    "check_formula",
+    "new_engine",
+    "variables_for",
+]

@@ -1,0 +1,164 @@
+"""Static checks on an untrusted formula, run before either engine parses it.
+
+Both parsers recurse on nesting (cel-python into Python's recursion limit, cel-cpp into its own
+limit of 32) and comprehensions multiply work (three nested map() over 1,000 outputs is 10^9
+steps). A single linear scan rejects those shapes in microseconds, with the same answer for
+both engines, so neither engine ever sees them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import FormulaError
+from ..limits import MAX_COMPREHENSIONS, MAX_FORMULA_BYTES, MAX_FORMULA_DEPTH
+
+COMPREHENSION_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+# Names the engines use internally; a formula that could name them would see state the
+# staged evaluation does not expose, so both engines would disagree.
+RESERVED_PREFIX = "__"
+RESERVED_NAMESPACES = frozenset({"cel"})
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[ \t\r\f]+|//[^\n]*)
+  | (?P<nl>\n)
+  | (?P<string>(?:[rR][bB]?|[bB][rR]?)?(?:\"\"\"|'''|"|'))
+  | (?P<number>0[xX][0-9a-fA-F]+[uU]?|(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[uU]?)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<open>[(\[{])
+  | (?P<close>[)\]}])
+  | (?P<binary>\|\||&&|==|!=|<=|>=|[<>+*/%])
+  | (?P<minus>-)
+  | (?P<bang>!)
+  | (?P<sep>[,:?])
+  | (?P<dot>\.)
+  | (?P<other>.)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass
+class _Frame:
+    opener: str
+    comprehension: str | None
+    operators: int = 0
+    unary_run: int = 0
+
+
+def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
+    """Raise FormulaError (phase "compile", with line/column) if the formula is too big, too deep,
+    nests comprehensions, or names reserved identifiers."""
+    size = len(source.encode("utf-8"))
+    if size > max_bytes:
+        raise FormulaError(
+            f"formula is {size} bytes; the limit is {max_bytes} bytes", 1, 1, phase="compile"
+        )
+    line, line_start = 1, 0
+    stack: list[_Frame] = [_Frame("", None)]
+    comprehensions = 0
+    previous_kind = ""
+    previous_text = ""
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        assert match is not None  # the "other" branch matches any single character
+        kind = match.lastgroup or "other"
+        text = match.group()
+        if kind == "ident" and text == "in":
+            kind = "binary"
+        column = pos - line_start + 1
+        if kind == "string":
+            end = _string_end(source, match.end(), text)
+            line += source.count("\n", pos, end)
+            if "\n" in source[pos:end]:
+                line_start = source.rindex("\n", pos, end) + 1
+            pos = end
+            previous_kind, previous_text = "operand", text
+            stack[-1].unary_run = 0
+            continue
+        pos = match.end()
+        if kind == "ws":
+            continue
+        if kind == "nl":
+            line, line_start = line + 1, pos
+            continue
+        frame = stack[-1]
+        if kind == "ident":
+            if text.startswith(RESERVED_PREFIX):
+                raise FormulaError(
+                    f"identifiers starting with {RESERVED_PREFIX!r} are reserved",
+                    line, column, phase="compile",
+                )  # fmt: skip
+            if text in RESERVED_NAMESPACES and previous_kind != "dot":
+                raise FormulaError(
+                    f"the {text!r} namespace is not available in pricing formulas",
+                    line, column, phase="compile",
+                )  # fmt: skip
+        if kind == "open":
+            macro = None
+            if text == "(" and previous_kind == "ident" and previous_text in COMPREHENSION_MACROS:
+                macro = previous_text
+                enclosing = next((f.comprehension for f in reversed(stack) if f.comprehension), None)
+                if enclosing:
+                    raise FormulaError(
+                        f"comprehensions cannot be nested: {macro}() inside {enclosing}()",
+                        line, column, phase="compile",
+                    )  # fmt: skip
+                comprehensions += 1
+                if comprehensions > MAX_COMPREHENSIONS:
+                    raise FormulaError(
+                        f"a formula may use at most {MAX_COMPREHENSIONS} comprehensions",
+                        line, column, phase="compile",
+                    )  # fmt: skip
+            stack.append(_Frame(text, macro))
+        elif kind == "close":
+            if len(stack) > 1:
+                stack.pop()
+        elif kind in ("binary", "minus"):
+            if kind == "minus" and previous_kind in ("", "open", "sep", "binary", "minus", "bang"):
+                frame.unary_run += 1
+            else:
+                frame.operators += 1
+                frame.unary_run = 0
+        elif kind == "bang":
+            frame.unary_run += 1
+        elif kind == "sep":
+            frame.operators = 0
+            frame.unary_run = 0
+        elif kind in ("ident", "number"):
+            frame.unary_run = 0
+        # An upper bound on the parse tree's depth: every open bracket, every binary operator
+        # chained at one level and every prefix operator adds a level.
+        depth = sum(1 + f.operators + f.unary_run for f in stack) - 1
+        if depth > MAX_FORMULA_DEPTH:
+            raise FormulaError(
+                f"formula nests deeper than {MAX_FORMULA_DEPTH} levels",
+                line, column, phase="compile",
+            )  # fmt: skip
+        previous_kind = {"number": "operand", "close": "operand"}.get(kind, kind)
+        previous_text = text
+
+
+def _string_end(source: str, start: int, opener: str) -> int:
+    quote = opener.lstrip("rRbB")
+    raw = any(c in "rR" for c in opener[: len(opener) - len(quote)])
+    pos = start
+    while pos < len(source):
+        if source.startswith(quote, pos):
+            return pos + len(quote)
+        if source[pos] == "\\" and not raw:
+            pos += 2
+            continue
+        if source[pos] == "\n" and len(quote) == 1:
+            break
+        pos += 1
+    # Unterminated: let the engine's parser report it with its own position.
+    return len(source)
+
+
+def max_source_bytes(scope: str) -> int:
+    # A plain-text description (itself ≤ 4 KB) is stored as a CEL literal; escaping can grow it
+    # up to 6x (\u00XX per control character), and that literal must still compile.
+    return 6 * MAX_FORMULA_BYTES + 2 if scope == "description" else MAX_FORMULA_BYTES

@@ -1,0 +1,37 @@
+"""Deployment configuration, validated once at cold start from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .pricing import PlatformDefaults
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    cel_engine: Literal["cel-expr", "cel-python"] = Field("cel-expr", alias="CEL_ENGINE")
+    platform_inference_fee: int = Field(0, ge=0, alias="PLATFORM_INFERENCE_FEE")
+    platform_royalty_fee: int = Field(0, ge=0, alias="PLATFORM_ROYALTY_FEE")
+    platform_partner_fee: int = Field(0, ge=0, alias="PLATFORM_PARTNER_FEE")
+    api_keys_table: str = Field("", alias="API_KEYS_TABLE")
+    billing_table: str = Field("", alias="BILLING_TABLE")
+    aggregates_table: str = Field("", alias="AGGREGATES_TABLE")
+    pricing_table: str = Field("", alias="PRICING_TABLE")
+    dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        return cls.model_validate({k: v for k, v in source.items() if k.isupper()})
+
+    def platform_defaults(self) -> PlatformDefaults:
+        return PlatformDefaults(
+            inference_fee=self.platform_inference_fee,
+            royalty_fee=self.platform_royalty_fee,
+            partner_fee=self.platform_partner_fee,
+        )

@@ -1,0 +1,82 @@
+"""Typed domain errors. Each carries the HTTP status it maps to, so the mapping lives in one place
+(`usage_pricing.http`) and the domain never imports web code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    field: str
+    message: str
+
+
+class UsagePricingError(Exception):
+    status: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, *, errors: list[FieldIssue] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class InvalidRequestError(UsagePricingError):
+    status = 400
+    title = "Invalid request"
+
+
+class PayloadTooLargeError(UsagePricingError):
+    status = 413
+    title = "Payload too large"
+
+
+class UnauthorizedError(UsagePricingError):
+    status = 401
+    title = "Unauthorized"
+
+
+class ForbiddenError(UsagePricingError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFoundError(UsagePricingError):
+    status = 404
+    title = "Not found"
+
+
+class ConflictError(UsagePricingError):
+    status = 409
+    title = "Conflict"
+
+
+class StorageError(UsagePricingError):
+    """A DynamoDB failure translated at the storage edge; retryable ones are retried by the caller."""
+
+    status = 503
+    title = "Storage unavailable"
+
+    def __init__(self, detail: str, *, retryable: bool = True) -> None:
+        super().__init__(detail)
+        self.retryable = retryable
+
+
+@dataclass
+class FormulaError(Exception):
+    """A CEL formula failed to compile or evaluate. line/column are 1-based; 0 when unknown."""
+
+    message: str
+    line: int = 0
+    column: int = 0
+    phase: str = "evaluate"
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.line}:{self.column}: {self.message}"
+        return self.message

@@ -1,0 +1,113 @@
+"""Resource rows and the inference meter catalogue (seed inference-meter-pricing, exact µ¢/hour)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .limits import MAX_QUANTITY
+from .money import round_half_away
+
+# Exact microcents per hour. The seed lists $/second to 10 significant digits; these are the
+# hourly rates those per-second prices were derived from, so 600 s on llm/micro is exactly
+# 31,394,988 × 600 / 3600 = 5,232,498 microcents ($0.05).
+METER_CATALOGUE: dict[str, int] = {
+    "llm/micro": 31_394_988,
+    "llm/xs": 53_101_260,
+    "llm/sm": 233_219_988,
+    "llm/md": 303_619_536,
+    "llm/lg": 466_440_012,
+    "llm/xl": 880_875_864,
+    "llm/xxl": 1_724_856_660,
+    "llm/super": 2_156_070_816,
+    "standard/micro": 192_384_000,
+    "standard/xs": 240_480_000,
+    "standard/sm": 1_539_072_000,
+    "standard/md": 1_731_456_000,
+    "standard/lg": 3_078_144_000,
+    "standard/xl": 5_771_520_000,
+    "standard/xxl": 8_849_664_000,
+    "standard/super": 10_773_504_000,
+}
+METER_GPU_RAM_GB: dict[str, int] = {
+    "micro": 16, "xs": 24, "sm": 64, "md": 96, "lg": 128, "xl": 192, "xxl": 320, "super": 640,
+}  # fmt: skip
+
+Rate = Annotated[int, Field(ge=0, le=MAX_QUANTITY * 1000, description="Microcents.")]
+
+
+class Resource(BaseModel):
+    """One row of compute a task ran on. Exactly one of price_per_second, price_per_hour or meter
+    sets its rate; a meter resolves to its catalogue price_per_hour."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: Annotated[str, Field(max_length=128)] = ""
+    type: Literal["gpu", "cpu"] = "gpu"
+    tier: Literal["cloud", "private"] = "cloud"
+    model: Annotated[str, Field(max_length=128)] = ""
+    count: Annotated[int, Field(ge=0, le=1024)] = 1
+    price_per_second: Rate | None = None
+    price_per_hour: Rate | None = None
+    meter: Annotated[str, Field(max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Resource:
+        given = [
+            name
+            for name in ("price_per_second", "price_per_hour", "meter")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "exactly one of price_per_second, price_per_hour or meter is required"
+                + (f", got {', '.join(given)}" if given else "")
+            )
+        if self.meter is not None and self.meter not in METER_CATALOGUE:
+            raise ValueError(
+                f"unknown meter {self.meter!r}; known meters: {', '.join(sorted(METER_CATALOGUE))}"
+            )
+        return self
+
+    @property
+    def hourly_rate(self) -> int | None:
+        if self.meter is not None:
+            return METER_CATALOGUE[self.meter]
+        return self.price_per_hour
+
+    def exact_cost(self, usage_seconds: int) -> Fraction:
+        hourly = self.hourly_rate
+        if hourly is not None:
+            return Fraction(self.count * hourly * usage_seconds, 3600)
+        return Fraction(self.count * (self.price_per_second or 0) * usage_seconds)
+
+    def to_cel(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "tier": self.tier,
+            "model": self.model or (self.meter or ""),
+            "count": self.count,
+            "price_per_second": self.price_per_second or 0,
+            "price_per_hour": self.hourly_rate or 0,
+        }
+
+
+def usage_seconds_from_ms(elapsed_ms: int) -> int:
+    return -(-elapsed_ms // 1000)
+
+
+def default_resource_fee(resources: list[Resource], usage_seconds: int) -> int:
+    """Σ rate × time over every row, summed exactly and rounded once."""
+    return round_half_away(sum((r.exact_cost(usage_seconds) for r in resources), Fraction(0)))
+
+
+__all__ = [
+    "METER_CATALOGUE",
+    "METER_GPU_RAM_GB",
+    "Resource",
+    "default_resource_fee",
+    "usage_seconds_from_ms",
+]

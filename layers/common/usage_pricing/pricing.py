@@ -1,0 +1,310 @@
+"""AppPricing and its evaluation (SPEC §5): resource → inference → royalty → partner → total,
+each later formula seeing the earlier fees; a failing formula is charged 0 and reported on its
+component, never aborting the others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+from .cel import FEE_SCOPES, FEE_VARIABLES, CelEngine, Scope
+from .errors import FieldIssue, FormulaError
+from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
+from .meta import OutputMeta
+from .meters import Resource, default_resource_fee, usage_seconds_from_ms
+from .money import INT64_MAX, FeeValueError, fee_from_result, to_dollars
+
+PRICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FEE_COMPONENTS = ("resource", "inference", "royalty", "partner", "total")
+
+
+def _within_formula_limit(source: str) -> str:
+    size = len(source.encode("utf-8"))
+    if size > MAX_FORMULA_BYTES:
+        raise ValueError(f"is {size} bytes; the limit is {MAX_FORMULA_BYTES} bytes")
+    return source
+
+
+def _price_names(prices: dict[str, int]) -> dict[str, int]:
+    for name in prices:
+        if not PRICE_NAME.match(name):
+            raise ValueError(
+                f"price name {name!r} must be an identifier (letters, digits, _; not starting with a digit)"
+            )
+    return prices
+
+
+Formula = Annotated[str, AfterValidator(_within_formula_limit)]
+Microcents = Annotated[int, Field(ge=0, le=INT64_MAX, strict=True)]
+
+
+class AppPricing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prices: Annotated[
+        dict[str, Microcents], Field(max_length=MAX_PRICES), AfterValidator(_price_names)
+    ] = Field(default_factory=dict, description="Named prices in microcents, read as prices.<name>.")
+    upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] = ""
+    resource_expression: Formula = ""
+    inference_expression: Formula = ""
+    royalty_expression: Formula = ""
+    partner_expression: Formula = ""
+    total_expression: Formula = ""
+    description: Formula = ""
+    description_rendered: str | None = Field(
+        default=None, description="Read-only: set when the pricing is saved."
+    )
+
+    def fee_sources(self) -> list[str | None]:
+        """The five formulas in evaluation order; None where empty (the default applies)."""
+        return [
+            source if source.strip() else None
+            for source in (
+                self.resource_expression,
+                self.inference_expression,
+                self.royalty_expression,
+                self.partner_expression,
+                self.total_expression,
+            )
+        ]
+
+
+class PlatformDefaults(BaseModel):
+    """Fees charged when a formula is empty; configurable per deployment, shipped as 0."""
+
+    inference_fee: Microcents = 0
+    royalty_fee: Microcents = 0
+    partner_fee: Microcents = 0
+
+
+@dataclass(frozen=True)
+class PricingInput:
+    """What one task reports: its metadata, the compute it ran on, its time and its inputs."""
+
+    output_meta: OutputMeta = field(default_factory=OutputMeta)
+    resources: Sequence[Resource] = ()
+    elapsed_ms: int = 0
+    task_inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def usage_seconds(self) -> int:
+        return usage_seconds_from_ms(self.elapsed_ms)
+
+    def cel_variables(self, prices: Mapping[str, int]) -> dict[str, Any]:
+        meta = self.output_meta.to_cel()
+        return {
+            "prices": prices,
+            "output_meta": meta,
+            "inputs": meta["inputs"],
+            "outputs": meta["outputs"],
+            "task_inputs": self.task_inputs,
+            "resources": [r.to_cel() for r in self.resources],
+            "usage_seconds": self.usage_seconds,
+            "elapsed_seconds": self.elapsed_ms / 1000,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+
+def _no_error(value: object) -> bool:
+    return value is None
+
+
+class FeeResult(BaseModel):
+    value: int = Field(description="Microcents.")
+    dollars: str = Field(description="The value in dollars, for people.")
+    error: str | None = Field(default=None, exclude_if=_no_error)
+
+    @classmethod
+    def of(cls, value: int, error: str | None = None) -> FeeResult:
+        return cls(value=value, dollars=to_dollars(value), error=error)
+
+
+class DescriptionResult(BaseModel):
+    value: str
+    error: str | None = Field(default=None, exclude_if=_no_error)
+
+
+class PricingResult(BaseModel):
+    resource_fee: FeeResult
+    inference_fee: FeeResult
+    royalty_fee: FeeResult
+    partner_fee: FeeResult
+    total: FeeResult
+    description: DescriptionResult
+
+    @property
+    def fees(self) -> tuple[FeeResult, ...]:
+        return (self.resource_fee, self.inference_fee, self.royalty_fee, self.partner_fee, self.total)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        named = zip((*FEE_VARIABLES, "total"), self.fees, strict=True)
+        found = {name: fee.error for name, fee in named if fee.error}
+        if self.description.error:
+            found["description"] = self.description.error
+        return found
+
+
+def cel_string_literal(text: str) -> str:
+    """Quote plain text as a CEL string literal that evaluates back to exactly `text`."""
+    out = []
+    for char in text:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def description_source(description: str) -> str:
+    """Plain text (not starting with a double quote) is wrapped as a literal so it renders
+    verbatim; otherwise it is a CEL string expression over prices."""
+    if not description or description.startswith('"'):
+        return description
+    return cel_string_literal(description)
+
+
+class PricingEvaluator:
+    """Prices tasks with one engine. Programs are cached by the engine; rendered descriptions
+    are cached here, since they depend only on the description and the prices."""
+
+    def __init__(self, engine: CelEngine, defaults: PlatformDefaults | None = None) -> None:
+        self.engine = engine
+        self.defaults = defaults or PlatformDefaults()
+        self._render = lru_cache(maxsize=1024)(self._render_uncached)
+
+    def price(self, pricing: AppPricing, task: PricingInput) -> PricingResult:
+        variables = task.cel_variables(pricing.prices)
+        sources = pricing.fee_sources()
+        defaults = [
+            default_resource_fee(list(task.resources), task.usage_seconds),
+            self.defaults.inference_fee,
+            self.defaults.royalty_fee,
+            self.defaults.partner_fee,
+        ]
+        values = self.engine.evaluate_fees_at_once(sources, variables, defaults)
+        if values is not None:
+            fees = [FeeResult.of(v) for v in values]
+        else:
+            fees = self._price_staged(sources, variables, defaults)
+        return PricingResult(
+            resource_fee=fees[0],
+            inference_fee=fees[1],
+            royalty_fee=fees[2],
+            partner_fee=fees[3],
+            total=fees[4],
+            description=self.render_description(pricing),
+        )
+
+    def _price_staged(
+        self, sources: list[str | None], variables: dict[str, Any], defaults: list[int]
+    ) -> list[FeeResult]:
+        bound = self.engine.bind(variables)
+        seen: dict[str, int] = {}
+        results = []
+        for index, (scope, source) in enumerate(zip(FEE_SCOPES, sources, strict=True)):
+            error = None
+            if source is not None:
+                try:
+                    program = self.engine.compile(source, scope)
+                    value = fee_from_result(self.engine.evaluate(program, scope, bound, seen))
+                except FormulaError as failure:
+                    value, error = 0, str(failure)
+                except FeeValueError as failure:
+                    value, error = 0, str(failure)
+            elif index < len(defaults):
+                value = defaults[index]
+            else:
+                value = sum(seen.values())
+                if value > INT64_MAX:
+                    value, error = 0, "the sum of the fees overflows int64"
+            if index < len(FEE_VARIABLES):
+                seen[FEE_VARIABLES[index]] = value
+            results.append(FeeResult.of(value, error))
+        return results
+
+    def render_description(self, pricing: AppPricing) -> DescriptionResult:
+        return self._render(pricing.description, tuple(sorted(pricing.prices.items())))
+
+    def _render_uncached(self, description: str, prices: tuple[tuple[str, int], ...]) -> DescriptionResult:
+        source = description_source(description)
+        if not source:
+            return DescriptionResult(value="")
+        try:
+            program = self.engine.compile(source, Scope.DESCRIPTION)
+            bound = self.engine.bind({"prices": dict(prices)})
+            value = self.engine.evaluate(program, Scope.DESCRIPTION, bound, {})
+        except FormulaError as failure:
+            return DescriptionResult(value="", error=str(failure))
+        if not isinstance(value, str):
+            kind = "null" if value is None else type(value).__name__
+            return DescriptionResult(value="", error=f"description must evaluate to a string, got {kind}")
+        return DescriptionResult(value=value)
+
+
+def validate_pricing(pricing: AppPricing, checker: CelEngine) -> list[FieldIssue]:
+    """Compile and type-check every formula as it will run, so authors see line/column errors
+    before publishing. `checker` should be the type-checking engine (cel-expr)."""
+    issues = []
+    for component, scope, source in zip(FEE_COMPONENTS, FEE_SCOPES, pricing.fee_sources(), strict=True):
+        if source is None:
+            continue
+        try:
+            checker.compile(source, scope)
+        except FormulaError as failure:
+            issues.append(FieldIssue(f"{component}_expression", str(failure)))
+    source = description_source(pricing.description)
+    if source:
+        try:
+            checker.compile(source, Scope.DESCRIPTION)
+        except FormulaError as failure:
+            issues.append(FieldIssue("description", str(failure)))
+    return issues
+
+
+class EvaluateRequest(BaseModel):
+    """POST /usage/cel/evaluate: preview draft pricing against sample usage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pricing: AppPricing
+    output_meta: OutputMeta = Field(default_factory=OutputMeta)
+    resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(default_factory=list)
+    usage_seconds: Annotated[int, Field(ge=0, le=10**9, strict=True)] = 0
+    task_inputs: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def pricing_input(self) -> PricingInput:
+        return PricingInput(
+            output_meta=self.output_meta,
+            resources=tuple(self.resources),
+            elapsed_ms=self.usage_seconds * 1000,
+            task_inputs=self.task_inputs,
+        )
+
+
+__all__ = [
+    "AppPricing",
+    "DescriptionResult",
+    "EvaluateRequest",
+    "FeeResult",
+    "PlatformDefaults",
+    "PricingEvaluator",
+    "PricingInput",
+    "PricingResult",
+    "cel_string_literal",
+    "description_source",
+    "validate_pricing",
+]

@@ -1,0 +1,40 @@
+"""API key scopes. Hierarchical: "billing" grants "billing:read", "*" grants everything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import ForbiddenError, UnauthorizedError
+
+
+def scope_grants(granted: str, required: str) -> bool:
+    if granted in ("*", required):
+        return True
+    return required.startswith(granted + ":")
+
+
+def has_scope(granted: Iterable[str], required: str) -> bool:
+    return any(scope_grants(g, required) for g in granted)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as the authorizer resolved it from the API key."""
+
+    team_id: str
+    scopes: frozenset[str]
+
+    @classmethod
+    def from_authorizer(cls, context: object) -> Caller:
+        if not isinstance(context, dict) or not context.get("team_id"):
+            raise UnauthorizedError("missing or invalid API key")
+        scopes = context.get("scopes") or ""
+        if not isinstance(scopes, str):
+            raise UnauthorizedError("missing or invalid API key")
+        return cls(team_id=str(context["team_id"]), scopes=frozenset(scopes.split()))
+
+    def require(self, *any_of: str) -> None:
+        """Pass when any one of the scopes is granted."""
+        if not any(has_scope(self.scopes, required) for required in any_of):
+            raise ForbiddenError(f"this API key lacks the {' or '.join(any_of)} scope")

@@ -1,0 +1,93 @@
+"""Shared fixtures. Environment is fixed before any handler or layer module is imported, because
+handlers read their configuration once at cold start."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+os.environ.update(
+    {
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "UsagePricingTests",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+)
+
+from usage_pricing import PricingEvaluator, new_engine  # noqa: E402
+from usage_pricing.cel import CelEngine  # noqa: E402
+
+ENGINE_NAMES = ("cel-expr", "cel-python")
+_ENGINES: dict[str, CelEngine] = {}
+
+
+def engine_named(name: str) -> CelEngine:
+    if name not in _ENGINES:
+        _ENGINES[name] = new_engine(name)
+    return _ENGINES[name]
+
+
+@pytest.fixture(params=ENGINE_NAMES)
+def engine(request: pytest.FixtureRequest) -> CelEngine:
+    return engine_named(request.param)
+
+
+@pytest.fixture
+def evaluator(engine: CelEngine) -> PricingEvaluator:
+    return PricingEvaluator(engine)
+
+
+class LambdaContext:
+    function_name = "test"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+def load_handler(name: str, env: dict[str, str] | None = None) -> ModuleType:
+    """Import functions/<name>/app.py fresh, as a cold start would, under a unique module name
+    (every handler file is called app.py)."""
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        module_name = f"handler_{name}"
+        sys.modules.pop(module_name, None)
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def handler_loader() -> Callable[..., ModuleType]:
+    return load_handler
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "events" / f"{name}.json").read_text())  # type: ignore[no-any-return]
