@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit integration lint format typecheck bench clean
+.PHONY: venv test unit integration lint format typecheck bench clean evaluate-example
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -14,7 +14,7 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 
 venv: $(STAMP)
 
-test: venv
+test: lint
 	$(BIN)/pytest
 
 unit: venv
@@ -40,3 +40,7 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+
+evaluate-example: venv
+	@PYTHONPATH=layers/common POWERTOOLS_TRACE_DISABLED=1 POWERTOOLS_LOG_LEVEL=ERROR \
+		$(BIN)/python -m tests.invoke evaluate events/evaluate.json

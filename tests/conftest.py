@@ -70,7 +70,9 @@ def load_handler(name: str, env: dict[str, str] | None = None) -> ModuleType:
     try:
         module_name = f"handler_{name}"
         sys.modules.pop(module_name, None)
-        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+        spec = importlib.util.spec_from_file_location(
+            module_name, ROOT / "functions" / name / "app.py"
+        )
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing import EvaluateRequest, PricingEvaluator, PricingResult, Settings, new_engine
+from usage_pricing import EvaluateRequest, PricingEvaluator, PricingPreview, Settings, new_engine
 from usage_pricing.http import new_resolver, serve
 from usage_pricing.observability import logger, tracer
 
@@ -18,8 +18,8 @@ ROUTE_SCOPES = {"POST /usage/cel/evaluate": ("billing:read",)}
 
 @app.post("/usage/cel/evaluate")
 @tracer.capture_method
-def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingResult:
-    return evaluator.price(request.pricing, request.pricing_input())
+def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
+    return PricingPreview.of(evaluator.price(request.pricing, request.pricing_input()))
 
 
 @logger.inject_lambda_context(clear_state=True)

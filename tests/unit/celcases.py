@@ -32,7 +32,14 @@ TASK = PricingInput(
         inputs=[TextMeta(tokens=120), TextMeta(tokens=30)],
         outputs=[
             TextMeta(tokens=400),
-            ImageMeta(width=1024, height=768, resolution_mp=0.79, steps=20, count=2, extra={"draft": True, "model": "sdxl"}),
+            ImageMeta(
+                width=1024,
+                height=768,
+                resolution_mp=0.79,
+                steps=20,
+                count=2,
+                extra={"draft": True, "model": "sdxl"},
+            ),
             ImageMeta(width=512, height=512, count=1),
             VideoMeta(width=1920, height=1080, resolution="1080p", seconds=5.5, fps=24),
             VideoMeta(width=1280, height=720, seconds=2.25),

@@ -56,10 +56,14 @@ FORMULA_CASES: list[tuple[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("source", "expected"), FORMULA_CASES, ids=[c[0] or "<empty>" for c in FORMULA_CASES])
+@pytest.mark.parametrize(
+    ("source", "expected"), FORMULA_CASES, ids=[c[0] or "<empty>" for c in FORMULA_CASES]
+)
 def test_formula(engine: CelEngine, source: str, expected: Any) -> None:
     result = run(engine, source)
-    assert matches(result, expected), f"{engine.name}: {source!r} gave {result!r}, expected {expected!r}"
+    assert matches(result, expected), (
+        f"{engine.name}: {source!r} gave {result!r}, expected {expected!r}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,8 +108,12 @@ ABUSE_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "source", "message"), ABUSE_CASES, ids=[c[0] for c in ABUSE_CASES])
-def test_abuse_is_rejected_before_evaluation(engine: CelEngine, name: str, source: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "source", "message"), ABUSE_CASES, ids=[c[0] for c in ABUSE_CASES]
+)
+def test_abuse_is_rejected_before_evaluation(
+    engine: CelEngine, name: str, source: str, message: str
+) -> None:
     result = run(engine, source)
     assert isinstance(result, FormulaError), name
     assert result.phase == "compile"

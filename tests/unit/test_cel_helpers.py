@@ -108,4 +108,6 @@ HELPER_CASES: list[tuple[str, Any]] = [
 @pytest.mark.parametrize(("source", "expected"), HELPER_CASES, ids=[c[0] for c in HELPER_CASES])
 def test_helper(engine: CelEngine, source: str, expected: Any) -> None:
     result = run(engine, source)
-    assert matches(result, expected), f"{engine.name}: {source} gave {result!r}, expected {expected!r}"
+    assert matches(result, expected), (
+        f"{engine.name}: {source} gave {result!r}, expected {expected!r}"
+    )

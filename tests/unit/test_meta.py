@@ -58,27 +58,55 @@ def _rejection(payload: dict[str, object]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("item", "field", "message"),
     [
-        ({"type": "text", "tokens": -1}, "outputs.0.tokens", "Input should be greater than or equal to 0"),
-        ({"type": "image", "count": -2}, "outputs.0.count", "Input should be greater than or equal to 0"),
-        ({"type": "video", "seconds": -0.5}, "outputs.0.seconds", "Input should be greater than or equal to 0"),
+        (
+            {"type": "text", "tokens": -1},
+            "outputs.0.tokens",
+            "Input should be greater than or equal to 0",
+        ),
+        (
+            {"type": "image", "count": -2},
+            "outputs.0.count",
+            "Input should be greater than or equal to 0",
+        ),
+        (
+            {"type": "video", "seconds": -0.5},
+            "outputs.0.seconds",
+            "Input should be greater than or equal to 0",
+        ),
         ({"type": "audio", "seconds": "30"}, "outputs.0.seconds", "Input should be a valid number"),
         ({"type": "text", "tokens": "5"}, "outputs.0.tokens", "Input should be a valid integer"),
         ({"type": "text", "tokens": True}, "outputs.0.tokens", "Input should be a valid integer"),
         ({"type": "text", "tokens": 1.5}, "outputs.0.tokens", "Input should be a valid integer"),
-        ({"type": "image", "width": 10**13}, "outputs.0.width", "Input should be less than or equal to 1000000000000"),
-        ({"type": "video", "resolution": "8k"}, "outputs.0.resolution", "Input should be '480p', '720p', '1080p', '1440p' or '4k'"),
+        (
+            {"type": "image", "width": 10**13},
+            "outputs.0.width",
+            "Input should be less than or equal to 1000000000000",
+        ),
+        (
+            {"type": "video", "resolution": "8k"},
+            "outputs.0.resolution",
+            "Input should be '480p', '720p', '1080p', '1440p' or '4k'",
+        ),
         ({"type": "text", "colour": "red"}, "outputs.0.colour", "Extra inputs are not permitted"),
-        ({"type": "raw", "cost": float("inf")}, "outputs.0.cost", "Input should be a finite number"),
+        (
+            {"type": "raw", "cost": float("inf")},
+            "outputs.0.cost",
+            "Input should be a finite number",
+        ),
     ],
 )
-def test_bad_items_are_rejected_naming_the_field(item: dict[str, object], field: str, message: str) -> None:
+def test_bad_items_are_rejected_naming_the_field(
+    item: dict[str, object], field: str, message: str
+) -> None:
     assert _rejection({"outputs": [item]}) == [(field, message)]
 
 
 def test_unknown_type_is_rejected() -> None:
     [(field, message)] = _rejection({"inputs": [{"type": "smell", "tokens": 1}]})
     assert field == "inputs.0"
-    assert message.startswith("Input tag 'smell' found using 'type' does not match any of the expected tags")
+    assert message.startswith(
+        "Input tag 'smell' found using 'type' does not match any of the expected tags"
+    )
 
 
 def test_missing_type_is_rejected() -> None:

@@ -58,7 +58,10 @@ def test_default_resource_fee_sums_exactly_then_rounds_once() -> None:
 
 
 def test_resource_row_needs_exactly_one_rate() -> None:
-    with pytest.raises(ValidationError, match="exactly one of price_per_second, price_per_hour or meter is required"):
+    with pytest.raises(
+        ValidationError,
+        match="exactly one of price_per_second, price_per_hour or meter is required",
+    ):
         Resource(name="gpu0")
     with pytest.raises(ValidationError, match="got price_per_second, meter"):
         Resource(price_per_second=1, meter="llm/micro")

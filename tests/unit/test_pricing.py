@@ -11,6 +11,7 @@ from usage_pricing import (
     PlatformDefaults,
     PricingEvaluator,
     PricingInput,
+    PricingPreview,
     Resource,
     TextMeta,
     cel_string_literal,
@@ -40,12 +41,14 @@ def fees(result: Any) -> list[int]:
 def test_seed_meter_example_plus_two_images(evaluator: PricingEvaluator) -> None:
     result = evaluator.price(SEED_PRICING, SEED_TASK)
     assert fees(result) == [5_232_498, 400_000, 0, 0, 5_632_498]
-    assert result.total.dollars == "0.05632498"
+    assert PricingPreview.of(result).total.dollars == "0.05632498"
     assert result.errors == {}
 
 
 def test_empty_pricing_charges_resources_and_platform_defaults(engine: CelEngine) -> None:
-    evaluator = PricingEvaluator(engine, PlatformDefaults(inference_fee=11, royalty_fee=22, partner_fee=33))
+    evaluator = PricingEvaluator(
+        engine, PlatformDefaults(inference_fee=11, royalty_fee=22, partner_fee=33)
+    )
     assert fees(evaluator.price(AppPricing(), SEED_TASK)) == [5_232_498, 11, 22, 33, 5_232_564]
 
 
@@ -66,7 +69,9 @@ def test_every_formula_sees_the_earlier_fees(evaluator: PricingEvaluator) -> Non
     assert fees(evaluator.price(pricing, SEED_TASK)) == [1_000, 2_000, 300, 301, 3_606]
 
 
-def test_a_failing_formula_is_charged_zero_and_never_aborts_the_others(evaluator: PricingEvaluator) -> None:
+def test_a_failing_formula_is_charged_zero_and_never_aborts_the_others(
+    evaluator: PricingEvaluator,
+) -> None:
     pricing = AppPricing(
         prices={"per_image": 200_000},
         inference_expression="prices.per_image / (image_count(outputs) - 2)",
@@ -102,13 +107,19 @@ def test_compile_errors_carry_their_position(evaluator: PricingEvaluator) -> Non
 def test_formula_results_become_fees_by_the_money_rules(
     evaluator: PricingEvaluator, formula: str, value: int, error: str | None
 ) -> None:
-    result = evaluator.price(AppPricing(prices={"per_image": 200_000}, inference_expression=formula), SEED_TASK)
+    result = evaluator.price(
+        AppPricing(prices={"per_image": 200_000}, inference_expression=formula), SEED_TASK
+    )
     assert result.inference_fee.value == value
     assert result.inference_fee.error == error
 
 
 def test_default_total_that_overflows_is_an_error(evaluator: PricingEvaluator) -> None:
-    pricing = AppPricing(prices={"max": INT64_MAX}, inference_expression="prices.max", royalty_expression="prices.max")
+    pricing = AppPricing(
+        prices={"max": INT64_MAX},
+        inference_expression="prices.max",
+        royalty_expression="prices.max",
+    )
     result = evaluator.price(pricing, SEED_TASK)
     assert result.total.value == 0
     assert result.total.error == "the sum of the fees overflows int64"
@@ -151,18 +162,29 @@ def test_fast_path_equals_staged_path() -> None:
             "About to_dollars(prices.per_1k_tokens) per 1K output tokens plus to_dollars(prices.per_image) per image",
         ),
         ('"$" + to_dollars(prices.per_image) + " per image"', "$0.002 per image"),
-        ('It\'s "quoted", \\ back\\slashed,\nmulti-line\tand \x01 odd', 'It\'s "quoted", \\ back\\slashed,\nmulti-line\tand \x01 odd'),
+        (
+            'It\'s "quoted", \\ back\\slashed,\nmulti-line\tand \x01 odd',
+            'It\'s "quoted", \\ back\\slashed,\nmulti-line\tand \x01 odd',
+        ),
         ("Ünïcødé — 画像 🎨", "Ünïcødé — 画像 🎨"),
     ],
 )
-def test_description_rendering(evaluator: PricingEvaluator, description: str, rendered: str) -> None:
-    pricing = AppPricing(prices={"per_image": 200_000, "per_1k_tokens": 50_000}, description=description)
+def test_description_rendering(
+    evaluator: PricingEvaluator, description: str, rendered: str
+) -> None:
+    pricing = AppPricing(
+        prices={"per_image": 200_000, "per_1k_tokens": 50_000}, description=description
+    )
     result = evaluator.render_description(pricing)
     assert (result.value, result.error) == (rendered, None)
 
 
-@pytest.mark.parametrize("description", ['"a" + 1', '"" + string(usage_seconds)', '"x" + string(prices.nope)'])
-def test_description_errors_are_reported_not_raised(evaluator: PricingEvaluator, description: str) -> None:
+@pytest.mark.parametrize(
+    "description", ['"a" + 1', '"" + string(usage_seconds)', '"x" + string(prices.nope)']
+)
+def test_description_errors_are_reported_not_raised(
+    evaluator: PricingEvaluator, description: str
+) -> None:
     result = evaluator.render_description(AppPricing(description=description))
     assert result.value == ""
     assert result.error
@@ -209,16 +231,34 @@ def _pricing_rejection(payload: dict[str, Any]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"prices": {"per_image": -1}}, "prices.per_image", "Input should be greater than or equal to 0"),
+        (
+            {"prices": {"per_image": -1}},
+            "prices.per_image",
+            "Input should be greater than or equal to 0",
+        ),
         ({"prices": {"per_image": 1.5}}, "prices.per_image", "Input should be a valid integer"),
         ({"prices": {"per_image": "5"}}, "prices.per_image", "Input should be a valid integer"),
-        ({"prices": {"per image": 5}}, "prices", "Value error, price name 'per image' must be an identifier (letters, digits, _; not starting with a digit)"),
-        ({"prices": {f"p{i}": 1 for i in range(201)}}, "prices", "Dictionary should have at most 200 items after validation, not more"),
-        ({"inference_expression": "1+" * 2048 + "1"}, "inference_expression", "Value error, is 4097 bytes; the limit is 4096 bytes"),
+        (
+            {"prices": {"per image": 5}},
+            "prices",
+            "Value error, price name 'per image' must be an identifier (letters, digits, _; not starting with a digit)",
+        ),
+        (
+            {"prices": {f"p{i}": 1 for i in range(201)}},
+            "prices",
+            "Dictionary should have at most 200 items after validation, not more",
+        ),
+        (
+            {"inference_expression": "1+" * 2048 + "1"},
+            "inference_expression",
+            "Value error, is 4097 bytes; the limit is 4096 bytes",
+        ),
         ({"inference_expresion": "1"}, "inference_expresion", "Extra inputs are not permitted"),
     ],
 )
-def test_bad_pricing_is_rejected_naming_the_field(payload: dict[str, Any], field: str, message: str) -> None:
+def test_bad_pricing_is_rejected_naming_the_field(
+    payload: dict[str, Any], field: str, message: str
+) -> None:
     assert _pricing_rejection(payload) == [(field, message)]
 
 

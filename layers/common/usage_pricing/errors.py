@@ -53,7 +53,7 @@ class ConflictError(UsagePricingError):
 
 
 class StorageError(UsagePricingError):
-    """A DynamoDB failure translated at the storage edge; retryable ones are retried by the caller."""
+    """A DynamoDB failure, translated at the storage edge; callers retry the retryable ones."""
 
     status = 503
     title = "Storage unavailable"

@@ -48,7 +48,7 @@ def problem_for(error: UsagePricingError) -> dict[str, Any]:
     return problem_document(error.status, error.title, error.detail, error.errors)
 
 
-def problem_response(error: UsagePricingError) -> Response:
+def problem_response(error: UsagePricingError) -> Response[str]:
     return Response(
         status_code=error.status,
         content_type=PROBLEM_JSON,
@@ -108,19 +108,19 @@ def new_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    def _invalid(error: RequestValidationError) -> Response[str]:
         return problem_response(invalid_request(issues_from_validation(error.errors())))
 
     @app.exception_handler(UsagePricingError)
-    def _domain(error: UsagePricingError) -> Response:
+    def _domain(error: UsagePricingError) -> Response[str]:
         return problem_response(error)
 
     @app.not_found
-    def _no_route(_error: Exception) -> Response:
+    def _no_route(_error: Exception) -> Response[str]:
         return problem_response(NotFoundError("no such route"))
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return Response(
             status_code=500,

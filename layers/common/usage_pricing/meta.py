@@ -15,10 +15,12 @@ VideoResolution = Literal["480p", "720p", "1080p", "1440p", "4k"]
 
 
 class _MetaItem(BaseModel):
-    # strict: "5" is not a token count and true is not a width; wrong types are rejected, not coerced.
+    # strict: "5" is not a token count and true is not a width: wrong types are rejected.
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
-    extra: dict[str, JsonValue] = Field(default_factory=dict, description="App-specific pricing factors.")
+    extra: dict[str, JsonValue] = Field(
+        default_factory=dict, description="App-specific pricing factors."
+    )
 
 
 class TextMeta(_MetaItem):
@@ -56,7 +58,9 @@ class RawMeta(_MetaItem):
     cost: Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, description="Raw cost in cents.")] = 0.0
 
 
-MetaItem = Annotated[TextMeta | ImageMeta | VideoMeta | AudioMeta | RawMeta, Field(discriminator="type")]
+MetaItem = Annotated[
+    TextMeta | ImageMeta | VideoMeta | AudioMeta | RawMeta, Field(discriminator="type")
+]
 META_TYPES = ("text", "image", "video", "audio", "raw")
 MetaList = Annotated[list[MetaItem], Field(max_length=MAX_META_ITEMS)]
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .limits import MAX_QUANTITY
-from .money import round_half_away
 
 # Exact microcents per hour. The seed lists $/second to 10 significant digits; these are the
 # hourly rates those per-second prices were derived from, so 600 s on llm/micro is exactly
@@ -77,11 +75,13 @@ class Resource(BaseModel):
             return METER_CATALOGUE[self.meter]
         return self.price_per_hour
 
-    def exact_cost(self, usage_seconds: int) -> Fraction:
+    def cost_in_hour_units(self, usage_seconds: int) -> int:
+        """Exact cost × 3600, an integer: per-hour rates divide by 3600, so summing in these
+        units keeps a sum of many rows exact without fractions."""
         hourly = self.hourly_rate
         if hourly is not None:
-            return Fraction(self.count * hourly * usage_seconds, 3600)
-        return Fraction(self.count * (self.price_per_second or 0) * usage_seconds)
+            return self.count * hourly * usage_seconds
+        return self.count * (self.price_per_second or 0) * usage_seconds * 3600
 
     def to_cel(self) -> dict[str, object]:
         return {
@@ -101,7 +101,9 @@ def usage_seconds_from_ms(elapsed_ms: int) -> int:
 
 def default_resource_fee(resources: list[Resource], usage_seconds: int) -> int:
     """Σ rate × time over every row, summed exactly and rounded once."""
-    return round_half_away(sum((r.exact_cost(usage_seconds) for r in resources), Fraction(0)))
+    total = sum(r.cost_in_hour_units(usage_seconds) for r in resources)
+    whole, remainder = divmod(total, 3600)
+    return whole + 1 if 2 * remainder >= 3600 else whole
 
 
 __all__ = [

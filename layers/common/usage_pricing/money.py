@@ -27,11 +27,13 @@ def round_half_away(value: Fraction | Decimal | float | int) -> int:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise FeeValueError(f"{value} is not a finite number")
-        exact = Fraction(value)
-    elif isinstance(value, Decimal):
-        exact = Fraction(value)
-    else:
-        exact = value
+        # For a double, |x| - floor(|x|) is exact (it is x's own low-order bits), so comparing
+        # it with 0.5 decides the tie rule without leaving the double's exact value.
+        magnitude = abs(value)
+        whole = math.floor(magnitude)
+        rounded = whole + 1 if magnitude - whole >= 0.5 else whole
+        return -rounded if value < 0 else rounded
+    exact = Fraction(value) if isinstance(value, Decimal) else value
     # Work on |value| so ties go away from zero; Fraction keeps every step exact.
     floor_abs, remainder = divmod(abs(exact.numerator), exact.denominator)
     if 2 * remainder >= exact.denominator:
@@ -40,7 +42,7 @@ def round_half_away(value: Fraction | Decimal | float | int) -> int:
 
 
 def fee_from_result(value: object) -> int:
-    """Turn a formula result into a fee: int64 >= 0. Doubles are rounded once; other types are errors."""
+    """A formula result as a fee: int64 >= 0. Doubles are rounded once; other types are errors."""
     if isinstance(value, bool):
         raise FeeValueError("a fee must be a number, got bool")
     if isinstance(value, int):
@@ -106,4 +108,3 @@ __all__ = [
     "to_cents",
     "to_dollars",
 ]
-

@@ -34,7 +34,8 @@ def _price_names(prices: dict[str, int]) -> dict[str, int]:
     for name in prices:
         if not PRICE_NAME.match(name):
             raise ValueError(
-                f"price name {name!r} must be an identifier (letters, digits, _; not starting with a digit)"
+                f"price name {name!r} must be an identifier"
+                " (letters, digits, _; not starting with a digit)"
             )
     return prices
 
@@ -48,7 +49,9 @@ class AppPricing(BaseModel):
 
     prices: Annotated[
         dict[str, Microcents], Field(max_length=MAX_PRICES), AfterValidator(_price_names)
-    ] = Field(default_factory=dict, description="Named prices in microcents, read as prices.<name>.")
+    ] = Field(
+        default_factory=dict, description="Named prices in microcents, read as prices.<name>."
+    )
     upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] = ""
     resource_expression: Formula = ""
     inference_expression: Formula = ""
@@ -110,36 +113,38 @@ class PricingInput:
         }
 
 
-def _no_error(value: object) -> bool:
-    return value is None
+@dataclass(frozen=True, slots=True)
+class Fee:
+    """One priced component: microcents, and the formula error that zeroed it, if any."""
+
+    value: int
+    error: str | None = None
 
 
-class FeeResult(BaseModel):
-    value: int = Field(description="Microcents.")
-    dollars: str = Field(description="The value in dollars, for people.")
-    error: str | None = Field(default=None, exclude_if=_no_error)
-
-    @classmethod
-    def of(cls, value: int, error: str | None = None) -> FeeResult:
-        return cls(value=value, dollars=to_dollars(value), error=error)
-
-
-class DescriptionResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Description:
     value: str
-    error: str | None = Field(default=None, exclude_if=_no_error)
+    error: str | None = None
 
 
-class PricingResult(BaseModel):
-    resource_fee: FeeResult
-    inference_fee: FeeResult
-    royalty_fee: FeeResult
-    partner_fee: FeeResult
-    total: FeeResult
-    description: DescriptionResult
+@dataclass(frozen=True, slots=True)
+class PricingResult:
+    resource_fee: Fee
+    inference_fee: Fee
+    royalty_fee: Fee
+    partner_fee: Fee
+    total: Fee
+    description: Description
 
     @property
-    def fees(self) -> tuple[FeeResult, ...]:
-        return (self.resource_fee, self.inference_fee, self.royalty_fee, self.partner_fee, self.total)
+    def fees(self) -> tuple[Fee, ...]:
+        return (
+            self.resource_fee,
+            self.inference_fee,
+            self.royalty_fee,
+            self.partner_fee,
+            self.total,
+        )
 
     @property
     def errors(self) -> dict[str, str]:
@@ -148,6 +153,49 @@ class PricingResult(BaseModel):
         if self.description.error:
             found["description"] = self.description.error
         return found
+
+
+def _no_error(value: object) -> bool:
+    return value is None
+
+
+class FeeView(BaseModel):
+    value: int = Field(description="Microcents.")
+    dollars: str = Field(description="The value in dollars, for people.")
+    error: str | None = Field(default=None, exclude_if=_no_error)
+
+    @classmethod
+    def of(cls, fee: Fee) -> FeeView:
+        return cls(value=fee.value, dollars=to_dollars(fee.value), error=fee.error)
+
+
+class DescriptionView(BaseModel):
+    value: str
+    error: str | None = Field(default=None, exclude_if=_no_error)
+
+
+class PricingPreview(BaseModel):
+    """POST /usage/cel/evaluate response: every component with its dollars and error."""
+
+    resource_fee: FeeView
+    inference_fee: FeeView
+    royalty_fee: FeeView
+    partner_fee: FeeView
+    total: FeeView
+    description: DescriptionView
+
+    @classmethod
+    def of(cls, result: PricingResult) -> PricingPreview:
+        return cls(
+            resource_fee=FeeView.of(result.resource_fee),
+            inference_fee=FeeView.of(result.inference_fee),
+            royalty_fee=FeeView.of(result.royalty_fee),
+            partner_fee=FeeView.of(result.partner_fee),
+            total=FeeView.of(result.total),
+            description=DescriptionView(
+                value=result.description.value, error=result.description.error
+            ),
+        )
 
 
 def cel_string_literal(text: str) -> str:
@@ -187,7 +235,6 @@ class PricingEvaluator:
         self._render = lru_cache(maxsize=1024)(self._render_uncached)
 
     def price(self, pricing: AppPricing, task: PricingInput) -> PricingResult:
-        variables = task.cel_variables(pricing.prices)
         sources = pricing.fee_sources()
         defaults = [
             default_resource_fee(list(task.resources), task.usage_seconds),
@@ -195,11 +242,18 @@ class PricingEvaluator:
             self.defaults.royalty_fee,
             self.defaults.partner_fee,
         ]
-        values = self.engine.evaluate_fees_at_once(sources, variables, defaults)
-        if values is not None:
-            fees = [FeeResult.of(v) for v in values]
+        values: list[int] | None = None
+        if not any(sources):
+            # No formulas: the defaults and their sum, without entering CEL at all.
+            if sum(defaults) <= INT64_MAX:
+                values = [*defaults, sum(defaults)]
         else:
-            fees = self._price_staged(sources, variables, defaults)
+            variables = task.cel_variables(pricing.prices)
+            values = self.engine.evaluate_fees_at_once(sources, variables, defaults)
+        if values is not None:
+            fees = [Fee(v) for v in values]
+        else:
+            fees = self._price_staged(sources, task.cel_variables(pricing.prices), defaults)
         return PricingResult(
             resource_fee=fees[0],
             inference_fee=fees[1],
@@ -211,7 +265,7 @@ class PricingEvaluator:
 
     def _price_staged(
         self, sources: list[str | None], variables: dict[str, Any], defaults: list[int]
-    ) -> list[FeeResult]:
+    ) -> list[Fee]:
         bound = self.engine.bind(variables)
         seen: dict[str, int] = {}
         results = []
@@ -233,33 +287,39 @@ class PricingEvaluator:
                     value, error = 0, "the sum of the fees overflows int64"
             if index < len(FEE_VARIABLES):
                 seen[FEE_VARIABLES[index]] = value
-            results.append(FeeResult.of(value, error))
+            results.append(Fee(value, error))
         return results
 
-    def render_description(self, pricing: AppPricing) -> DescriptionResult:
-        return self._render(pricing.description, tuple(sorted(pricing.prices.items())))
+    def render_description(self, pricing: AppPricing) -> Description:
+        # Insertion order is kept in the key: equal prices in another order only cost one more
+        # cache entry, while sorting would cost every call.
+        return self._render(pricing.description, tuple(pricing.prices.items()))
 
-    def _render_uncached(self, description: str, prices: tuple[tuple[str, int], ...]) -> DescriptionResult:
+    def _render_uncached(
+        self, description: str, prices: tuple[tuple[str, int], ...]
+    ) -> Description:
         source = description_source(description)
         if not source:
-            return DescriptionResult(value="")
+            return Description(value="")
         try:
             program = self.engine.compile(source, Scope.DESCRIPTION)
             bound = self.engine.bind({"prices": dict(prices)})
             value = self.engine.evaluate(program, Scope.DESCRIPTION, bound, {})
         except FormulaError as failure:
-            return DescriptionResult(value="", error=str(failure))
+            return Description(value="", error=str(failure))
         if not isinstance(value, str):
             kind = "null" if value is None else type(value).__name__
-            return DescriptionResult(value="", error=f"description must evaluate to a string, got {kind}")
-        return DescriptionResult(value=value)
+            return Description(value="", error=f"description must evaluate to a string, got {kind}")
+        return Description(value=value)
 
 
 def validate_pricing(pricing: AppPricing, checker: CelEngine) -> list[FieldIssue]:
     """Compile and type-check every formula as it will run, so authors see line/column errors
     before publishing. `checker` should be the type-checking engine (cel-expr)."""
     issues = []
-    for component, scope, source in zip(FEE_COMPONENTS, FEE_SCOPES, pricing.fee_sources(), strict=True):
+    for component, scope, source in zip(
+        FEE_COMPONENTS, FEE_SCOPES, pricing.fee_sources(), strict=True
+    ):
         if source is None:
             continue
         try:
@@ -282,7 +342,9 @@ class EvaluateRequest(BaseModel):
 
     pricing: AppPricing
     output_meta: OutputMeta = Field(default_factory=OutputMeta)
-    resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(default_factory=list)
+    resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(
+        default_factory=list
+    )
     usage_seconds: Annotated[int, Field(ge=0, le=10**9, strict=True)] = 0
     task_inputs: dict[str, JsonValue] = Field(default_factory=dict)
 
@@ -297,12 +359,15 @@ class EvaluateRequest(BaseModel):
 
 __all__ = [
     "AppPricing",
-    "DescriptionResult",
+    "Description",
+    "DescriptionView",
     "EvaluateRequest",
-    "FeeResult",
+    "Fee",
+    "FeeView",
     "PlatformDefaults",
     "PricingEvaluator",
     "PricingInput",
+    "PricingPreview",
     "PricingResult",
     "cel_string_literal",
     "description_source",

@@ -9,11 +9,12 @@ from .helpers import HELPERS, HelperError
 def new_engine(name: str) -> CelEngine:
     """The engine named by configuration: "cel-expr" (default) or "cel-python"."""
     if name == "cel-expr":
-        from .cel_expr import CelExprEngine
+        # Imported on demand: a deployment loads only the engine it runs.
+        from .cel_expr import CelExprEngine  # noqa: PLC0415
 
         return CelExprEngine()
     if name == "cel-python":
-        from .cel_python import CelPythonEngine
+        from .cel_python import CelPythonEngine  # noqa: PLC0415
 
         return CelPythonEngine()
     raise ValueError(f"unknown CEL engine {name!r}; expected 'cel-expr' or 'cel-python'")

@@ -5,11 +5,15 @@ implementations."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import celpy
 from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
 
 from ..errors import FormulaError
 from .declarations import Scope, variables_for
@@ -41,17 +45,17 @@ def to_plain(value: Any) -> Any:
 
 
 def to_cel(value: Any) -> Any:
-    return celpy.json_to_cel(value)
+    return json_to_cel(value)
 
 
 def _wrap(helper: Helper) -> Any:
     def call(*args: Any) -> Any:
-        if any(isinstance(a, celpy.CELEvalError) for a in args):
-            return next(a for a in args if isinstance(a, celpy.CELEvalError))
+        if any(isinstance(a, CELEvalError) for a in args):
+            return next(a for a in args if isinstance(a, CELEvalError))
         try:
             return to_cel(call_overloaded(helper, tuple(to_plain(a) for a in args)))
         except (HelperError, TypeError, ValueError, ArithmeticError) as error:
-            return celpy.CELEvalError(str(error))
+            return CELEvalError(str(error))
 
     return call
 
@@ -59,12 +63,31 @@ def _wrap(helper: Helper) -> Any:
 _FUNCTIONS = {helper.name: _wrap(helper) for helper in HELPERS}
 
 
+_OPERATORS = {
+    "multiplication_mul": "_*_",
+    "multiplication_div": "_/_",
+    "multiplication_mod": "_%_",
+    "addition_add": "_+_",
+    "addition_sub": "_-_",
+    "relation_eq": "_==_",
+    "relation_ne": "_!=_",
+    "relation_lt": "_<_",
+    "relation_le": "_<=_",
+    "relation_gt": "_>_",
+    "relation_ge": "_>=_",
+    "relation_in": "@in",
+}
+_TOKEN = re.compile(r"Token\('RULE', '(\w+)'\)")
+_CLASS = re.compile(r"<class 'celpy\.celtypes\.(\w+?)Type'>")
+
+
 def _message(error: BaseException) -> str:
+    """cel-python's message in cel-expr's vocabulary, so authors see one wording."""
     if isinstance(error, RecursionError):
         return "formula nests too deeply to evaluate"
-    if isinstance(error, celpy.CELEvalError) and error.args:
-        return str(error.args[0])
-    return str(error) or type(error).__name__
+    text = str(error.args[0]) if isinstance(error, CELEvalError) and error.args else str(error)
+    text = _TOKEN.sub(lambda m: f"'{_OPERATORS.get(m.group(1), m.group(1))}'", text)
+    return _CLASS.sub(lambda m: m.group(1).lower(), text) or type(error).__name__
 
 
 class CelPythonEngine:
@@ -78,11 +101,13 @@ class CelPythonEngine:
         check_formula(source, max_bytes=max_source_bytes(scope))
         try:
             ast = self._env.compile(source)
-        except celpy.CELParseError as error:
+        except CELParseError as error:
             detail = str(error.args[0]).splitlines()[0] if error.args else "syntax error"
             line = getattr(error, "line", None) or 0
             column = getattr(error, "column", None) or 0
-            raise FormulaError(f"syntax error near {detail!r}", line, column, phase="compile") from None
+            raise FormulaError(
+                f"syntax error near {detail!r}", line, column, phase="compile"
+            ) from None
         except RecursionError:
             raise FormulaError("formula nests too deeply to parse", phase="compile") from None
         return self._env.program(ast, functions=_FUNCTIONS)
@@ -96,9 +121,16 @@ class CelPythonEngine:
         activation.update((k, celtypes.IntType(v)) for k, v in fees.items() if k in names)
         try:
             result = program.evaluate(activation)
-        except (celpy.CELEvalError, RecursionError, TypeError, ValueError, ArithmeticError, KeyError) as error:
+        except (
+            CELEvalError,
+            RecursionError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            KeyError,
+        ) as error:
             raise FormulaError(_message(error)) from None
-        if isinstance(result, celpy.CELEvalError):
+        if isinstance(result, CELEvalError):
             raise FormulaError(_message(result))
         return to_plain(result)
 

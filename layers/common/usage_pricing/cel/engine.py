@@ -12,7 +12,6 @@ from .declarations import Scope
 COMPILE_CACHE_SIZE = 4096
 
 
-
 class CelEngine(Protocol):
     name: str
 

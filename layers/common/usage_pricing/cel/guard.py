@@ -8,6 +8,7 @@ both engines, so neither engine ever sees them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import FormulaError
@@ -47,6 +48,39 @@ class _Frame:
     unary_run: int = 0
 
 
+@dataclass(frozen=True)
+class Token:
+    kind: str  # ident, number, string, open, close, binary, minus, bang, sep, dot, other
+    text: str
+    line: int
+    column: int
+
+
+def scan(source: str) -> Iterator[Token]:
+    """The formula's tokens with 1-based positions; whitespace and // comments are skipped and
+    a string literal is one token, so nothing inside it counts as structure."""
+    line, line_start, pos = 1, 0, 0
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        assert match is not None  # the "other" branch matches any single character
+        kind = match.lastgroup or "other"
+        text = match.group()
+        column = pos - line_start + 1
+        if kind == "string":
+            end = _string_end(source, match.end(), text)
+            yield Token("string", source[pos:end], line, column)
+            newlines = source.count("\n", pos, end)
+            if newlines:
+                line, line_start = line + newlines, source.rindex("\n", pos, end) + 1
+            pos = end
+            continue
+        pos = match.end()
+        if kind == "nl":
+            line, line_start = line + 1, pos
+        elif kind != "ws":
+            yield Token("binary" if kind == "ident" and text == "in" else kind, text, line, column)
+
+
 def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
     """Raise FormulaError (phase "compile", with line/column) if the formula is too big, too deep,
     nests comprehensions, or names reserved identifiers."""
@@ -55,35 +89,11 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
         raise FormulaError(
             f"formula is {size} bytes; the limit is {max_bytes} bytes", 1, 1, phase="compile"
         )
-    line, line_start = 1, 0
     stack: list[_Frame] = [_Frame("", None)]
     comprehensions = 0
-    previous_kind = ""
-    previous_text = ""
-    pos = 0
-    while pos < len(source):
-        match = _TOKEN.match(source, pos)
-        assert match is not None  # the "other" branch matches any single character
-        kind = match.lastgroup or "other"
-        text = match.group()
-        if kind == "ident" and text == "in":
-            kind = "binary"
-        column = pos - line_start + 1
-        if kind == "string":
-            end = _string_end(source, match.end(), text)
-            line += source.count("\n", pos, end)
-            if "\n" in source[pos:end]:
-                line_start = source.rindex("\n", pos, end) + 1
-            pos = end
-            previous_kind, previous_text = "operand", text
-            stack[-1].unary_run = 0
-            continue
-        pos = match.end()
-        if kind == "ws":
-            continue
-        if kind == "nl":
-            line, line_start = line + 1, pos
-            continue
+    previous = Token("", "", 0, 0)
+    for token in scan(source):
+        kind, text, line, column = token.kind, token.text, token.line, token.column
         frame = stack[-1]
         if kind == "ident":
             if text.startswith(RESERVED_PREFIX):
@@ -91,16 +101,18 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
                     f"identifiers starting with {RESERVED_PREFIX!r} are reserved",
                     line, column, phase="compile",
                 )  # fmt: skip
-            if text in RESERVED_NAMESPACES and previous_kind != "dot":
+            if text in RESERVED_NAMESPACES and previous.kind != "dot":
                 raise FormulaError(
                     f"the {text!r} namespace is not available in pricing formulas",
                     line, column, phase="compile",
                 )  # fmt: skip
         if kind == "open":
             macro = None
-            if text == "(" and previous_kind == "ident" and previous_text in COMPREHENSION_MACROS:
-                macro = previous_text
-                enclosing = next((f.comprehension for f in reversed(stack) if f.comprehension), None)
+            if text == "(" and previous.kind == "ident" and previous.text in COMPREHENSION_MACROS:
+                macro = previous.text
+                enclosing = next(
+                    (f.comprehension for f in reversed(stack) if f.comprehension), None
+                )
                 if enclosing:
                     raise FormulaError(
                         f"comprehensions cannot be nested: {macro}() inside {enclosing}()",
@@ -117,7 +129,7 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
             if len(stack) > 1:
                 stack.pop()
         elif kind in ("binary", "minus"):
-            if kind == "minus" and previous_kind in ("", "open", "sep", "binary", "minus", "bang"):
+            if kind == "minus" and previous.kind in ("", "open", "sep", "binary", "minus", "bang"):
                 frame.unary_run += 1
             else:
                 frame.operators += 1
@@ -127,7 +139,7 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
         elif kind == "sep":
             frame.operators = 0
             frame.unary_run = 0
-        elif kind in ("ident", "number"):
+        elif kind in ("ident", "number", "string"):
             frame.unary_run = 0
         # An upper bound on the parse tree's depth: every open bracket, every binary operator
         # chained at one level and every prefix operator adds a level.
@@ -137,8 +149,7 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
                 f"formula nests deeper than {MAX_FORMULA_DEPTH} levels",
                 line, column, phase="compile",
             )  # fmt: skip
-        previous_kind = {"number": "operand", "close": "operand"}.get(kind, kind)
-        previous_text = text
+        previous = token
 
 
 def _string_end(source: str, start: int, opener: str) -> int:

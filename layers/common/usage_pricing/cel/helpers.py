@@ -97,7 +97,9 @@ def _number_field(item: dict[str, Any], field: str, name: str) -> float:
 
 def text_tokens(items: Any) -> int:
     found = _items_of_type(items, "text", "text_tokens")
-    return _check_int64(sum(_int_field(i, "tokens", 0, "text_tokens") for i in found), "text_tokens")
+    return _check_int64(
+        sum(_int_field(i, "tokens", 0, "text_tokens") for i in found), "text_tokens"
+    )
 
 
 def image_count(items: Any) -> int:
@@ -106,11 +108,17 @@ def image_count(items: Any) -> int:
 
 
 def video_seconds(items: Any) -> float:
-    return math.fsum(_number_field(i, "seconds", "video_seconds") for i in _items_of_type(items, "video", "video_seconds"))
+    return math.fsum(
+        _number_field(i, "seconds", "video_seconds")
+        for i in _items_of_type(items, "video", "video_seconds")
+    )
 
 
 def audio_seconds(items: Any) -> float:
-    return math.fsum(_number_field(i, "seconds", "audio_seconds") for i in _items_of_type(items, "audio", "audio_seconds"))
+    return math.fsum(
+        _number_field(i, "seconds", "audio_seconds")
+        for i in _items_of_type(items, "audio", "audio_seconds")
+    )
 
 
 def count_type(items: Any, type_name: str) -> int:
