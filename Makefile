@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit integration lint format typecheck bench clean evaluate-example
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
+
+.PHONY: sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -44,3 +48,25 @@ clean:
 evaluate-example: venv
 	@PYTHONPATH=layers/common POWERTOOLS_TRACE_DISABLED=1 POWERTOOLS_LOG_LEVEL=ERROR \
 		$(BIN)/python -m tests.invoke evaluate events/evaluate.json
+
+dev: venv
+	PYTHONPATH=layers/common $(BIN)/python -m local
+
+api-key: venv
+	@test -n "$(TEAM)" -a -n "$(SCOPES)" || { echo "usage: make api-key TEAM=<team> SCOPES='<scopes>' [STACK=<stack>]"; exit 2; }
+	@PYTHONPATH=layers/common $(BIN)/python -m local.api_key create --team "$(TEAM)" --scopes "$(SCOPES)"
+
+revoke-key: venv
+	@test -n "$(KEY)" || { echo "usage: make revoke-key KEY=inf_… [STACK=<stack>]"; exit 2; }
+	@PYTHONPATH=layers/common $(BIN)/python -m local.api_key revoke --key "$(KEY)"
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+sam-validate: $(SAM)
+	$(SAM_ENV) $(SAM) validate --lint
+
+# No Docker: the layer's makefile build cross-installs python3.13/arm64 wheels.
+sam-build: $(SAM)
+	$(SAM_ENV) $(SAM) build --parallel

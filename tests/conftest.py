@@ -93,3 +93,16 @@ def handler_loader() -> Callable[..., ModuleType]:
 
 def sample_event(name: str) -> dict[str, Any]:
     return json.loads((ROOT / "events" / f"{name}.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def aws_tables() -> Any:
+    """moto's mock_aws with every table of template.yaml created; yields a DynamoDB resource."""
+    import boto3
+    from moto import mock_aws
+
+    from local.template import create_tables
+
+    with mock_aws():
+        create_tables(boto3.client("dynamodb"))
+        yield boto3.resource("dynamodb")

@@ -162,7 +162,7 @@ def test_no_authorizer_context_is_401(handler: ModuleType) -> None:
             "type": "urn:usage-pricing:problem:unauthorized",
             "title": "Unauthorized",
             "status": 401,
-            "detail": "missing or invalid API key",
+            "detail": "missing API key: send Authorization: Bearer <key>",
         },
     )
 

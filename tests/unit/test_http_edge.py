@@ -78,8 +78,14 @@ def test_caller_comes_from_the_authorizer_context() -> None:
     ],
 )
 def test_no_caller_is_401(context: Any) -> None:
-    with pytest.raises(UnauthorizedError, match="missing or invalid API key"):
+    with pytest.raises(UnauthorizedError):
         check_request(event(requestContext={"authorizer": context}), ROUTES)
+
+
+def test_the_authorizers_reason_is_the_detail() -> None:
+    ctx = {"authorizer": {"lambda": {"team_id": "", "scopes": "", "reason": "revoked API key"}}}
+    with pytest.raises(UnauthorizedError, match=r"^revoked API key$"):
+        check_request(event(requestContext=ctx), ROUTES)
 
 
 def test_missing_scope_is_403() -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from .errors import ForbiddenError, UnauthorizedError
 
+MISSING_KEY = "missing API key: send Authorization: Bearer <key>"
+
 
 def scope_grants(granted: str, required: str) -> bool:
     if granted in ("*", required):
@@ -27,11 +29,14 @@ class Caller:
 
     @classmethod
     def from_authorizer(cls, context: object) -> Caller:
+        """The caller the authorizer resolved. No context at all means the request carried no
+        key (the gateway only skips the authorizer when its identity header is absent)."""
         if not isinstance(context, dict) or not context.get("team_id"):
-            raise UnauthorizedError("missing or invalid API key")
+            reason = context.get("reason") if isinstance(context, dict) else None
+            raise UnauthorizedError(str(reason) if reason else MISSING_KEY)
         scopes = context.get("scopes") or ""
         if not isinstance(scopes, str):
-            raise UnauthorizedError("missing or invalid API key")
+            raise UnauthorizedError("the authorizer passed no usable scopes")
         return cls(team_id=str(context["team_id"]), scopes=frozenset(scopes.split()))
 
     def require(self, *any_of: str) -> None:

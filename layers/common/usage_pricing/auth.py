@@ -1,0 +1,44 @@
+"""The HTTP API Lambda authorizer's decision (simple responses, payload 2.0).
+
+HTTP APIs cannot shape the gateway's own error responses (a denied request gets a bare
+{"message": "Forbidden"}), so the authorizer never denies: it resolves the key and passes either
+the caller or the reason it has none. Every handler's check_request then answers 401/403 as
+problem+json. The gateway caches this answer per Authorization header for ReauthorizeEvery
+seconds, so a revoked key stops working within that window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .keys import KEY_PATTERN, bearer_token
+from .scopes import MISSING_KEY
+from .storage.api_keys import ApiKeyRepository
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def authorize(headers: Mapping[str, Any] | None, keys: ApiKeyRepository) -> dict[str, Any]:
+    token = bearer_token(_header(headers, "authorization"))
+    if token is None:
+        return _anonymous(MISSING_KEY)
+    if not KEY_PATTERN.match(token):
+        return _anonymous("malformed API key")
+    record = keys.get(token)
+    if record is None:
+        return _anonymous("unknown API key")
+    if record.revoked:
+        return _anonymous("revoked API key")
+    return {
+        "isAuthorized": True,
+        "context": {"team_id": record.team_id, "scopes": " ".join(record.scopes), "reason": ""},
+    }
+
+
+def _anonymous(reason: str) -> dict[str, Any]:
+    return {"isAuthorized": True, "context": {"team_id": "", "scopes": "", "reason": reason}}

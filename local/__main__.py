@@ -1,0 +1,89 @@
+"""make dev: the local stack on 127.0.0.1 — database, tables, dev key, demo data, HTTP API.
+
+    python -m local [--api-port 3000] [--db-port 8000] [--no-demo]
+
+Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from .database import LocalDatabase
+from .functions import load_functions
+from .stack import LocalApi, serve
+from .template import load_template
+
+DEFAULT_KEY = "inf_local_dev"
+DEV_TEAM = "team_local"
+
+
+def start(api_port: int, db_port: int, demo: bool) -> tuple[Any, LocalDatabase, LocalApi]:
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UsagePricingLocal")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    template = load_template()
+    database = LocalDatabase(port=db_port)
+    database.start(template)
+
+    # Imported after the environment above is set: the layer creates its Logger at import.
+    from usage_pricing.storage import ApiKeyRepository  # noqa: PLC0415
+
+    dev_key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
+    ApiKeyRepository(database.resource().Table("ApiKeysTable")).ensure(dev_key, DEV_TEAM, ["*"])
+
+    functions = load_functions(template)
+    api = LocalApi(template, functions)
+    if demo:
+        from .demo import load_demo  # noqa: PLC0415 — loads the layer, after the environment is set
+
+        load_demo(api)
+    server = serve(api, "127.0.0.1", api_port)
+    return server, database, api
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument(
+        "--api-port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000"))
+    )
+    parser.add_argument("--db-port", type=int, default=int(os.environ.get("LOCAL_DB_PORT", "8000")))
+    parser.add_argument("--no-demo", action="store_true", help="skip loading demo data")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    server, database, api = start(args.api_port, args.db_port, demo=not args.no_demo)
+    api.verbose = args.verbose
+    port = server.server_address[1]
+    key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
+    print(
+        f"usage-pricing local stack\n"
+        f"  HTTP API   http://127.0.0.1:{port}   (OpenAPI at /openapi.json)\n"
+        f"  DynamoDB   {database.endpoint}   (moto; tables from template.yaml)\n"
+        f"  dev key    {key}   (team {DEV_TEAM}, scope *)\n"
+        f"ready — Ctrl-C stops everything",
+        flush=True,
+    )
+    stopping = threading.Event()
+
+    def stop(*_: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stopping.wait()
+    server.shutdown()
+    server.server_close()
+    database.stop()
+    print("stopped", flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

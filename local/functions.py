@@ -1,0 +1,72 @@
+"""Loads the real handlers the way Lambda would: one module per function, imported once with that
+function's environment from template.yaml, invoked one event at a time (a Lambda container runs
+one event at a time; Powertools' resolver keeps per-request state on module globals)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from .template import FunctionSpec, Template
+
+
+@dataclass
+class LocalContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class LocalFunction:
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._module: ModuleType | None = None
+
+    @property
+    def module(self) -> ModuleType:
+        with self._lock:
+            if self._module is None:
+                self._module = _import_with_env(self.spec)
+            return self._module
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        handler = getattr(self.module, self.spec.handler.rsplit(".", 1)[1])
+        with self._lock:
+            return handler(event, LocalContext(self.spec.logical_id, str(uuid.uuid4())))
+
+
+def _import_with_env(spec: FunctionSpec) -> ModuleType:
+    module_file, _ = spec.handler.rsplit(".", 1)
+    saved = {k: os.environ.get(k) for k in spec.environment}
+    os.environ.update(spec.environment)
+    try:
+        name = f"local_function_{spec.logical_id}"
+        loader_spec = importlib.util.spec_from_file_location(
+            name, spec.code_dir / f"{module_file}.py"
+        )
+        assert loader_spec and loader_spec.loader
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = module
+        loader_spec.loader.exec_module(module)
+        return module
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def load_functions(template: Template) -> dict[str, LocalFunction]:
+    return {logical_id: LocalFunction(spec) for logical_id, spec in template.functions().items()}

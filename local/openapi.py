@@ -1,0 +1,91 @@
+"""One OpenAPI document for the whole API, generated from the handlers' own Powertools resolvers
+(and so from the same pydantic models they validate with), plus the shared conventions: bearer
+keys, the X-API-Version header and problem+json errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .functions import LocalFunction
+from .template import Template
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+ERROR_STATUSES = {
+    "400": "Invalid request (problem+json naming the field)",
+    "401": "Missing, malformed, unknown or revoked API key",
+    "403": "The API key lacks the route's scope",
+    "404": "Not found",
+    "413": "Request body over 256 KB",
+}
+
+
+def build_openapi(template: Template, functions: dict[str, LocalFunction]) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "usage-pricing",
+            "version": "2",
+            "description": "Prices AI-app runs from reported usage; money in integer microcents.",
+        },
+        "paths": {},
+        "components": {
+            "schemas": {"Problem": PROBLEM_SCHEMA},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "inf_…"}
+            },
+        },
+        "security": [{"apiKey": []}],
+    }
+    http_functions = sorted({r.function for r in template.routes() if r.path != "$default"})
+    for logical_id in http_functions:
+        resolver = functions[logical_id].module.app
+        schema = resolver.get_openapi_schema(title="usage-pricing", version="2").model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        for path, item in schema.get("paths", {}).items():
+            document["paths"].setdefault(path, {}).update(item)
+        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    for item in document["paths"].values():
+        for operation in item.values():
+            _add_conventions(operation)
+    return document
+
+
+def _add_conventions(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "X-API-Version",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "enum": ["2"], "default": "2"},
+        }
+    )
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)  # Powertools' default; this API answers validation errors with 400
+    for status, description in ERROR_STATUSES.items():
+        responses.setdefault(
+            status,
+            {
+                "description": description,
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            },
+        )

@@ -1,0 +1,187 @@
+"""Reads template.yaml: tables, functions with their resolved environment, routes, authorizer.
+The one place tests and the local stack learn the deployment's shape from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsic tags (!Ref, !GetAtt, !Sub, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # /usage/tasks/{taskID}/cost, or $default
+    function: str  # logical id
+    authorized: bool
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.path == "$default" or (self.method not in ("ANY", method)):
+            return None
+        parts = re.split(r"\{(\w+)\+?\}", self.path)
+        # split alternates literal text and parameter names: escape the one, capture the other
+        pattern = "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
+            for index, part in enumerate(parts)
+        )
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    function: str
+    identity_headers: tuple[str, ...]
+    ttl_seconds: int
+
+
+class Template:
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.resources: dict[str, dict[str, Any]] = document.get("Resources", {})
+        self.parameters: dict[str, dict[str, Any]] = document.get("Parameters", {})
+
+    def resolve(self, value: Any) -> Any:
+        """Intrinsics as the local stack sees them: a table's Ref is its logical id (tables are
+        created under that name), a parameter's Ref its default."""
+        if isinstance(value, dict) and len(value) == 1:
+            ((name, arg),) = value.items()
+            if name == "Ref":
+                if arg in self.parameters:
+                    return str(self.parameters[arg].get("Default", ""))
+                return arg
+            if name == "Fn::GetAtt":
+                return f"arn:aws:local:::{arg[0]}"
+            if name == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                return re.sub(
+                    r"\$\{([^}.]+)[^}]*\}", lambda m: self.resolve({"Ref": m.group(1)}), text
+                )
+        return value
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == kind}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return {k: v.get("Properties", {}) for k, v in self.of_type("AWS::DynamoDB::Table").items()}
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        globals_env = (
+            self.document.get("Globals", {})
+            .get("Function", {})
+            .get("Environment", {})
+            .get("Variables", {})
+        )
+        specs = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
+            specs[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_dir=ROOT / props["CodeUri"],
+                handler=props["Handler"],
+                environment={k: str(self.resolve(v)) for k, v in env.items()},
+                events=props.get("Events", {}),
+            )
+        return specs
+
+    def routes(self) -> list[Route]:
+        routes = []
+        for spec in self.functions().values():
+            for event in spec.events.values():
+                if event.get("Type") != "HttpApi":
+                    continue
+                props = event.get("Properties", {})
+                auth = props.get("Auth", {}).get("Authorizer")
+                routes.append(
+                    Route(
+                        method=str(props.get("Method", "ANY")).upper(),
+                        path=str(props.get("Path", "$default")),
+                        function=spec.logical_id,
+                        authorized=auth != "NONE",
+                    )
+                )
+        return routes
+
+    def authorizer(self) -> AuthorizerSpec | None:
+        for api in self.of_type("AWS::Serverless::HttpApi").values():
+            auth = api.get("Properties", {}).get("Auth", {})
+            default = auth.get("DefaultAuthorizer")
+            if not default:
+                continue
+            config = auth["Authorizers"][default]
+            identity = config.get("Identity", {})
+            return AuthorizerSpec(
+                function=config["FunctionArn"]["Fn::GetAtt"][0],
+                identity_headers=tuple(h.lower() for h in identity.get("Headers", [])),
+                ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+            )
+        return None
+
+
+@cache
+def load_template(path: Path = TEMPLATE) -> Template:
+    return Template(yaml.load(path.read_text(), Loader=_CfnLoader))
+
+
+def create_tables(client: Any, template: Template | None = None) -> list[str]:
+    """Create every table of template.yaml (named by logical id) on the given DynamoDB client."""
+    template = template or load_template()
+    created = []
+    existing = set(client.list_tables().get("TableNames", []))
+    for name, props in template.tables().items():
+        if name in existing:
+            continue
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        client.create_table(**request)
+        created.append(name)
+    return created

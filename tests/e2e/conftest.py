@@ -1,0 +1,102 @@
+"""The local stack, started once per test session as `make dev` starts it, on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    url: str
+    db_port: int
+    env: dict[str, str]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = "inf_local_dev",
+        version: str | None = "2",
+        **kwargs: object,
+    ) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        if version is not None:
+            headers["X-API-Version"] = version
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "local.api_key", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return out.stdout
+
+    def new_key(self, team: str, scopes: str) -> str:
+        return self.cli("create", "--team", team, "--scopes", scopes).strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    api_port, db_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
+        "LOCAL_DB_PORT": str(db_port),
+        "LOCAL_API_KEY": "inf_local_dev",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--api-port", str(api_port), "--db-port", str(db_port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        output.append(line)
+        if line.startswith("ready"):
+            break
+    else:
+        process.kill()
+    if not output or not output[-1].startswith("ready"):
+        process.kill()
+        pytest.fail("local stack did not start:\n" + "".join(output))
+    try:
+        yield Stack(f"http://127.0.0.1:{api_port}", db_port, env)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            rest, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            rest = ""
+        assert process.returncode == 0, rest
+        assert "stopped" in rest

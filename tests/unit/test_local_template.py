@@ -1,0 +1,55 @@
+"""template.yaml as the local stack and the tests read it."""
+
+from local.stack import AuthorizerCache
+from local.template import Route, load_template
+
+
+def test_every_function_has_code_and_a_sample_event() -> None:
+    from tests.conftest import ROOT
+
+    for spec in load_template().functions().values():
+        assert (spec.code_dir / "app.py").is_file(), spec.logical_id
+        assert (ROOT / "events" / f"{spec.code_dir.name}.json").is_file(), spec.logical_id
+
+
+def test_runtime_and_architecture() -> None:
+    function_globals = load_template().document["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+
+
+def test_routes_and_authorizer() -> None:
+    template = load_template()
+    keys = {r.route_key for r in template.routes()}
+    assert {"POST /usage/cel/evaluate", "$default"} <= keys
+    authorizer = template.authorizer()
+    assert authorizer is not None
+    assert (authorizer.function, authorizer.identity_headers, authorizer.ttl_seconds) == (
+        "AuthorizerFunction",
+        ("authorization",),
+        300,
+    )
+
+
+def test_function_environment_resolves_refs_locally() -> None:
+    env = load_template().functions()["AuthorizerFunction"].environment
+    assert env["API_KEYS_TABLE"] == "ApiKeysTable"
+    assert env["CEL_ENGINE"] == "cel-expr"
+    assert env["PLATFORM_INFERENCE_FEE"] == "0"
+
+
+def test_route_matching_with_path_parameters() -> None:
+    route = Route("GET", "/usage/tasks/{taskID}/cost", "F", True)
+    assert route.match("GET", "/usage/tasks/t-1/cost") == {"taskID": "t-1"}
+    assert route.match("POST", "/usage/tasks/t-1/cost") is None
+    assert route.match("GET", "/usage/tasks/a/b/cost") is None
+    assert Route("ANY", "/x", "F", True).match("DELETE", "/x") == {}
+
+
+def test_authorizer_cache_expires() -> None:
+    now = [100.0]
+    cache = AuthorizerCache(300, clock=lambda: now[0])
+    cache.put(("Bearer k",), {"isAuthorized": True})
+    assert cache.get(("Bearer k",)) == {"isAuthorized": True}
+    now[0] += 300
+    assert cache.get(("Bearer k",)) is None
