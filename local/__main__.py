@@ -14,8 +14,9 @@ import threading
 from typing import Any
 
 from .database import LocalDatabase
+from .events import LocalEventBus
 from .functions import load_functions
-from .stack import LocalApi, serve
+from .stack import LocalApi, local_routes, serve
 from .template import load_template
 
 DEFAULT_KEY = "inf_local_dev"
@@ -26,6 +27,7 @@ def start(api_port: int, db_port: int, demo: bool) -> tuple[Any, LocalDatabase, 
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UsagePricingLocal")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on the console
     template = load_template()
     database = LocalDatabase(port=db_port)
     database.start(template)
@@ -36,12 +38,14 @@ def start(api_port: int, db_port: int, demo: bool) -> tuple[Any, LocalDatabase, 
     dev_key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
     ApiKeyRepository(database.resource().Table("ApiKeysTable")).ensure(dev_key, DEV_TEAM, ["*"])
 
+    template = template.with_refs(database.queue_urls)
     functions = load_functions(template)
-    api = LocalApi(template, functions)
+    bus = LocalEventBus(template, functions, database.sqs(), database.queue_urls)
+    api = LocalApi(template, functions, local_routes=local_routes(bus))
     if demo:
         from .demo import load_demo  # noqa: PLC0415 — loads the layer, after the environment is set
 
-        load_demo(api)
+        load_demo(api, bus)
     server = serve(api, "127.0.0.1", api_port)
     return server, database, api
 

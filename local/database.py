@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from .template import Template, create_tables
+from .atomic import serialize_dynamodb
+from .template import Template, create_queues, create_tables
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -24,6 +25,7 @@ class LocalDatabase:
         self.server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.host = host
         self.port = port
+        self.queue_urls: dict[str, str] = {}
 
     @property
     def endpoint(self) -> str:
@@ -31,6 +33,7 @@ class LocalDatabase:
 
     def start(self, template: Template) -> list[str]:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        serialize_dynamodb()
         self.server.start()
         if self.port == 0:
             self.port = self.server._server.server_port  # type: ignore[union-attr]
@@ -39,7 +42,13 @@ class LocalDatabase:
         for key, value in LOCAL_CREDENTIALS.items():
             os.environ.setdefault(key, value)
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.endpoint
-        return create_tables(self.client(), template)
+        os.environ["AWS_ENDPOINT_URL_SQS"] = self.endpoint
+        created = create_tables(self.client(), template)
+        self.queue_urls = create_queues(self.sqs(), template)
+        return created
+
+    def sqs(self) -> Any:
+        return boto3.client("sqs", endpoint_url=self.endpoint)
 
     def client(self) -> Any:
         return boto3.client("dynamodb", endpoint_url=self.endpoint)

@@ -9,13 +9,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .events import LocalEventBus
 from .functions import LocalFunction
 from .openapi import build_openapi
 from .template import Route, Template
@@ -250,3 +251,43 @@ def serve(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+def local_routes(
+    bus: LocalEventBus,
+) -> dict[tuple[str, str], Callable[[bytes], tuple[int, dict[str, str], bytes]]]:
+    """Routes that exist only locally: deliver events through the queue path; peek at DLQs."""
+
+    def post_events(body: bytes) -> tuple[int, dict[str, str], bytes]:
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError:
+            return problem(400, "body is not valid JSON")
+        events = payload if isinstance(payload, list) else [payload]
+        if not events or not all(isinstance(e, dict) for e in events):
+            return problem(400, "send one EventBridge event (a JSON object) or a list of them")
+        report = bus.put_events(events)
+        return 200, {"Content-Type": "application/json"}, json.dumps(asdict(report)).encode()
+
+    def dead_letters(_body: bytes) -> tuple[int, dict[str, str], bytes]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for consumer in bus.consumers.values():
+            if not consumer.dead_letter_queue:
+                continue
+            url = bus.queue_urls[consumer.dead_letter_queue]
+            messages = bus.sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=0,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            found[consumer.dead_letter_queue] = [
+                {
+                    "body": m["Body"],
+                    "reason": m.get("MessageAttributes", {}).get("reason", {}).get("StringValue"),
+                }
+                for m in messages
+            ]
+        return 200, {"Content-Type": "application/json"}, json.dumps(found).encode()
+
+    return {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}

@@ -76,8 +76,9 @@ class AuthorizerSpec:
 
 
 class Template:
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], refs: dict[str, str] | None = None) -> None:
         self.document = document
+        self.refs = dict(refs or {})
         self.resources: dict[str, dict[str, Any]] = document.get("Resources", {})
         self.parameters: dict[str, dict[str, Any]] = document.get("Parameters", {})
 
@@ -87,6 +88,8 @@ class Template:
         if isinstance(value, dict) and len(value) == 1:
             ((name, arg),) = value.items()
             if name == "Ref":
+                if arg in self.refs:
+                    return self.refs[arg]
                 if arg in self.parameters:
                     return str(self.parameters[arg].get("Default", ""))
                 return arg
@@ -98,6 +101,13 @@ class Template:
                     r"\$\{([^}.]+)[^}]*\}", lambda m: self.resolve({"Ref": m.group(1)}), text
                 )
         return value
+
+    def with_refs(self, refs: dict[str, str]) -> Template:
+        """The same template with some Refs resolved to local values (e.g. queue URLs)."""
+        return Template(self.document, {**self.refs, **refs})
+
+    def queues(self) -> dict[str, dict[str, Any]]:
+        return {k: v.get("Properties", {}) for k, v in self.of_type("AWS::SQS::Queue").items()}
 
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v.get("Type") == kind}
@@ -185,3 +195,10 @@ def create_tables(client: Any, template: Template | None = None) -> list[str]:
         client.create_table(**request)
         created.append(name)
     return created
+
+
+def create_queues(client: Any, template: Template | None = None) -> dict[str, str]:
+    """Create every SQS queue of template.yaml (named by logical id); returns logical id → URL,
+    which is what a queue's Ref resolves to."""
+    template = template or load_template()
+    return {name: client.create_queue(QueueName=name)["QueueUrl"] for name in template.queues()}

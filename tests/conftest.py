@@ -106,3 +106,41 @@ def aws_tables() -> Any:
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
         yield boto3.resource("dynamodb")
+
+
+class AwsWorld:
+    """moto's AWS with every table and queue of template.yaml; handlers load with the
+    environment the template gives them."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        from local.template import create_queues, create_tables, load_template
+
+        create_tables(boto3.client("dynamodb"))
+        self.sqs = boto3.client("sqs")
+        self.queue_urls = create_queues(self.sqs)
+        self.template = load_template().with_refs(self.queue_urls)
+        self.dynamodb = boto3.resource("dynamodb")
+
+    def handler(self, name: str, logical_id: str, **env: str) -> ModuleType:
+        return load_handler(name, {**self.template.functions()[logical_id].environment, **env})
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_urls["BillingDeadLetterQueue"],
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return messages  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def aws() -> Any:
+    from moto import mock_aws
+
+    from local.atomic import serialize_dynamodb
+
+    serialize_dynamodb()
+    with mock_aws():
+        yield AwsWorld()

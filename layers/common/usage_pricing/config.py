@@ -22,7 +22,8 @@ class Settings(BaseModel):
     billing_table: str = Field("", alias="BILLING_TABLE")
     aggregates_table: str = Field("", alias="AGGREGATES_TABLE")
     pricing_table: str = Field("", alias="PRICING_TABLE")
-    dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL")
+    dead_letter_queue_url: str = Field("", alias="DEAD_LETTER_QUEUE_URL")
+    aggregate_shards: int = Field(4, ge=1, le=64, alias="AGGREGATE_SHARDS")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,0 +1,179 @@
+"""Billing (SPEC §6): a completed task's event becomes one billing record, charged once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from .errors import StorageError
+from .events import TaskCompleted, TaskCompletedEvent, TaskEventEnvelope, TaskRefunded
+from .meta import OutputMeta
+from .pricing import AppPricing, PricingEvaluator, PricingInput
+from .records import BillingRecord, UsageEvent
+from .storage.ledger import LedgerOutcome, LedgerRepository, shard_for
+from .storage.pricing import PricingRepository
+
+
+class BillingService:
+    def __init__(
+        self,
+        ledger: LedgerRepository,
+        pricing: PricingRepository,
+        evaluator: PricingEvaluator,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.ledger = ledger
+        self.pricing = pricing
+        self.evaluator = evaluator
+        self.clock = clock
+
+    def price_task(self, task: TaskCompleted) -> BillingRecord:
+        """The record for a task, priced with the app's pricing live when the task completed
+        (platform defaults when none was published)."""
+        live = self.pricing.live_at(task.app, task.completed_at)
+        pricing, version = (live.pricing, live.version) if live else (AppPricing(), 0)
+        resources = [r.model_copy(update={"tier": task.tier}) for r in task.resources]
+        usage = PricingInput(
+            output_meta=task.output_meta or OutputMeta(),
+            resources=tuple(resources),
+            elapsed_ms=task.elapsed_ms,
+            task_inputs=task.task_inputs,
+        )
+        result = self.evaluator.price(pricing, usage)
+        total = result.total.value
+        completed = task.status == "completed"
+        errors = {name: message for name, message in result.errors.items() if name != "description"}
+        billing_status = "needs_review" if errors else ("charged" if completed else "not_charged")
+        return BillingRecord(
+            task_id=task.task_id,
+            team_id=task.team_id,
+            app=task.app,
+            app_version=task.app_version,
+            function=task.function,
+            status=task.status,
+            billing_status=billing_status,
+            started_at=task.started_at,
+            completed_at=task.completed_at,
+            billed_at=self.clock(),
+            elapsed_ms=task.elapsed_ms,
+            usage_seconds=usage.usage_seconds,
+            tier=task.tier,
+            resources=resources,
+            resource_fee=result.resource_fee.value,
+            inference_fee=result.inference_fee.value,
+            royalty_fee=result.royalty_fee.value,
+            partner_fee=result.partner_fee.value,
+            total=total,
+            # A failed or cancelled task is recorded in full and discounted in full.
+            discount=0 if completed else total,
+            discount_reason=None if completed else "task_failed",
+            charged=total if completed else 0,
+            errors=errors,
+            pricing_version=version,
+            usage=[
+                UsageEvent(
+                    tier=task.tier,
+                    type=r.type,
+                    model=r.model or r.meter or "unknown",
+                    seconds=usage.usage_seconds * r.count,
+                )
+                for r in resources
+            ],
+            shard=shard_for(task.task_id, self.ledger.shards),
+        )
+
+    def bill(self, task: TaskCompleted) -> tuple[BillingRecord, LedgerOutcome]:
+        record = self.price_task(task)
+        return record, self.ledger.charge(record)
+
+    def refund(self, refund: TaskRefunded) -> LedgerOutcome:
+        return self.ledger.refund(refund.task_id, refund.team_id, refund.reason, refund.refunded_at)
+
+
+class DeadLetters(Protocol):
+    def send(self, body: str, reason: str, message_id: str) -> None: ...
+
+
+class SqsDeadLetters:
+    """Sends an event that can never succeed straight to the dead-letter queue, with its reason,
+    instead of letting it fail maxReceiveCount times first."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def send(self, body: str, reason: str, message_id: str) -> None:
+        self.client.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=body,
+            MessageAttributes={
+                "reason": {"DataType": "String", "StringValue": reason[:1024]},
+                "source_message_id": {"DataType": "String", "StringValue": message_id},
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What happened to one delivery, for logs and metrics."""
+
+    outcome: str  # billed, duplicate, refunded, refund_duplicate, dead_lettered
+    task_id: str | None = None
+    needs_review: bool = False
+    reason: str | None = None
+
+
+def describe_invalid(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        parts = []
+        for issue in error.errors()[:5]:
+            location = ".".join(
+                str(p)
+                for p in issue["loc"]
+                if p not in ("event", "Task Completed", "Task Refunded")
+            )
+            parts.append(f"{location}: {issue['msg']}")
+        return "invalid event: " + "; ".join(parts)
+    return f"invalid event: {error}"
+
+
+class BillingConsumer:
+    """One SQS message at a time: parse, bill or refund, or dead-letter what can never succeed.
+    A retryable failure (storage unavailable, refund before its charge) raises, so the batch
+    reports that message as failed and SQS redelivers it; the queue's redrive policy dead-letters
+    it after maxReceiveCount attempts. Nothing is dropped."""
+
+    def __init__(self, service: BillingService, dead_letters: DeadLetters) -> None:
+        self.service = service
+        self.dead_letters = dead_letters
+
+    def process(self, body: str, message_id: str) -> Processed:
+        try:
+            event = TaskEventEnvelope.parse(json.loads(body))
+        except (ValueError, ValidationError) as error:
+            reason = describe_invalid(error)
+            self.dead_letters.send(body, reason, message_id)
+            return Processed("dead_lettered", reason=reason)
+        if isinstance(event, TaskCompletedEvent):
+            record, outcome = self.service.bill(event.detail)
+            if outcome is LedgerOutcome.DUPLICATE:
+                return Processed("duplicate", record.task_id)
+            return Processed(
+                "billed", record.task_id, needs_review=record.billing_status == "needs_review"
+            )
+        try:
+            outcome = self.service.refund(event.detail)
+        except StorageError as error:
+            if error.retryable:
+                raise
+            self.dead_letters.send(body, error.detail, message_id)
+            return Processed("dead_lettered", event.detail.task_id, reason=error.detail)
+        return Processed(
+            "refund_duplicate" if outcome is LedgerOutcome.DUPLICATE else "refunded",
+            event.detail.task_id,
+        )

@@ -1,0 +1,100 @@
+"""Task lifecycle events (SPEC §6), as EventBridge delivers them (source "inference.tasks")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from .limits import MAX_RESOURCES
+from .meta import OutputMeta
+from .meters import Resource
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+AppPath = Annotated[
+    str, Field(max_length=257, pattern=r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$")
+]
+EVENT_SOURCE = "inference.tasks"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class TaskCompleted(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: Identifier
+    team_id: Identifier
+    app: AppPath = Field(description="namespace/name")
+    app_version: Annotated[str, Field(max_length=128)] = ""
+    function: Annotated[str, Field(max_length=128)] = "run"
+    status: Literal["completed", "failed", "cancelled"]
+    started_at: AwareDatetime
+    completed_at: AwareDatetime
+    elapsed_ms: Annotated[int, Field(ge=0, le=366 * 86_400_000, strict=True)]
+    tier: Literal["cloud", "private"] = "cloud"
+    resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(
+        default_factory=list
+    )
+    task_inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    output_meta: OutputMeta | None = None
+
+    _to_utc = field_validator("started_at", "completed_at")(_utc)
+
+
+class TaskRefunded(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: Identifier
+    team_id: Identifier
+    reason: Annotated[str, Field(min_length=1, max_length=1024)]
+    refunded_at: AwareDatetime
+
+    _to_utc = field_validator("refunded_at")(_utc)
+
+
+class _Envelope(BaseModel):
+    """The EventBridge event around a detail (fields EventBridge fills in are optional here)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = ""
+    version: str = "0"
+    account: str = ""
+    region: str = ""
+    time: str = ""
+    resources: list[str] = Field(default_factory=list)
+    source: Literal["inference.tasks"]
+
+
+class TaskCompletedEvent(_Envelope):
+    detail_type: Literal["Task Completed"] = Field(alias="detail-type")
+    detail: TaskCompleted
+
+
+class TaskRefundedEvent(_Envelope):
+    detail_type: Literal["Task Refunded"] = Field(alias="detail-type")
+    detail: TaskRefunded
+
+
+TaskEvent = Annotated[TaskCompletedEvent | TaskRefundedEvent, Field(discriminator="detail_type")]
+
+
+class TaskEventEnvelope(BaseModel):
+    event: TaskEvent
+
+    @classmethod
+    def parse(cls, payload: Any) -> TaskCompletedEvent | TaskRefundedEvent:
+        return cls.model_validate({"event": payload}).event
+
+
+__all__ = [
+    "EVENT_SOURCE",
+    "TaskCompleted",
+    "TaskCompletedEvent",
+    "TaskEventEnvelope",
+    "TaskRefunded",
+    "TaskRefundedEvent",
+]

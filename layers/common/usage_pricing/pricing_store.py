@@ -1,0 +1,175 @@
+"""The app pricing store (SPEC §7): read live and draft, edit the draft by merge-patch, publish.
+
+A team edits only its own namespace (the namespace is its team id); store listings are public,
+so any key with apps:read may read any app's pricing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .cel import CelEngine
+from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from .limits import MAX_FORMULA_BYTES, MAX_PRICES
+from .pricing import (
+    AppPricing,
+    Formula,
+    Microcents,
+    PricingEvaluator,
+    description_source,
+    validate_pricing,
+)
+from .scopes import Caller
+from .storage.pricing import PricingRepository
+
+APP_PART = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
+
+
+class PricingPatch(BaseModel):
+    """Merge-patch of the draft: absent fields stay; prices merge key by key, 0 removes a key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prices: dict[str, Microcents] | None = None
+    upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] | None = None
+    resource_expression: Formula | None = None
+    inference_expression: Formula | None = None
+    royalty_expression: Formula | None = None
+    partner_expression: Formula | None = None
+    total_expression: Formula | None = None
+    description: Formula | None = None
+
+
+class LivePricing(BaseModel):
+    version: int
+    published_at: str
+    pricing: AppPricing
+
+
+class DraftPricing(BaseModel):
+    revision: int
+    updated_at: str
+    pricing: AppPricing
+
+
+class AppPricingView(BaseModel):
+    app: str
+    live: LivePricing | None = None
+    draft: DraftPricing | None = None
+
+
+def app_path(namespace: str, name: str) -> str:
+    for field, value in (("namespace", namespace), ("name", name)):
+        if not re.match(APP_PART, value):
+            raise InvalidRequestError(
+                f"invalid app {field} {value!r}",
+                errors=[
+                    FieldIssue(field, "lower-case letters, digits, '.', '_' or '-', up to 128")
+                ],
+            )
+    return f"{namespace}/{name}"
+
+
+class PricingStore:
+    def __init__(
+        self,
+        repository: PricingRepository,
+        evaluator: PricingEvaluator,
+        checker: CelEngine,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.repository = repository
+        self.evaluator = evaluator
+        self.checker = checker
+        self.clock = clock
+
+    def view(self, app: str) -> AppPricingView:
+        live = self.repository.live(app)
+        draft = self.repository.draft(app)
+        return AppPricingView(
+            app=app,
+            live=None
+            if live is None
+            else LivePricing(
+                version=live.version, published_at=live.published_at, pricing=live.pricing
+            ),
+            draft=None
+            if draft is None
+            else DraftPricing(
+                revision=draft.revision, updated_at=draft.updated_at, pricing=draft.pricing
+            ),
+        )
+
+    def patch(
+        self, caller: Caller, namespace: str, app: str, patch: PricingPatch
+    ) -> AppPricingView:
+        self._require_owner(caller, namespace)
+        draft = self.repository.draft(app)
+        if draft is not None:
+            base, revision = draft.pricing, draft.revision
+        else:
+            live = self.repository.live(app)
+            base, revision = (live.pricing if live else AppPricing()), 0
+        updated = self._apply(base, patch)
+        self.repository.save_draft(app, updated, revision, self.clock())
+        return self.view(app)
+
+    def publish(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
+        self._require_owner(caller, namespace)
+        draft = self.repository.draft(app)
+        if draft is None:
+            raise NotFoundError(f"{app} has no draft pricing to publish")
+        self.repository.publish(app, draft.pricing, self.clock())
+        return self.view(app)
+
+    def _apply(self, base: AppPricing, patch: PricingPatch) -> AppPricing:
+        data: dict[str, Any] = base.model_dump()
+        changes = patch.model_dump(exclude_unset=True)
+        if changes.get("prices") is not None:
+            prices = dict(base.prices)
+            for name, value in changes.pop("prices").items():
+                if value == 0:
+                    prices.pop(name, None)
+                else:
+                    prices[name] = value
+            data["prices"] = prices
+        else:
+            changes.pop("prices", None)
+        for name, value in changes.items():
+            if value is not None:
+                data[name] = value
+        data["description"] = description_source(data.get("description") or "")
+        data["description_rendered"] = None
+        try:
+            pricing = AppPricing.model_validate(data)
+        except ValidationError as error:
+            issues = [
+                FieldIssue(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()
+            ]
+            raise InvalidRequestError("the edited pricing is invalid", errors=issues) from None
+        if len(pricing.prices) > MAX_PRICES:
+            raise InvalidRequestError(
+                "too many prices", errors=[FieldIssue("prices", f"at most {MAX_PRICES}")]
+            )
+        issues = validate_pricing(pricing, self.checker)
+        if issues:
+            raise InvalidRequestError(
+                "a formula does not compile: "
+                + "; ".join(f"{i.field}: {i.message}" for i in issues),
+                errors=issues,
+            )
+        rendered = self.evaluator.render_description(pricing)
+        if rendered.error:
+            raise InvalidRequestError(
+                f"description: {rendered.error}", errors=[FieldIssue("description", rendered.error)]
+            )
+        return pricing.model_copy(update={"description_rendered": rendered.value})
+
+    @staticmethod
+    def _require_owner(caller: Caller, namespace: str) -> None:
+        if caller.team_id != namespace:
+            raise ForbiddenError(f"team {caller.team_id} cannot edit apps in namespace {namespace}")

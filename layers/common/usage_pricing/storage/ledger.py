@@ -1,0 +1,230 @@
+"""The ledger: billing records and the spend aggregates they feed, written together.
+
+A charge is one DynamoDB transaction: the record, guarded by attribute_not_exists on its task
+key, plus one update per aggregate granularity. A redelivered or concurrent duplicate fails the
+guard and changes nothing, so a task is charged once however often its event arrives. A refund
+is one transaction too: the record's refunded flag, guarded by refunded = false, plus the same
+aggregate updates negated."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
+from ..errors import StorageError
+from ..records import BillingRecord
+from .dynamo import error_code, translate_client_error
+
+TRANSACTION_ATTEMPTS = 4
+
+
+class LedgerOutcome(StrEnum):
+    WRITTEN = "written"
+    DUPLICATE = "duplicate"  # already charged (or already refunded): nothing changed
+
+
+class RefundTargetMissingError(StorageError):
+    """A refund for a task that has no billing record (yet): retried, then dead-lettered."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"no billing record for task {task_id} to refund", retryable=True)
+
+
+class RefundTeamMismatchError(StorageError):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"task {task_id} belongs to another team", retryable=False)
+
+
+def shard_for(task_id: str, shards: int) -> int:
+    """A stable shard per task, so a refund reverses exactly the items its charge added."""
+    return int.from_bytes(hashlib.blake2b(task_id.encode(), digest_size=4).digest(), "big") % shards
+
+
+def task_key(task_id: str) -> dict[str, str]:
+    return {"pk": f"TASK#{task_id}"}
+
+
+def aggregate_key(
+    team_id: str, granularity: Granularity, shard: int, bucket: str, app: str
+) -> dict[str, str]:
+    return {"pk": f"{team_id}#{granularity.value}#{shard}", "sk": f"{bucket}#{app}"}
+
+
+def _dynamo(value: Any) -> Any:
+    """Plain JSON-able values for DynamoDB: floats become Decimals (exactly as printed)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_item(record: BillingRecord) -> dict[str, Any]:
+    data = record.model_dump(mode="json", exclude_none=True)
+    completed = data["completed_at"]
+    item: dict[str, Any] = _dynamo(
+        {
+            **task_key(record.task_id),
+            **data,
+            "gsi1pk": f"TEAM#{record.team_id}",
+            "gsi1sk": f"{completed}#{record.task_id}",
+            "gsi2pk": f"TEAM#{record.team_id}#APP#{record.app}",
+            "gsi2sk": f"{completed}#{record.task_id}",
+        }
+    )
+    return item
+
+
+def record_from_item(item: dict[str, Any]) -> BillingRecord:
+    fields = {k: v for k, v in _plain(item).items() if k in BillingRecord.model_fields}
+    return BillingRecord.model_validate(fields)
+
+
+class LedgerRepository:
+    def __init__(
+        self,
+        billing_table: Any,
+        aggregates_table: Any,
+        *,
+        shards: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.billing = billing_table
+        self.aggregates = aggregates_table
+        self.client = billing_table.meta.client
+        self.shards = shards
+        self.sleep = sleep
+
+    def get(self, task_id: str) -> BillingRecord | None:
+        try:
+            item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
+        except ClientError as error:
+            raise translate_client_error(error, "read billing record") from error
+        return None if item is None else record_from_item(item)
+
+    def charge(self, record: BillingRecord) -> LedgerOutcome:
+        put = {
+            "Put": {
+                "TableName": self.billing.name,
+                "Item": record_item(record),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+
+    def refund(
+        self, task_id: str, team_id: str, reason: str, refunded_at: datetime
+    ) -> LedgerOutcome:
+        record = self.get(task_id)
+        if record is None:
+            raise RefundTargetMissingError(task_id)
+        if record.team_id != team_id:
+            raise RefundTeamMismatchError(task_id)
+        if record.refunded:
+            return LedgerOutcome.DUPLICATE
+        mark = {
+            "Update": {
+                "TableName": self.billing.name,
+                "Key": task_key(task_id),
+                "UpdateExpression": (
+                    "SET refunded = :true, refunded_at = :at, refund_reason = :reason"
+                ),
+                "ConditionExpression": "attribute_exists(pk) AND refunded = :false",
+                "ExpressionAttributeValues": {
+                    ":true": True,
+                    ":false": False,
+                    ":at": refunded_at.isoformat().replace("+00:00", "Z"),
+                    ":reason": reason,
+                },
+            }
+        }
+        return self._transact([mark, *self._aggregate_updates(record, sign=-1)], "refund task")
+
+    def _aggregate_updates(self, record: BillingRecord, sign: int) -> list[dict[str, Any]]:
+        counters: dict[str, int] = {"cost": record.charged, "calls": 1}
+        for event in record.usage:
+            for name in (
+                f"u:tier:{event.tier}",
+                f"u:type:{event.type}",
+                f"u:model:{event.model}",
+                "u:total",
+            ):
+                counters[name] = counters.get(name, 0) + event.seconds
+        names = {f"#c{i}": name for i, name in enumerate(counters)}
+        values: dict[str, Any] = {
+            f":c{i}": sign * value for i, value in enumerate(counters.values())
+        }
+        add = ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
+        updates = []
+        shard = record.shard % self.shards
+        for granularity in Granularity:
+            bucket = bucket_key(granularity.floor(record.completed_at))
+            set_parts = ["#app = :app", "#bucket = :bucket"]
+            item_values = {**values, ":app": record.app, ":bucket": bucket}
+            item_names = {**names, "#app": "app", "#bucket": "bucket"}
+            if granularity is Granularity.MINUTE:
+                # DynamoDB's TTL drops minute items once no range can ask for them.
+                set_parts.append("#expires = :expires")
+                item_names["#expires"] = "expires_at"
+                item_values[":expires"] = int((record.completed_at + MINUTE_RETENTION).timestamp())
+            updates.append(
+                {
+                    "Update": {
+                        "TableName": self.aggregates.name,
+                        "Key": aggregate_key(
+                            record.team_id, granularity, shard, bucket, record.app
+                        ),
+                        "UpdateExpression": f"ADD {add} SET {', '.join(set_parts)}",
+                        "ExpressionAttributeNames": item_names,
+                        "ExpressionAttributeValues": item_values,
+                    }
+                }
+            )
+        return updates
+
+    def _transact(self, items: list[dict[str, Any]], action: str) -> LedgerOutcome:
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return LedgerOutcome.WRITTEN
+            except ClientError as error:
+                code = error_code(error)
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if code == "TransactionCanceledException" and reasons[:1] == [
+                    "ConditionalCheckFailed"
+                ]:
+                    return LedgerOutcome.DUPLICATE
+                conflict = (
+                    code == "TransactionCanceledException" and "TransactionConflict" in reasons
+                )
+                transient = conflict or code in (
+                    "ThrottlingException",
+                    "ProvisionedThroughputExceededException",
+                    "InternalServerError",
+                )
+                if transient and attempt + 1 < TRANSACTION_ATTEMPTS:
+                    # A concurrent duplicate or a hot item: back off and let the guard decide.
+                    self.sleep(0.05 * 2**attempt)
+                    continue
+                raise translate_client_error(error, action) from error
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,154 @@
+"""The app pricing table: per app a draft, a META item holding the live version number, and one
+immutable item per published version, sorted by publication time so "the version live at time
+T" is a single Query."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import ConflictError
+from ..pricing import AppPricing
+from .dynamo import error_code, translate_client_error
+from .ledger import _dynamo, _plain
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width UTC microsecond timestamps: they compare as strings in time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _key(app: str, sort: str) -> dict[str, str]:
+    return {"pk": f"APP#{app}", "sk": sort}
+
+
+class PricingRecordVersion:
+    __slots__ = ("pricing", "published_at", "version")
+
+    def __init__(self, pricing: AppPricing, version: int, published_at: str) -> None:
+        self.pricing = pricing
+        self.version = version
+        self.published_at = published_at
+
+
+class PricingDraft:
+    __slots__ = ("pricing", "revision", "updated_at")
+
+    def __init__(self, pricing: AppPricing, revision: int, updated_at: str) -> None:
+        self.pricing = pricing
+        self.revision = revision
+        self.updated_at = updated_at
+
+
+def _pricing(item: dict[str, Any]) -> AppPricing:
+    return AppPricing.model_validate(_plain(item["pricing"]))
+
+
+class PricingRepository:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.client = table.meta.client
+
+    def draft(self, app: str) -> PricingDraft | None:
+        item = self._get(_key(app, "DRAFT"), "read draft pricing")
+        if item is None:
+            return None
+        return PricingDraft(_pricing(item), int(item["revision"]), item["updated_at"])
+
+    def save_draft(
+        self, app: str, pricing: AppPricing, expected_revision: int, now: datetime
+    ) -> PricingDraft:
+        """Write the draft if nobody saved another since expected_revision (0: none existed)."""
+        draft = PricingDraft(pricing, expected_revision + 1, timestamp(now))
+        condition = "attribute_not_exists(pk)" if expected_revision == 0 else "revision = :expected"
+        values = {} if expected_revision == 0 else {":expected": expected_revision}
+        try:
+            self.table.put_item(
+                Item={
+                    **_key(app, "DRAFT"),
+                    "pricing": _dynamo(pricing.model_dump(mode="json")),
+                    "revision": draft.revision,
+                    "updated_at": draft.updated_at,
+                },
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise ConflictError("the draft changed while it was being edited; retry") from error
+            raise translate_client_error(error, "save draft pricing") from error
+        return draft
+
+    def live(self, app: str) -> PricingRecordVersion | None:
+        return self._latest(app, "V#~")
+
+    def live_at(self, app: str, moment: datetime) -> PricingRecordVersion | None:
+        return self._latest(app, f"V#{timestamp(moment)}#~")
+
+    def _latest(self, app: str, upper: str) -> PricingRecordVersion | None:
+        try:
+            items = self.table.query(
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                ExpressionAttributeValues={":pk": f"APP#{app}", ":low": "V#", ":high": upper},
+                ScanIndexForward=False,
+                Limit=1,
+                ConsistentRead=True,
+            )["Items"]
+        except ClientError as error:
+            raise translate_client_error(error, "read live pricing") from error
+        if not items:
+            return None
+        item = items[0]
+        return PricingRecordVersion(_pricing(item), int(item["version"]), item["published_at"])
+
+    def publish(self, app: str, pricing: AppPricing, now: datetime) -> PricingRecordVersion:
+        meta = self._get(_key(app, "META"), "read pricing versions") or {}
+        current = int(meta.get("live_version", 0))
+        published = PricingRecordVersion(pricing, current + 1, timestamp(now))
+        condition = (
+            "attribute_not_exists(live_version)" if current == 0 else "live_version = :current"
+        )
+        values: dict[str, Any] = {":next": published.version}
+        if current:
+            values[":current"] = current
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": _key(app, "META"),
+                            "UpdateExpression": "SET live_version = :next",
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": {
+                                **_key(app, f"V#{published.published_at}#{published.version:06d}"),
+                                "pricing": _dynamo(pricing.model_dump(mode="json")),
+                                "version": published.version,
+                                "published_at": published.published_at,
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                raise ConflictError("another publish happened at the same time; retry") from error
+            raise translate_client_error(error, "publish pricing") from error
+        return published
+
+    def _get(self, key: dict[str, str], action: str) -> dict[str, Any] | None:
+        try:
+            item: dict[str, Any] | None = self.table.get_item(Key=key, ConsistentRead=True).get(
+                "Item"
+            )
+        except ClientError as error:
+            raise translate_client_error(error, action) from error
+        return item

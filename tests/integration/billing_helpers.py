@@ -1,0 +1,59 @@
+"""Task events and SQS batches for the billing tests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def completed(
+    task_id: str,
+    *,
+    team: str = "team_a",
+    app: str = "team_a/flux",
+    status: str = "completed",
+    completed_at: datetime | None = None,
+    elapsed_ms: int = 600_000,
+    images: int = 2,
+    resources: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    done = completed_at or datetime.now(UTC) + timedelta(seconds=1)
+    detail = {
+        "task_id": task_id, "team_id": team, "app": app, "app_version": "1.0.0", "function": "run",
+        "status": status, "started_at": (done - timedelta(milliseconds=elapsed_ms)).isoformat(),
+        "completed_at": done.isoformat(), "elapsed_ms": elapsed_ms, "tier": "cloud",
+        "resources": resources if resources is not None else [{"name": "gpu0", "type": "gpu", "model": "llm-micro", "meter": "llm/micro"}],
+        "task_inputs": {"steps": 20},
+        "output_meta": {"inputs": [], "outputs": [{"type": "image", "width": 1024, "height": 1024, "count": images}]},
+        **extra,
+    }  # fmt: skip
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Task Completed", "source": "inference.tasks",
+            "account": "123456789012", "time": done.isoformat(), "region": "us-east-1", "resources": [], "detail": detail}  # fmt: skip
+
+
+def refunded(task_id: str, *, team: str = "team_a", reason: str = "goodwill") -> dict[str, Any]:
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Task Refunded", "source": "inference.tasks",
+            "detail": {"task_id": task_id, "team_id": team, "reason": reason, "refunded_at": datetime.now(UTC).isoformat()}}  # fmt: skip
+
+
+def sqs_batch(*bodies: Any) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{index}",
+                "receiptHandle": f"rh-{index}",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:BillingQueue",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
