@@ -102,3 +102,35 @@ def test_demo_data_answers(stack: Stack) -> None:
     demo = stack.request("GET", "/usage/tasks/demo_0041/cost").json()
     assert demo["app"].startswith("team_local/")
     assert stack.request("GET", "/usage/tasks/demo_0042/cost").json()["refunded"] is True
+
+
+def test_billing_moves_1h_and_1d_totals_by_the_charge(stack: Stack) -> None:
+    app = f"team_local/e2e-{uuid.uuid4().hex[:8]}"
+    publish(stack, app)
+
+    def spend(range_name: str) -> tuple[int, int]:
+        body = stack.request("GET", f"/usage/breakdown?range={range_name}").json()
+        calls = next((p["call_count"] for p in body["per_model"] if p["app_endpoint"] == app), 0)
+        return body["total_cost"], calls
+
+    before = {r: spend(r) for r in ("1h", "1d")}
+    summary_before = stack.request("GET", "/usage/summary?range=1h").json()["total_usage"]
+    task = f"e2e_{uuid.uuid4().hex[:12]}"
+    post_events(stack, completed(task, team="team_local", app=app, completed_at=datetime.now(UTC)))
+    charge = stack.request("GET", f"/usage/tasks/{task}/cost").json()["charged"]["value"]
+    assert charge == 5_632_498
+    for range_name in ("1h", "1d"):
+        total, calls = spend(range_name)
+        assert (total - before[range_name][0], calls - before[range_name][1]) == (charge, 1)
+    assert (
+        stack.request("GET", "/usage/summary?range=1h").json()["total_usage"] - summary_before
+        == 600
+    )
+
+
+def test_breakdown_problems_over_http(stack: Stack) -> None:
+    response = stack.request("GET", "/usage/breakdown?range=2w")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "range"
+    assert stack.request("GET", "/usage/breakdown?range=7d&tz=Asia/Kolkata").status_code == 200

@@ -10,6 +10,7 @@ import boto3
 from .cel import new_engine
 from .config import Settings
 from .pricing import PricingEvaluator
+from .storage.aggregates import AggregateRepository
 from .storage.ledger import LedgerRepository
 from .storage.pricing import PricingRepository
 
@@ -33,6 +34,12 @@ class Wiring:
     def ledger(self) -> LedgerRepository:
         return LedgerRepository(
             self.dynamodb.Table(self.settings.billing_table),
+            self.dynamodb.Table(self.settings.aggregates_table),
+            shards=self.settings.aggregate_shards,
+        )
+
+    def aggregates(self) -> AggregateRepository:
+        return AggregateRepository(
             self.dynamodb.Table(self.settings.aggregates_table),
             shards=self.settings.aggregate_shards,
         )
