@@ -8,7 +8,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
+.PHONY: soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -70,3 +70,7 @@ sam-validate: $(SAM)
 # No Docker: the layer's makefile build cross-installs python3.13/arm64 wheels.
 sam-build: $(SAM)
 	$(SAM_ENV) $(SAM) build --parallel
+
+# The full soak: 10,000 deliveries, 30% duplicates, 8 workers, injected throttling and timeouts.
+soak: venv
+	SOAK_DELIVERIES=10000 $(BIN)/pytest -q tests/integration/test_faults.py -k soak

@@ -1,16 +1,24 @@
 """DynamoDB applies each request, and each transaction, atomically; moto's in-memory backend
 takes no locks, so two threads can both pass a condition check before either writes (two
 concurrent duplicate charges would both succeed). Serializing moto's DynamoDB operations behind
-one lock restores the guarantee the ledger relies on. Used by the local stack and the tests."""
+one lock restores the guarantee the ledger relies on. Used by the local stack and the tests.
+
+moto also makes every transaction deep-copy each table it touches, to roll back on failure: a
+ledger of N records costs O(N) per charge. Under the lock, rolling back just the items the
+transaction names is equivalent, so transactions snapshot those items instead."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 
 _LOCK = threading.RLock()
 OPERATIONS = (
@@ -31,7 +39,68 @@ def serialize_dynamodb() -> None:
         original = getattr(DynamoDBBackend, name, None)
         if original is None or getattr(original, "serialized", False):
             continue
-        setattr(DynamoDBBackend, name, _locked(original))
+        wrapped = _item_rollback(original) if name == "transact_write_items" else original
+        setattr(DynamoDBBackend, name, _locked(wrapped))
+
+
+class _TablesByReference:
+    """Stands in for the copy module inside moto's DynamoDB models during a transaction: tables
+    are not copied (the items they will change are snapshotted instead); anything else is."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def wrapper(
+        backend: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> Any:
+        saved = [_snapshot(backend, entry) for entry in transact_items]
+        module_copy = dynamodb_models.copy  # type: ignore[attr-defined]
+        dynamodb_models.copy = _TablesByReference  # type: ignore[attr-defined]
+        try:
+            return transact(backend, transact_items, *args, **kwargs)
+        except BaseException:
+            for snapshot in reversed(saved):
+                if snapshot is not None:
+                    _restore(*snapshot)
+            raise
+        finally:
+            dynamodb_models.copy = module_copy  # type: ignore[attr-defined]
+
+    return wrapper
+
+
+def _snapshot(backend: Any, entry: dict[str, Any]) -> tuple[Any, Any, Any, Any] | None:
+    ((_, operation),) = entry.items()
+    table = backend.tables.get(operation.get("TableName"))
+    key = operation.get("Key") or operation.get("Item")
+    if table is None or not key or table.hash_key_attr not in key:
+        return None
+    hash_key = DynamoType(key[table.hash_key_attr])
+    range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+    if table.range_key_attr:
+        current = table.items.get(hash_key, {}).get(range_key)
+    else:
+        current = table.items.get(hash_key)
+    return table, hash_key, range_key, copy.deepcopy(current)
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    if table.range_key_attr:
+        rows = table.items[hash_key]
+        if item is None:
+            rows.pop(range_key, None)
+        else:
+            rows[range_key] = item
+        if not rows:
+            table.items.pop(hash_key, None)
+    elif item is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = item
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,12 +16,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
 from ..errors import StorageError
 from ..records import BillingRecord
-from .dynamo import error_code, translate_client_error
+from .dynamo import error_code, translate_client_error, translate_transport_error
 
 TRANSACTION_ATTEMPTS = 4
 
@@ -120,6 +120,8 @@ class LedgerRepository:
             item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
         except ClientError as error:
             raise translate_client_error(error, "read billing record") from error
+        except BotoCoreError as error:
+            raise translate_transport_error(error, "read billing record") from error
         return None if item is None else record_from_item(item)
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
@@ -227,4 +229,8 @@ class LedgerRepository:
                     self.sleep(0.05 * 2**attempt)
                     continue
                 raise translate_client_error(error, action) from error
+            except BotoCoreError as error:
+                # Not retried here: a timed-out write may have committed. The message goes back
+                # to the queue, and the redelivery meets the task-key guard if it did.
+                raise translate_transport_error(error, action) from error
         raise AssertionError("unreachable")  # pragma: no cover

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import ConflictError
 from ..pricing import AppPricing
-from .dynamo import error_code, translate_client_error
+from .dynamo import error_code, translate_client_error, translate_transport_error
 from .ledger import _dynamo, _plain
 
 
@@ -98,6 +98,8 @@ class PricingRepository:
             )["Items"]
         except ClientError as error:
             raise translate_client_error(error, "read live pricing") from error
+        except BotoCoreError as error:
+            raise translate_transport_error(error, "read live pricing") from error
         if not items:
             return None
         item = items[0]

@@ -1,0 +1,175 @@
+"""DynamoDB faults during billing: every event is retried or dead-lettered, never charged twice,
+never lost; and a soak of concurrent deliveries with duplicates ends with an exact ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from tests.conftest import AwsWorld, LambdaContext
+from usage_pricing.events import TaskEventEnvelope
+
+from .billing_helpers import completed, sqs_batch
+from .faults import FaultyClient
+
+CHARGE = 5_232_498  # llm/micro for 600 s, no published pricing
+
+
+@pytest.fixture
+def billing(aws: AwsWorld) -> Any:
+    module = aws.handler("billing", "BillingFunction")
+    module.consumer.service.ledger.sleep = lambda _seconds: None  # no real back-off in tests
+    return module
+
+
+def inject(billing: Any, *plan: str, **kwargs: Any) -> FaultyClient:
+    ledger = billing.consumer.service.ledger
+    faulty = FaultyClient(ledger.client, list(plan), **kwargs)
+    ledger.client = faulty
+    return faulty
+
+
+def deliver(billing: Any, *events: Any) -> list[str]:
+    result = billing.lambda_handler(sqs_batch(*events), LambdaContext())
+    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+def ledger_state(aws: AwsWorld) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    records = aws.dynamodb.Table("BillingTable").scan(ConsistentRead=True)["Items"]
+    totals: dict[str, dict[str, int]] = {}
+    table = aws.dynamodb.Table("AggregatesTable")
+    for granularity in "MQHD":
+        found = {"cost": 0, "calls": 0}
+        for shard in range(4):
+            request: dict[str, Any] = {
+                "KeyConditionExpression": Key("pk").eq(f"team_a#{granularity}#{shard}")
+            }
+            while True:
+                page = table.query(**request)
+                for item in page["Items"]:
+                    found["cost"] += int(item.get("cost", 0))
+                    found["calls"] += int(item.get("calls", 0))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        totals[granularity] = found
+    return records, totals
+
+
+def test_throttling_is_retried_inside_the_transaction_loop(billing: Any, aws: AwsWorld) -> None:
+    faulty = inject(billing, "throttle", "throttle", "conflict")
+    assert deliver(billing, completed("t1")) == []
+    assert faulty.injected == {"throttle": 2, "conflict": 1}
+    records, totals = ledger_state(aws)
+    assert len(records) == 1 and totals["D"] == {"cost": CHARGE, "calls": 1}
+
+
+def test_persistent_throttling_returns_the_message_to_the_queue(
+    billing: Any, aws: AwsWorld
+) -> None:
+    inject(billing, *["throttle"] * 4)
+    assert deliver(billing, completed("t1"), completed("t2")) == ["msg-0"]
+    assert [r["task_id"] for r in ledger_state(aws)[0]] == ["t2"]
+    assert deliver(billing, completed("t1")) == []  # the redelivery succeeds
+    records, totals = ledger_state(aws)
+    assert len(records) == 2 and totals["D"] == {"cost": 2 * CHARGE, "calls": 2}
+
+
+def test_timeout_after_commit_then_redelivery_charges_once(billing: Any, aws: AwsWorld) -> None:
+    event = completed("t1")
+    inject(billing, "timeout_after")
+    assert deliver(billing, event) == ["msg-0"]  # the write landed but the caller cannot know
+    assert deliver(billing, event) == []  # the redelivery meets the guard
+    records, totals = ledger_state(aws)
+    assert len(records) == 1
+    assert all(t == {"cost": CHARGE, "calls": 1} for t in totals.values())
+
+
+def test_timeout_before_commit_then_redelivery_charges_once(billing: Any, aws: AwsWorld) -> None:
+    event = completed("t1")
+    inject(billing, "timeout_before")
+    assert deliver(billing, event) == ["msg-0"]
+    assert ledger_state(aws)[0] == []  # nothing half-written
+    assert deliver(billing, event) == []
+    assert ledger_state(aws)[1]["D"] == {"cost": CHARGE, "calls": 1}
+
+
+def test_exhausted_conflicts_are_retried_by_the_queue(billing: Any, aws: AwsWorld) -> None:
+    inject(billing, *["conflict"] * 4)
+    assert deliver(billing, completed("t1")) == ["msg-0"]
+    assert deliver(billing, completed("t1")) == []
+    assert ledger_state(aws)[1]["H"] == {"cost": CHARGE, "calls": 1}
+
+
+# make test runs a bounded soak; make soak (and CI) runs the full 10,000 deliveries.
+SOAK_DELIVERIES = int(os.environ.get("SOAK_DELIVERIES", "2000"))
+
+
+def test_soak_concurrent_deliveries_with_duplicates_and_faults(billing: Any, aws: AwsWorld) -> None:
+    """SOAK_DELIVERIES deliveries (10,000 under make soak), 30% of them duplicates of earlier tasks,
+    shared by 8 concurrent workers, with 5% throttling and 3% timeouts after commit injected.
+    A failed delivery goes back on the queue, as SQS would return it. The ledger must end
+    exactly equal to the sum of the distinct tasks, and the aggregates equal to the records."""
+    rng = random.Random(42)
+    distinct = int(SOAK_DELIVERIES * 0.7)
+    now = datetime.now(UTC)
+    events = []
+    for index in range(distinct):
+        event = completed(
+            f"soak-{index}",
+            completed_at=now - timedelta(minutes=rng.randint(0, 50)),
+            images=index % 4,
+            elapsed_ms=rng.randint(1, 900_000),
+        )
+        events.append(json.dumps(event))
+    deliveries = events + [rng.choice(events) for _ in range(SOAK_DELIVERIES - distinct)]
+    rng.shuffle(deliveries)
+    faulty = inject(billing, rates={"throttle": 0.05, "timeout_after": 0.03}, seed=7)
+
+    work: queue.Queue[str] = queue.Queue()
+    for body in deliveries:
+        work.put(body)
+    attempts = {"count": 0}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                body = work.get_nowait()
+            except queue.Empty:
+                return
+            with lock:
+                attempts["count"] += 1
+            try:
+                billing.consumer.process(body, "soak")
+            except Exception:
+                work.put(body)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    expected = {}
+    for body in events:
+        record = billing.consumer.service.price_task(
+            TaskEventEnvelope.parse(json.loads(body)).detail
+        )
+        expected[record.task_id] = record.charged
+    records, totals = ledger_state(aws)
+    assert len(records) == distinct
+    assert {r["task_id"]: int(r["charged"]) for r in records} == expected
+    ledger_total = sum(expected.values())
+    for granularity in "MQHD":
+        assert totals[granularity] == {"cost": ledger_total, "calls": distinct}, granularity
+    assert attempts["count"] > SOAK_DELIVERIES  # faults really forced redeliveries
+    assert faulty.injected["timeout_after"] > 0 and faulty.injected["throttle"] > 0
