@@ -33,6 +33,7 @@ ERROR_STATUSES = {
     "403": "The API key lacks the route's scope",
     "404": "Not found",
     "413": "Request body over 256 KB",
+    "415": "Request body not JSON",
 }
 
 

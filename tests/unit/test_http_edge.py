@@ -121,6 +121,29 @@ def test_version_is_checked_before_the_key() -> None:
         check_request(event(headers={"x-api-version": "1"}, requestContext={}), ROUTES)
 
 
+@pytest.mark.parametrize(
+    "media_type",
+    ["application/json", "application/json; charset=utf-8", "application/problem+json", None],
+)
+def test_json_bodies_are_accepted(media_type: str | None) -> None:
+    headers = {"x-api-version": "2"} | ({"content-type": media_type} if media_type else {})
+    check_request(event(headers=headers), ROUTES)
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"],
+)
+def test_other_body_types_are_415(media_type: str) -> None:
+    from usage_pricing.errors import UnsupportedMediaTypeError
+
+    with pytest.raises(
+        UnsupportedMediaTypeError,
+        match=f"request bodies are JSON; got Content-Type {media_type.split(';')[0]}",
+    ):
+        check_request(event(headers={"content-type": media_type}), ROUTES)
+
+
 def test_body_over_256_kib_is_413() -> None:
     check_request(event(body="x" * 262_144), ROUTES)
     with pytest.raises(

@@ -32,6 +32,11 @@ class PayloadTooLargeError(UsagePricingError):
     title = "Payload too large"
 
 
+class UnsupportedMediaTypeError(UsagePricingError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class UnauthorizedError(UsagePricingError):
     status = 401
     title = "Unauthorized"

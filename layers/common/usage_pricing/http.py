@@ -17,6 +17,7 @@ from .errors import (
     InvalidRequestError,
     NotFoundError,
     PayloadTooLargeError,
+    UnsupportedMediaTypeError,
     UsagePricingError,
 )
 from .limits import MAX_BODY_BYTES
@@ -155,6 +156,17 @@ def check_request(event: Mapping[str, Any], route_scopes: Mapping[str, Sequence[
         raise PayloadTooLargeError(
             f"request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes",
             errors=[FieldIssue("body", f"must be at most {MAX_BODY_BYTES} bytes")],
+        )
+    media_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
+    if (
+        body
+        and media_type
+        and not (media_type == "application/json" or media_type.endswith("+json"))
+    ):
+        # Without this, a form-encoded body (curl -d's default) would be parsed as a form.
+        raise UnsupportedMediaTypeError(
+            f"request bodies are JSON; got Content-Type {media_type}",
+            errors=[FieldIssue("Content-Type", "must be application/json")],
         )
     authorizer = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
     caller = Caller.from_authorizer(authorizer)
