@@ -139,7 +139,7 @@ def test_other_body_types_are_415(media_type: str) -> None:
 
     with pytest.raises(
         UnsupportedMediaTypeError,
-        match=f"request bodies are JSON; got Content-Type {media_type.split(';')[0]}",
+        match=f"request bodies are JSON; got Content-Type {media_type.split(';', maxsplit=1)[0]}",
     ):
         check_request(event(headers={"content-type": media_type}), ROUTES)
 
