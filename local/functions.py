@@ -10,6 +10,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -46,18 +47,17 @@ class LocalFunction:
             return handler(event, LocalContext(self.spec.logical_id, str(uuid.uuid4())))
 
 
-def _import_with_env(spec: FunctionSpec) -> ModuleType:
-    module_file, _ = spec.handler.rsplit(".", 1)
-    saved = {k: os.environ.get(k) for k in spec.environment}
-    os.environ.update(spec.environment)
+def import_handler(path: Path, module_name: str, environment: dict[str, str]) -> ModuleType:
+    """Import a handler file fresh, as a cold start does, with `environment` set while its
+    module-level code reads configuration (and restored afterwards)."""
+    saved = {k: os.environ.get(k) for k in environment}
+    os.environ.update(environment)
     try:
-        name = f"local_function_{spec.logical_id}"
-        loader_spec = importlib.util.spec_from_file_location(
-            name, spec.code_dir / f"{module_file}.py"
-        )
+        sys.modules.pop(module_name, None)
+        loader_spec = importlib.util.spec_from_file_location(module_name, path)
         assert loader_spec and loader_spec.loader
         module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[name] = module
+        sys.modules[module_name] = module
         loader_spec.loader.exec_module(module)
         return module
     finally:
@@ -66,6 +66,13 @@ def _import_with_env(spec: FunctionSpec) -> ModuleType:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _import_with_env(spec: FunctionSpec) -> ModuleType:
+    module_file, _ = spec.handler.rsplit(".", 1)
+    return import_handler(
+        spec.code_dir / f"{module_file}.py", f"local_function_{spec.logical_id}", spec.environment
+    )
 
 
 def load_functions(template: Template) -> dict[str, LocalFunction]:

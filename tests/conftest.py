@@ -3,10 +3,8 @@ handlers read their configuration once at cold start."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -65,25 +63,9 @@ def lambda_context() -> LambdaContext:
 def load_handler(name: str, env: dict[str, str] | None = None) -> ModuleType:
     """Import functions/<name>/app.py fresh, as a cold start would, under a unique module name
     (every handler file is called app.py)."""
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        module_name = f"handler_{name}"
-        sys.modules.pop(module_name, None)
-        spec = importlib.util.spec_from_file_location(
-            module_name, ROOT / "functions" / name / "app.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    from local.functions import import_handler
+
+    return import_handler(ROOT / "functions" / name / "app.py", f"handler_{name}", env or {})
 
 
 @pytest.fixture

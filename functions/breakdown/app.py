@@ -1,12 +1,11 @@
 """GET /usage/breakdown — spend over time by app, from the aggregates."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import Breakdown, RangeName, SpendAnalytics
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.analytics import Breakdown, SpendAnalytics
+from usage_pricing.http import RangeQuery, TzQuery, current_caller, new_resolver, serve
 from usage_pricing.observability import logger, tracer
 from usage_pricing.wiring import Wiring
 
@@ -18,10 +17,7 @@ ROUTE_SCOPES = {"GET /usage/breakdown": ("billing:read",)}
 
 @app.get("/usage/breakdown")
 @tracer.capture_method
-def breakdown(
-    range: Annotated[RangeName, Query(description="1h, 1d, 7d, 30d or 90d")] = "30d",
-    tz: Annotated[str | None, Query(description="IANA zone for day buckets (default UTC)")] = None,
-) -> Breakdown:
+def breakdown(range: RangeQuery = "30d", tz: TzQuery = None) -> Breakdown:
     return analytics.breakdown(current_caller(app).team_id, range, tz)
 
 

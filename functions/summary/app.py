@@ -1,12 +1,11 @@
 """GET /usage/summary — resource-seconds by tier, type and model, from the aggregates."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import RangeName, SpendAnalytics, UsageSummary
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.analytics import SpendAnalytics, UsageSummary
+from usage_pricing.http import RangeQuery, TzQuery, current_caller, new_resolver, serve
 from usage_pricing.observability import logger, tracer
 from usage_pricing.wiring import Wiring
 
@@ -18,12 +17,7 @@ ROUTE_SCOPES = {"GET /usage/summary": ("billing:read",)}
 
 @app.get("/usage/summary")
 @tracer.capture_method
-def summary(
-    range: Annotated[RangeName, Query(description="1h, 1d, 7d, 30d or 90d")] = "30d",
-    tz: Annotated[
-        str | None, Query(description="IANA zone for day boundaries (default UTC)")
-    ] = None,
-) -> UsageSummary:
+def summary(range: RangeQuery = "30d", tz: TzQuery = None) -> UsageSummary:
     return analytics.summary(current_caller(app).team_id, range, tz)
 
 

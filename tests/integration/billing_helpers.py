@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -57,3 +59,26 @@ def sqs_batch(*bodies: Any) -> dict[str, Any]:
             for index, body in enumerate(bodies)
         ]
     }
+
+
+def aggregate_totals(
+    dynamodb: Any, granularity: str, team: str = "team_a", shards: int = 4
+) -> dict[str, int]:
+    """Every counter of the team's aggregates at one granularity, summed over buckets, apps and
+    shards (paginating, as the readers do)."""
+    totals: dict[str, int] = {}
+    table = dynamodb.Table("AggregatesTable")
+    for shard in range(shards):
+        request: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"{team}#{granularity}#{shard}")
+        }
+        while True:
+            page = table.query(**request)
+            for item in page["Items"]:
+                for name, value in item.items():
+                    if name not in ("pk", "sk", "app", "bucket", "expires_at"):
+                        totals[name] = totals.get(name, 0) + int(value)
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return totals

@@ -10,11 +10,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from boto3.dynamodb.conditions import Key
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
 
-from .billing_helpers import NOW, completed, refunded, sqs_batch
+from .billing_helpers import NOW, aggregate_totals, completed, refunded, sqs_batch
 
 SEED_PRICING = {
     "prices": {"per_image": 200_000},
@@ -101,16 +100,7 @@ class Billing:
         return self.aws.dynamodb.Table("BillingTable").scan()["Items"]  # type: ignore[no-any-return]
 
     def aggregates(self, granularity: str = "D", team: str = "team_a") -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for shard in range(4):
-            items = self.aws.dynamodb.Table("AggregatesTable").query(
-                KeyConditionExpression=Key("pk").eq(f"{team}#{granularity}#{shard}")
-            )["Items"]
-            for item in items:
-                for name, value in item.items():
-                    if name not in ("pk", "sk", "app", "bucket", "expires_at"):
-                        totals[name] = totals.get(name, 0) + int(value)
-        return totals
+        return aggregate_totals(self.aws.dynamodb, granularity, team)
 
 
 @pytest.fixture

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from boto3.dynamodb.conditions import Key
 
 from tests.conftest import AwsWorld, LambdaContext
 from usage_pricing.events import TaskEventEnvelope
 
-from .billing_helpers import completed, sqs_batch
+from .billing_helpers import aggregate_totals, completed, sqs_batch
 from .faults import FaultyClient
 
 CHARGE = 5_232_498  # llm/micro for 600 s, no published pricing
@@ -44,23 +43,10 @@ def deliver(billing: Any, *events: Any) -> list[str]:
 
 def ledger_state(aws: AwsWorld) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
     records = aws.dynamodb.Table("BillingTable").scan(ConsistentRead=True)["Items"]
-    totals: dict[str, dict[str, int]] = {}
-    table = aws.dynamodb.Table("AggregatesTable")
+    totals = {}
     for granularity in "MQHD":
-        found = {"cost": 0, "calls": 0}
-        for shard in range(4):
-            request: dict[str, Any] = {
-                "KeyConditionExpression": Key("pk").eq(f"team_a#{granularity}#{shard}")
-            }
-            while True:
-                page = table.query(**request)
-                for item in page["Items"]:
-                    found["cost"] += int(item.get("cost", 0))
-                    found["calls"] += int(item.get("calls", 0))
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        totals[granularity] = found
+        counters = aggregate_totals(aws.dynamodb, granularity)
+        totals[granularity] = {"cost": counters.get("cost", 0), "calls": counters.get("calls", 0)}
     return records, totals
 
 
