@@ -40,7 +40,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 bench: venv
-	$(BIN)/python -m bench
+	PYTHONPATH=layers/common $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

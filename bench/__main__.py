@@ -1,23 +1,33 @@
 """`make bench`: run every benchmark and print the table that bench/README.md records.
 
-BENCH_QUICK=1 shrinks the sample counts (for a smoke run); the README figures use the defaults."""
+BENCH_QUICK=1 shrinks sample counts, task counts and durations (for a smoke run); the README
+figures use the defaults. BENCH_ANALYTICS_TASKS=small,large overrides the analytics sizes and
+BENCH_ANALYTICS_VIA_HTTP=1 charges every analytics task over HTTP (see bench/analytics.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
+from .analytics import analytics
+from .billing import billing_cpu
 from .cold_import import cold_import
 from .common import fmt_us, machine
+from .load import load
 from .pricing import compile_times, price_one_task
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+NO_P99 = "—"  # rows that state one figure rather than a distribution
+
+Row = tuple[str, str, str, str]
 
 
-def main() -> None:
-    rows: list[tuple[str, str, str, str]] = []
-    results: dict[str, object] = {"machine": machine()}
+def pricing_rows(results: dict[str, Any]) -> list[Row]:
+    rows = []
     for engine, full_runs in (("cel-expr", 20_000), ("cel-python", 500)):
         runs = max(50, full_runs // 20) if QUICK else full_runs
         for outputs in (1, 100, 1000):
@@ -53,14 +63,170 @@ def main() -> None:
             fmt_us(figure["p99"]),
         )
     )
+    return rows
+
+
+def billing_rows(results: dict[str, Any]) -> list[Row]:
+    figure = billing_cpu(1_000 if QUICK else 10_000)
+    results["billing"] = figure
+    setup = "cel-expr, CPU time, DynamoDB client stubbed"
+    rows = [
+        (
+            "billing CPU per event: parse + price + build ledger transaction",
+            setup,
+            fmt_us(figure["total"]["p50"]),
+            fmt_us(figure["total"]["p99"]),
+        )
+    ]
+    for stage, label in (
+        ("parse", "json.loads + TaskEventEnvelope.parse"),
+        ("price", "BillingService.price_task (pricing lookup stubbed)"),
+        ("build", "LedgerRepository.charge building TransactItems"),
+    ):
+        rows.append(
+            (
+                f"… of which {label}",
+                "same events, timed stage by stage",
+                fmt_us(figure[stage]["p50"]),
+                fmt_us(figure[stage]["p99"]),
+            )
+        )
+    sizes = " + ".join(f"{size} B" for size in figure["item_bytes"])
+    operations = figure["operations"]
+    rows.append(
+        (
+            "DynamoDB items written per billed event",
+            f"1 TransactWriteItems: {operations.count('Put')} Put + "
+            f"{operations.count('Update')} Update",
+            f"{figure['items_written']} items",
+            NO_P99,
+        )
+    )
+    rows.append(
+        (
+            "DynamoDB write units per billed event",
+            f"transactional, 2 WCU per started KB of each item ({sizes})",
+            f"{figure['wcu']} WCU",
+            NO_P99,
+        )
+    )
+    return rows
+
+
+def analytics_rows(results: dict[str, Any]) -> list[Row]:
+    figure = analytics(QUICK)
+    results["analytics"] = figure
+    rows = [
+        (
+            "charge one task over HTTP into the local DynamoDB",
+            "LedgerRepository.charge → moto server",
+            fmt_us(figure["http_charge"]["p50"]),
+            fmt_us(figure["http_charge"]["p99"]),
+        )
+    ]
+    small, large = figure["sizes"]
+    for size in (small, large):
+        at = figure[str(size)]
+        loader = "over HTTP" if figure["via_http"] else "in-process loader"
+        partial = (
+            f"; fewer tasks than the {figure['cells']:,} (day, app, shard) cells"
+            if size < figure["cells"]
+            else ""
+        )
+        rows += [
+            (
+                f"90d breakdown @ {size:,} tasks: aggregate items read",
+                f"{at['queries']} Queries, {at['returned_bytes'] / 1024:,.0f} KB, "
+                f"{at['read_units']:g} RCU (eventually consistent){partial}",
+                f"{at['items_read']:,} items",
+                NO_P99,
+            ),
+            (
+                f"90d breakdown @ {size:,} tasks: handler time",
+                f"lambda_handler → local DynamoDB (moto, {at['aggregate_items_in_table']:,} "
+                "aggregate items)",
+                fmt_us(at["handler"]["p50"]),
+                fmt_us(at["handler"]["p99"]),
+            ),
+            (
+                f"90d breakdown @ {size:,} tasks: handler time without the DB server",
+                "handler + boto3 parsing, moto's time subtracted",
+                fmt_us(at["handler_without_db_server"]["p50"]),
+                fmt_us(at["handler_without_db_server"]["p99"]),
+            ),
+            (
+                f"load {size:,} tasks through LedgerRepository.charge",
+                f"{loader}, cumulative",
+                f"{at['load_seconds']:,.0f} s ({at['tasks_per_second']:,.0f} tasks/s)",
+                NO_P99,
+            ),
+        ]
+    at = figure[str(large)]
+    rows += [
+        (
+            "90d breakdown @ 1,000,000 tasks: aggregate items read (projection)",
+            "same (day, app, shard) keys as above",
+            f"{at['items_read']:,} items",
+            NO_P99,
+        ),
+        (
+            "90d breakdown @ 1,000,000 tasks: handler time without the DB server (projection)",
+            f"= the {large:,}-task figure: same items parsed and summed",
+            fmt_us(at["handler_without_db_server"]["p50"]),
+            fmt_us(at["handler_without_db_server"]["p99"]),
+        ),
+    ]
+    return rows
+
+
+def load_rows(results: dict[str, Any]) -> list[Row]:
+    figure = load(QUICK)
+    results["load"] = figure
+    rows = []
+    for route, at in figure.items():
+        if route == "POST /local/events":
+            continue
+        rows.append(
+            (
+                f"HTTP {route}: {at['requests_per_second']:,.1f} req/s, {at['errors']} errors",
+                f"local stack, {at['clients']} keep-alive clients × {at['seconds']:.0f} s",
+                fmt_us(at["p50"]),
+                fmt_us(at["p99"]),
+            )
+        )
+    at = figure["POST /local/events"]
+    rows.append(
+        (
+            f"HTTP POST /local/events: {at['events_per_second']:,.1f} events billed/s, "
+            f"{at['errors']} errors",
+            f"local stack, batches of {at['batch']}, 1 client × {at['seconds']:.0f} s "
+            "(latency per batch)",
+            fmt_us(at["p50"]),
+            fmt_us(at["p99"]),
+        )
+    )
+    return rows
+
+
+def main() -> None:
+    started = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine(), "quick": QUICK}
+    rows = pricing_rows(results) + billing_rows(results)
+    rows += analytics_rows(results) + load_rows(results)
+    results["duration_seconds"] = time.perf_counter() - started
 
     print(f"Machine: {results['machine']}\n")
-    print("| what | engine | p50 | p99 |\n|---|---|---|---|")
+    print("| what | setup | p50 (or value) | p99 |\n|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    print(f"\nTook {results['duration_seconds']:,.0f} s{' (BENCH_QUICK=1)' if QUICK else ''}.")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
+    errors = sum(at["errors"] for at in results["load"].values())
+    if errors:
+        print(f"load test: {errors} failed requests (expected 0)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ one lock restores the guarantee the ledger relies on. Used by the local stack an
 
 moto also makes every transaction deep-copy each table it touches, to roll back on failure: a
 ledger of N records costs O(N) per charge. Under the lock, rolling back just the items the
-transaction names is equivalent, so transactions snapshot those items instead."""
+transaction names is equivalent, so transactions snapshot those items instead.
+
+And moto answers every Query by sorting every item of the table before keeping the query's
+partition: O(N log N) in the table where DynamoDB reads only the partition (a 90-day breakdown
+over 3 × 10^4 charges took 23 s). A base-table Query is handed only its partition's items,
+sorted the same way; the code that filters, pages and serializes them stays moto's own."""
 
 from __future__ import annotations
 
@@ -35,6 +40,9 @@ OPERATIONS = (
 
 
 def serialize_dynamodb() -> None:
+    """Make the local DynamoDB behave as DynamoDB does where the ledger depends on it:
+    serializable operations, item-level transaction rollback, partition-scoped Queries."""
+    _scope_queries_to_partitions()
     for name in OPERATIONS:
         original = getattr(DynamoDBBackend, name, None)
         if original is None or getattr(original, "serialized", False):
@@ -111,3 +119,32 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.serialized = True  # type: ignore[attr-defined]
     return wrapper
+
+
+_QUERY_SCOPE = threading.local()
+
+
+def _scope_queries_to_partitions() -> None:
+    if getattr(Table.query, "partition_scoped", False):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or self.range_key_attr is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        _QUERY_SCOPE.partition = (self, hash_key)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _QUERY_SCOPE.partition = None
+
+    def all_items(self: Table) -> Any:
+        table, hash_key = getattr(_QUERY_SCOPE, "partition", None) or (None, None)
+        if table is not self:
+            return original_all_items(self)
+        rows = self.items[hash_key].values() if hash_key in self.items else []
+        return sorted(rows, key=lambda item: (item.hash_key, item.range_key))
+
+    query.partition_scoped = True  # type: ignore[attr-defined]
+    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]

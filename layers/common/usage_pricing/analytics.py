@@ -6,7 +6,6 @@ import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
@@ -15,7 +14,6 @@ from .buckets import Granularity, bucket_key
 from .errors import FieldIssue, InvalidRequestError
 from .storage.aggregates import AggregateItem, AggregateRepository
 
-RangeName = Literal["1h", "1d", "7d", "30d", "90d"]
 RANGES: dict[str, tuple[timedelta, Granularity]] = {
     "1h": (timedelta(hours=1), Granularity.MINUTE),
     "1d": (timedelta(days=1), Granularity.HOUR),

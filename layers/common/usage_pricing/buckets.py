@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Literal
+
+RangeName = Literal["1h", "1d", "7d", "30d", "90d"]
 
 
 class Granularity(StrEnum):

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from .analytics import RangeName
+from .buckets import RangeName
 from .errors import (
     FieldIssue,
     InvalidRequestError,
