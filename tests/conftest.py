@@ -126,3 +126,12 @@ def aws() -> Any:
     serialize_dynamodb()
     with mock_aws():
         yield AwsWorld()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Any:
+    """One local stack for the whole session, shared by the e2e and fuzz tests."""
+    from tests.stack import running_stack
+
+    with running_stack() as running:
+        yield running

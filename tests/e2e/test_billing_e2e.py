@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.billing_helpers import completed, refunded
-
-from .conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,7 @@ import pytest
 
 from local.template import load_template
 from tests.conftest import sample_event
-
-from .conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"

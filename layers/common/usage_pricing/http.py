@@ -157,12 +157,19 @@ def check_request(event: Mapping[str, Any], route_scopes: Mapping[str, Sequence[
             errors=[FieldIssue("X-API-Version", f"must be {API_VERSION} or absent")],
         )
     body = event.get("body") or ""
-    size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    size = len(raw)
     if size > MAX_BODY_BYTES:
         raise PayloadTooLargeError(
             f"request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes",
             errors=[FieldIssue("body", f"must be at most {MAX_BODY_BYTES} bytes")],
         )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError(
+            "request body is not UTF-8 text", errors=[FieldIssue("body", "must be UTF-8 JSON")]
+        ) from None
     media_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
     if (
         body

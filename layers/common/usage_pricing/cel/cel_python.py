@@ -16,6 +16,7 @@ from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
 from ..errors import FormulaError
+from .cel_python_operators import OPERATORS
 from .declarations import Scope, variables_for
 from .engine import compile_cache
 from .guard import check_formula, max_source_bytes
@@ -60,7 +61,7 @@ def _wrap(helper: Helper) -> Any:
     return call
 
 
-_FUNCTIONS = {helper.name: _wrap(helper) for helper in HELPERS}
+_FUNCTIONS = {**OPERATORS, **{helper.name: _wrap(helper) for helper in HELPERS}}
 
 
 _OPERATORS = {
@@ -121,14 +122,8 @@ class CelPythonEngine:
         activation.update((k, celtypes.IntType(v)) for k, v in fees.items() if k in names)
         try:
             result = program.evaluate(activation)
-        except (
-            CELEvalError,
-            RecursionError,
-            TypeError,
-            ValueError,
-            ArithmeticError,
-            KeyError,
-        ) as error:
+        except Exception as error:
+            # while formatting its own error values); every one is this formula's error.
             raise FormulaError(_message(error)) from None
         if isinstance(result, CELEvalError):
             raise FormulaError(_message(result))
