@@ -65,36 +65,24 @@ class Billing:
             **kwargs,
         )
 
-    def patch(self, app: str, body: Any, **kwargs: Any) -> tuple[int, Any]:
+    def pricing_route(
+        self, method: str, app: str, suffix: str = "", **kwargs: Any
+    ) -> tuple[int, Any]:
         namespace, name = app.split("/")
+        route = f"{method} /apps/{{namespace}}/{{name}}/pricing{suffix}"
+        path = f"/apps/{app}/pricing{suffix}"
         return self.http(
-            self.pricing,
-            "PATCH /apps/{namespace}/{name}/pricing",
-            f"/apps/{app}/pricing",
-            {"namespace": namespace, "name": name},
-            body=body,
-            **kwargs,
+            self.pricing, route, path, {"namespace": namespace, "name": name}, **kwargs
         )
+
+    def patch(self, app: str, body: Any, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("PATCH", app, body=body, **kwargs)
 
     def publish(self, app: str, **kwargs: Any) -> tuple[int, Any]:
-        namespace, name = app.split("/")
-        return self.http(
-            self.pricing,
-            "POST /apps/{namespace}/{name}/pricing/publish",
-            f"/apps/{app}/pricing/publish",
-            {"namespace": namespace, "name": name},
-            **kwargs,
-        )
+        return self.pricing_route("POST", app, "/publish", **kwargs)
 
     def view(self, app: str, **kwargs: Any) -> tuple[int, Any]:
-        namespace, name = app.split("/")
-        return self.http(
-            self.pricing,
-            "GET /apps/{namespace}/{name}/pricing",
-            f"/apps/{app}/pricing",
-            {"namespace": namespace, "name": name},
-            **kwargs,
-        )
+        return self.pricing_route("GET", app, **kwargs)
 
     def records(self) -> list[dict[str, Any]]:
         return self.aws.dynamodb.Table("BillingTable").scan()["Items"]  # type: ignore[no-any-return]

@@ -4,6 +4,7 @@ T" is a single Query."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,22 +25,18 @@ def _key(app: str, sort: str) -> dict[str, str]:
     return {"pk": f"APP#{app}", "sk": sort}
 
 
+@dataclass(frozen=True, slots=True)
 class PricingRecordVersion:
-    __slots__ = ("pricing", "published_at", "version")
-
-    def __init__(self, pricing: AppPricing, version: int, published_at: str) -> None:
-        self.pricing = pricing
-        self.version = version
-        self.published_at = published_at
+    pricing: AppPricing
+    version: int
+    published_at: str
 
 
+@dataclass(frozen=True, slots=True)
 class PricingDraft:
-    __slots__ = ("pricing", "revision", "updated_at")
-
-    def __init__(self, pricing: AppPricing, revision: int, updated_at: str) -> None:
-        self.pricing = pricing
-        self.revision = revision
-        self.updated_at = updated_at
+    pricing: AppPricing
+    revision: int
+    updated_at: str
 
 
 def _pricing(item: dict[str, Any]) -> AppPricing:
