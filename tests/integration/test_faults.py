@@ -42,7 +42,14 @@ def deliver(billing: Any, *events: Any) -> list[str]:
 
 
 def ledger_state(aws: AwsWorld) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    records = aws.dynamodb.Table("BillingTable").scan(ConsistentRead=True)["Items"]
+    records: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"ConsistentRead": True}
+    while True:  # a Scan page holds at most 1 MB: 10,000 deliveries need several
+        page = aws.dynamodb.Table("BillingTable").scan(**request)
+        records.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     totals = {}
     for granularity in "MQHD":
         counters = aggregate_totals(aws.dynamodb, granularity)
