@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from usage_pricing import InvalidRequestError
-from usage_pricing.analytics import plan_period, zone
+from usage_pricing.analytics import Period, plan_period, zone
 from usage_pricing.buckets import Granularity
 
 NOW = datetime(2026, 11, 22, 8, 30, 15, tzinfo=UTC)
@@ -53,27 +53,23 @@ def test_boundary_now_is_its_own_bucket() -> None:
     assert period.index_of(period.start - timedelta(minutes=1)) == -1
 
 
+def day_lengths(period: Period) -> dict[str, timedelta]:
+    """Each complete day's length (the last, current day has no end yet)."""
+    return {
+        label: end - start
+        for label, start, end in zip(period.labels, period.starts, period.starts[1:], strict=False)
+    }
+
+
 def test_local_days_across_dst_have_23_and_25_hours() -> None:
     berlin = ZoneInfo("Europe/Berlin")
-    spring = plan_period("7d", berlin, datetime(2026, 3, 31, 12, tzinfo=UTC))
-    lengths = dict(
-        zip(
-            spring.labels,
-            [b - a for a, b in zip(spring.starts, spring.starts[1:], strict=False)],
-            strict=False,
-        )
+    spring = day_lengths(plan_period("7d", berlin, datetime(2026, 3, 31, 12, tzinfo=UTC)))
+    assert (spring["2026-03-29"], spring["2026-03-28"]) == (
+        timedelta(hours=23),
+        timedelta(hours=24),
     )
-    assert lengths["2026-03-29"] == timedelta(hours=23)
-    assert lengths["2026-03-28"] == timedelta(hours=24)
     autumn = plan_period("7d", berlin, datetime(2026, 10, 27, 12, tzinfo=UTC))
-    lengths = dict(
-        zip(
-            autumn.labels,
-            [b - a for a, b in zip(autumn.starts, autumn.starts[1:], strict=False)],
-            strict=False,
-        )
-    )
-    assert lengths["2026-10-25"] == timedelta(hours=25)
+    assert day_lengths(autumn)["2026-10-25"] == timedelta(hours=25)
     assert autumn.source is Granularity.HOUR
     assert autumn.starts[0] == datetime(2026, 10, 19, 22, tzinfo=UTC)  # local midnight, UTC+2
 
