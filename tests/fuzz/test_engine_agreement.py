@@ -49,6 +49,7 @@ from usage_pricing import (
     VideoMeta,
 )
 from usage_pricing.cel import FEE_SCOPES, FEE_VARIABLES, HELPERS, Scope, variables_for
+from usage_pricing.limits import MAX_FORMULA_BYTES
 
 EXAMPLES = int(os.environ.get("ENGINE_EXAMPLES", "200"))
 SETTINGS = settings(
@@ -560,13 +561,20 @@ cel_descriptions = st.builds(
 SLOTS = ("resource", "inference", "royalty", "partner", "total")
 
 
+def within_limit(sources: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """AppPricing rejects a formula over 4 KB before any engine sees it (the limit tests cover
+    that); keep generated ones inside so the model can be built."""
+    return sources.filter(lambda source: len(source.encode()) <= MAX_FORMULA_BYTES)
+
+
 def app_pricings(slot: Any, description: st.SearchStrategy[str]) -> st.SearchStrategy[AppPricing]:
     return st.builds(
         AppPricing,
         prices=price_maps,
-        description=description,
+        description=within_limit(description),
         **{
-            f"{name}_expression": slot(scope) for name, scope in zip(SLOTS, FEE_SCOPES, strict=True)
+            f"{name}_expression": within_limit(slot(scope))
+            for name, scope in zip(SLOTS, FEE_SCOPES, strict=True)
         },
     )
 
