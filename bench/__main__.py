@@ -26,6 +26,10 @@ NO_P99 = "—"  # rows that state one figure rather than a distribution
 Row = tuple[str, str, str, str]
 
 
+def timing_row(what: str, setup: str, figure: dict[str, float]) -> Row:
+    return (what, setup, fmt_us(figure["p50"]), fmt_us(figure["p99"]))
+
+
 def pricing_rows(results: dict[str, Any]) -> list[Row]:
     rows = []
     for engine, full_runs in (("cel-expr", 20_000), ("cel-python", 500)):
@@ -34,35 +38,14 @@ def pricing_rows(results: dict[str, Any]) -> list[Row]:
             n = runs if outputs == 1 else max(20, runs // (10 if outputs == 100 else 50))
             figure = price_one_task(engine, outputs, n)
             results[f"price/{engine}/{outputs}"] = figure
-            rows.append(
-                (
-                    f"price one task, {outputs} output item(s)",
-                    engine,
-                    fmt_us(figure["p50"]),
-                    fmt_us(figure["p99"]),
-                )
-            )
+            rows.append(timing_row(f"price one task, {outputs} output item(s)", engine, figure))
     for engine in ("cel-expr", "cel-python"):
         for scope, figure in compile_times(engine, 20 if QUICK else 200).items():
             results[f"compile/{engine}/{scope}"] = figure
-            rows.append(
-                (
-                    f"compile {scope} formula (uncached)",
-                    engine,
-                    fmt_us(figure["p50"]),
-                    fmt_us(figure["p99"]),
-                )
-            )
+            rows.append(timing_row(f"compile {scope} formula (uncached)", engine, figure))
     figure = cold_import("evaluate", 3 if QUICK else 15)
     results["cold_import/evaluate"] = figure
-    rows.append(
-        (
-            "cold import, evaluate handler (fresh process)",
-            "cel-expr",
-            fmt_us(figure["p50"]),
-            fmt_us(figure["p99"]),
-        )
-    )
+    rows.append(timing_row("cold import, evaluate handler (fresh process)", "cel-expr", figure))
     return rows
 
 
@@ -71,11 +54,10 @@ def billing_rows(results: dict[str, Any]) -> list[Row]:
     results["billing"] = figure
     setup = "cel-expr, CPU time, DynamoDB client stubbed"
     rows = [
-        (
+        timing_row(
             "billing CPU per event: parse + price + build ledger transaction",
             setup,
-            fmt_us(figure["total"]["p50"]),
-            fmt_us(figure["total"]["p99"]),
+            figure["total"],
         )
     ]
     for stage, label in (
@@ -84,12 +66,7 @@ def billing_rows(results: dict[str, Any]) -> list[Row]:
         ("build", "LedgerRepository.charge building TransactItems"),
     ):
         rows.append(
-            (
-                f"… of which {label}",
-                "same events, timed stage by stage",
-                fmt_us(figure[stage]["p50"]),
-                fmt_us(figure[stage]["p99"]),
-            )
+            timing_row(f"… of which {label}", "same events, timed stage by stage", figure[stage])
         )
     sizes = " + ".join(f"{size} B" for size in figure["item_bytes"])
     operations = figure["operations"]
@@ -117,11 +94,10 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
     figure = analytics(QUICK)
     results["analytics"] = figure
     rows = [
-        (
+        timing_row(
             "charge one task over HTTP into the local DynamoDB",
             "LedgerRepository.charge → moto server",
-            fmt_us(figure["http_charge"]["p50"]),
-            fmt_us(figure["http_charge"]["p99"]),
+            figure["http_charge"],
         )
     ]
     small, large = figure["sizes"]
@@ -148,11 +124,10 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
                 fmt_us(at["handler"]["p50"]),
                 fmt_us(at["handler"]["p99"]),
             ),
-            (
+            timing_row(
                 f"90d breakdown @ {size:,} tasks: handler time without the DB server",
                 "handler + boto3 parsing, moto's time subtracted",
-                fmt_us(at["handler_without_db_server"]["p50"]),
-                fmt_us(at["handler_without_db_server"]["p99"]),
+                at["handler_without_db_server"],
             ),
             (
                 f"load {size:,} tasks through LedgerRepository.charge",
@@ -169,11 +144,10 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
             f"{at['items_read']:,} items",
             NO_P99,
         ),
-        (
+        timing_row(
             "90d breakdown @ 1,000,000 tasks: handler time without the DB server (projection)",
             f"= the {large:,}-task figure: same items parsed and summed",
-            fmt_us(at["handler_without_db_server"]["p50"]),
-            fmt_us(at["handler_without_db_server"]["p99"]),
+            at["handler_without_db_server"],
         ),
     ]
     return rows
@@ -187,11 +161,10 @@ def load_rows(results: dict[str, Any]) -> list[Row]:
         if route == "POST /local/events":
             continue
         rows.append(
-            (
+            timing_row(
                 f"HTTP {route}: {at['requests_per_second']:,.1f} req/s, {at['errors']} errors",
                 f"local stack, {at['clients']} keep-alive clients × {at['seconds']:.0f} s",
-                fmt_us(at["p50"]),
-                fmt_us(at["p99"]),
+                at,
             )
         )
     at = figure["POST /local/events"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,3 +84,12 @@ def aggregate_totals(
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return totals
+
+
+def run_concurrently(work: Callable[[], None], workers: int = 8) -> None:
+    """Run `work` on `workers` threads at once and wait for all of them."""
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

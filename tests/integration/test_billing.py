@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
 
-from .billing_helpers import NOW, aggregate_totals, completed, refunded, sqs_batch
+from .billing_helpers import NOW, aggregate_totals, completed, refunded, run_concurrently, sqs_batch
 
 SEED_PRICING = {
     "prices": {"per_image": 200_000},
@@ -159,11 +159,7 @@ def test_concurrent_duplicates_charge_once(world: Billing) -> None:
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(deliver)
     assert errors == []
     assert len(world.records()) == 1
     for granularity in "MQHD":

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import AwsWorld, LambdaContext
 from usage_pricing.events import TaskEventEnvelope
 
-from .billing_helpers import aggregate_totals, completed, sqs_batch
+from .billing_helpers import aggregate_totals, completed, run_concurrently, sqs_batch
 from .faults import FaultyClient
 
 CHARGE = 5_232_498  # llm/micro for 600 s, no published pricing
@@ -146,11 +146,7 @@ def test_soak_concurrent_deliveries_with_duplicates_and_faults(billing: Any, aws
             except Exception:
                 work.put(body)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(worker)
 
     expected = {}
     for body in events:

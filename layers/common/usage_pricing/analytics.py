@@ -116,10 +116,6 @@ class UsageSummary(BaseModel):
     total_usage: int
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class SpendAnalytics:
     def __init__(
         self,
@@ -178,8 +174,8 @@ class SpendAnalytics:
             ],
             models=ranked,
             total_cost=total,
-            period_start=_iso(period.start),
-            period_end=_iso(period.end),
+            period_start=bucket_key(period.start),
+            period_end=bucket_key(period.end),
             trend_percent=trend,
         )
 

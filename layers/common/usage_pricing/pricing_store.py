@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cel import CelEngine
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
-from .limits import MAX_FORMULA_BYTES, MAX_PRICES
+from .limits import MAX_FORMULA_BYTES
 from .pricing import (
     AppPricing,
     Formula,
@@ -151,10 +151,6 @@ class PricingStore:
                 FieldIssue(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()
             ]
             raise InvalidRequestError("the edited pricing is invalid", errors=issues) from None
-        if len(pricing.prices) > MAX_PRICES:
-            raise InvalidRequestError(
-                "too many prices", errors=[FieldIssue("prices", f"at most {MAX_PRICES}")]
-            )
         issues = validate_pricing(pricing, self.checker)
         if issues:
             raise InvalidRequestError(

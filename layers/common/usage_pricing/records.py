@@ -14,6 +14,11 @@ from .pricing import Fee, FeeView
 BillingStatus = Literal["charged", "not_charged", "needs_review"]
 
 
+def utc_iso(moment: datetime) -> str:
+    """A UTC timestamp as the API and the table show it: ISO 8601 with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 class UsageEvent(BaseModel):
     """Resource-seconds of one resource row: usage_seconds × count, by tier, type and model."""
 
@@ -114,7 +119,7 @@ class TaskCost(BaseModel):
             app_version=record.app_version,
             status=record.status,
             billing_status="refunded" if record.refunded else record.billing_status,
-            completed_at=record.completed_at.isoformat().replace("+00:00", "Z"),
+            completed_at=utc_iso(record.completed_at),
             resource_fee=fee("resource_fee", record.resource_fee),
             inference_fee=fee("inference_fee", record.inference_fee),
             royalty_fee=fee("royalty_fee", record.royalty_fee),
@@ -124,9 +129,7 @@ class TaskCost(BaseModel):
             discount_reason=record.discount_reason,
             charged=fee("charged", record.charged),
             refunded=record.refunded,
-            refunded_at=None
-            if record.refunded_at is None
-            else record.refunded_at.isoformat().replace("+00:00", "Z"),
+            refunded_at=None if record.refunded_at is None else utc_iso(record.refunded_at),
             refund_reason=record.refund_reason,
             meter=record.meter,
             meter_price=None if price is None else FeeView.of(Fee(price)),

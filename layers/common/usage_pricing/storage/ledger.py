@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
 from ..errors import StorageError
-from ..records import BillingRecord
+from ..records import BillingRecord, utc_iso
 from .dynamo import error_code, translate_client_error, translate_transport_error
 
 TRANSACTION_ATTEMPTS = 4
@@ -155,7 +155,7 @@ class LedgerRepository:
                 "ExpressionAttributeValues": {
                     ":true": True,
                     ":false": False,
-                    ":at": refunded_at.isoformat().replace("+00:00", "Z"),
+                    ":at": utc_iso(refunded_at),
                     ":reason": reason,
                 },
             }
