@@ -29,6 +29,7 @@ TRANSACTION_ATTEMPTS = 4
 class LedgerOutcome(StrEnum):
     WRITTEN = "written"
     DUPLICATE = "duplicate"  # already charged (or already refunded): nothing changed
+    CONFLICT = "conflict"  # the task id was charged for different content: nothing changed
 
 
 class RefundTargetMissingError(StorageError):
@@ -132,7 +133,13 @@ class LedgerRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        return self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        outcome = self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        if outcome is LedgerOutcome.DUPLICATE:
+            existing = self.get(record.task_id)
+            # Records written before fingerprints existed cannot be told apart: a duplicate.
+            if existing is not None and existing.fingerprint not in ("", record.fingerprint):
+                return LedgerOutcome.CONFLICT
+        return outcome
 
     def refund(
         self, task_id: str, team_id: str, reason: str, refunded_at: datetime
@@ -228,6 +235,9 @@ class LedgerRepository:
                     # A concurrent duplicate or a hot item: back off and let the guard decide.
                     self.sleep(0.05 * 2**attempt)
                     continue
+                if transient:
+                    # Still contended after every attempt: the queue redelivers it later.
+                    raise StorageError(f"{action} failed: {code}", retryable=True) from error
                 raise translate_client_error(error, action) from error
             except BotoCoreError as error:
                 # Not retried here: a timed-out write may have committed. The message goes back
