@@ -7,13 +7,11 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from .buckets import RangeName
 from .errors import (
     FieldIssue,
     InvalidRequestError,
@@ -26,10 +24,6 @@ from .limits import MAX_BODY_BYTES
 from .meta import META_TYPES
 from .observability import logger
 from .scopes import Caller
-
-# Query parameters shared by the spend routes (breakdown and summary).
-RangeQuery = Annotated[RangeName, Query(description="1h, 1d, 7d, 30d or 90d")]
-TzQuery = Annotated[str | None, Query(description="IANA time zone for day buckets (default UTC)")]
 
 API_VERSION = "2"
 PROBLEM_JSON = "application/problem+json"

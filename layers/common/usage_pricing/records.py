@@ -65,6 +65,11 @@ class BillingRecord(BaseModel):
     fingerprint: str = Field(
         "", description="Digest of the event's billing content; empty on records before it."
     )
+    aggregate_layout: int = Field(
+        1,
+        description="The aggregate layout its charge wrote (storage.aggregates): its refund "
+        "reverses exactly that. 1 on records charged before the layout had fee and tier counters.",
+    )
 
     @property
     def meter(self) -> str | None:

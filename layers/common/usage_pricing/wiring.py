@@ -3,7 +3,7 @@ repositories built once per process, tables injected."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -14,11 +14,15 @@ from .storage.aggregates import AggregateRepository
 from .storage.ledger import LedgerRepository
 from .storage.pricing import PricingRepository
 
+if TYPE_CHECKING:
+    from .storage.task_index import TaskIndex
+
 
 class Wiring:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._dynamodb: Any = None
+        self._client: Any = None
 
     @property
     def dynamodb(self) -> Any:
@@ -38,11 +42,24 @@ class Wiring:
             shards=self.settings.aggregate_shards,
         )
 
+    @property
+    def dynamodb_client(self) -> Any:
+        """A plain DynamoDB client, beside the resource's (which converts every value)."""
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
     def aggregates(self) -> AggregateRepository:
         return AggregateRepository(
-            self.dynamodb.Table(self.settings.aggregates_table),
+            self.dynamodb_client,
+            self.settings.aggregates_table,
             shards=self.settings.aggregate_shards,
         )
+
+    def task_index(self) -> TaskIndex:
+        from .storage.task_index import TaskIndex  # noqa: PLC0415 — the task list's alone
+
+        return TaskIndex(self.dynamodb.Table(self.settings.billing_table))
 
     def pricing(self) -> PricingRepository:
         return PricingRepository(self.dynamodb.Table(self.settings.pricing_table))
