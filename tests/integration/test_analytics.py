@@ -46,6 +46,7 @@ class Analytics:
         module: ModuleType,
         path: str,
         query: dict[str, str],
+        *,
         team: str = "team_a",
         scopes: str = "billing:read",
         headers: dict[str, str] | None = None,
