@@ -18,6 +18,15 @@ from ..records import BillingRecord
 from .dynamo import translate_client_error, translate_transport_error
 from .ledger import BY_TEAM, BY_TEAM_APP, record_from_item, team_app_partition, team_partition
 
+# A page reads what a task's cost shows, not what it was priced from: fields left out of the
+# projection must have defaults (a new required field of the record is read like any other).
+LEFT_OUT = ("usage", "fingerprint", "output_meta", "task_inputs", "shard", "function")
+PROJECTED = tuple(
+    name
+    for name, spec in BillingRecord.model_fields.items()
+    if name not in LEFT_OUT or spec.is_required()
+)
+
 # What the status filter matches: a task status, or a billing outcome.
 TASK_STATUSES = ("completed", "failed", "cancelled")
 BILLING_STATUSES = ("refunded", "needs_review")
@@ -127,7 +136,12 @@ class TaskIndex:
         request: dict[str, Any] = {
             "IndexName": index,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-            "ExpressionAttributeNames": {"#pk": f"{prefix}pk", "#sk": sort_name},
+            "ExpressionAttributeNames": {
+                "#pk": f"{prefix}pk",
+                "#sk": sort_name,
+                **{f"#f{i}": name for i, name in enumerate(PROJECTED)},
+            },
+            "ProjectionExpression": ", ".join(["#sk", *(f"#f{i}" for i in range(len(PROJECTED)))]),
             "ExpressionAttributeValues": {":pk": partition, ":low": low, ":high": high},
             "Limit": chunk,
         }
