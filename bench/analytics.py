@@ -49,7 +49,7 @@ from usage_pricing.storage.aggregates import Granularity, bucket_key, partition_
 from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
 from usage_pricing.wiring import Wiring
 
-from .capacity import READ_UNIT_BYTES, item_size
+from .capacity import READ_UNIT_BYTES, item_size, query_read_units
 from .common import summary
 from .localdb import InProcessLedgerClient, backend, create_region, local_database, table_contents
 from .workload import ROOT, PublishedPricing, task_completed
@@ -210,7 +210,7 @@ def aggregate_read_units(
                 )
                 count += 1
         size += shard_bytes
-        units += -(-shard_bytes // READ_UNIT_BYTES) / 2 if shard_bytes else 0.5
+        units += query_read_units(shard_bytes) if shard_bytes else 0.5  # a Query reads ≥ 1 unit
     return units, size, count
 
 

@@ -33,7 +33,14 @@ RESPONSES: Any = {
             "application/json": {"model": Breakdown},
             "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_HEADER)}},
         },
-    }
+    },
+    422: {
+        "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as null "
+        "with an entry in errors)",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    },
 }
 
 

@@ -217,7 +217,10 @@ def test_given_the_exclusive_end_when_a_task_completes_on_it_then_it_is_left_out
     world.bill(at(datetime(2026, 11, 21, 11, 0, 0, tzinfo=UTC), "t-end"))
     body = world.breakdown(start="2026-11-21T10:00:00Z", end="2026-11-21T11:00:00Z")
     assert (body["total_cost"], len(body["timeseries"]), body["bucket"]) == (0, 60, "1m")
-    assert world.breakdown(start="2026-11-21T10:00:00Z", end="2026-11-21T11:00:01Z")["total_cost"] == CHARGE
+    assert (
+        world.breakdown(start="2026-11-21T10:00:00Z", end="2026-11-21T11:00:01Z")["total_cost"]
+        == CHARGE
+    )
 
 
 def test_given_the_period_start_when_a_task_completes_on_it_then_it_belongs_to_the_period(
@@ -370,6 +373,39 @@ def test_given_resources_of_every_kind_when_summarized_then_each_dimension_adds_
         ["model", "graviton", "11"],
         ["model", "llm-micro", "60"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "period", "usage"),
+    [
+        # A span of under 2 hours, but beyond the minute items' 3 days: whole hours answer it.
+        (
+            {"start": "2026-11-15T10:10:00Z", "end": "2026-11-15T10:50:00Z"},
+            ("2026-11-15T10:00:00Z", "2026-11-15T11:00:00Z"),
+            600,
+        ),
+        # Years of days: the summary has no buckets to count.
+        ({"start": "2020-01-01"}, ("2020-01-01T00:00:00Z", "2026-11-22T08:30:00Z"), 1200),
+        (
+            {"start": "2026-11-15", "end": "2026-11-16", "tz": "Asia/Kathmandu"},
+            ("2026-11-14T18:15:00Z", "2026-11-15T18:15:00Z"),
+            600,
+        ),
+        ({"range": "1h"}, ("2026-11-22T07:30:00Z", "2026-11-22T08:30:00Z"), 600),
+    ],
+)
+def test_given_a_summary_window_when_asked_then_it_widens_to_what_the_aggregates_hold(
+    world: Analytics, query: dict[str, str], period: tuple[str, str], usage: int
+) -> None:
+    world.bill(
+        at(datetime(2026, 11, 15, 10, 30, tzinfo=UTC), "old"),
+        at(NOW - timedelta(minutes=10), "recent"),
+    )
+    summary = world.summary(**query)
+    assert ((summary["period_start"], summary["period_end"]), summary["total_usage"]) == (
+        period,
+        usage,
+    )
 
 
 def test_given_a_hot_app_when_its_charges_spread_over_shards_then_readers_sum_them(

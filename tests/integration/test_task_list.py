@@ -306,3 +306,8 @@ def test_given_scopes_when_listed_then_billing_read_is_required(
     world: Tasks, scopes: str, status: int
 ) -> None:
     assert world.call({}, scopes=scopes)["statusCode"] == status
+
+
+def test_given_the_sample_event_when_invoked_then_it_answers(world: Tasks) -> None:
+    response = world.handler.lambda_handler(sample_event("task_list"), LambdaContext())
+    assert (response["statusCode"], json.loads(response["body"])["data"]) == (200, [])

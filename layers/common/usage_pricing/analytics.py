@@ -44,7 +44,15 @@ from .storage.aggregates import (
     tier_calls,
     tier_cost,
 )
-from .windows import BucketGrid, BucketSize, RangeName, plan_buckets, resolve_span, utc_key
+from .windows import (
+    BucketGrid,
+    BucketSize,
+    RangeName,
+    plan_buckets,
+    plan_period,
+    resolve_span,
+    utc_key,
+)
 
 GroupBy = Literal["app", "fee", "tier"]
 TOP_APPS = 20
@@ -494,15 +502,24 @@ class SpendAnalytics:
 
     def summary(self, team_id: str, query: SpendQuery | None = None) -> SummaryAnswer:
         query = query or SpendQuery()
-        grid = self.plan(query)
-        source = source_granularity(grid.boundaries)
+        span = resolve_span(
+            range_name=query.range,
+            start=query.start,
+            end=query.end,
+            tz_name=query.tz,
+            now=self.clock(),
+            default_range="30d",
+        )
+        period = plan_period(span, self.clock())
+        # Only the window's two ends matter: any granularity aligned to both holds exactly it.
+        source = source_granularity([period.start, period.end])
         dimensions: dict[str, dict[str, int]] = {"tier": {}, "type": {}, "model": {}}
         total = 0
-        last_item = grid.end - source.step
+        last_item = period.end - source.step
         for cell in self.aggregates.read(
             team_id,
             source,
-            bucket_key(grid.start),
+            bucket_key(period.start),
             bucket_key(last_item),
             apps=query.apps or None,
         ):
@@ -524,9 +541,9 @@ class SpendAnalytics:
             type_usage=clean["type"],
             model_usage=clean["model"],
             total_usage=figures.check(total, "total_usage"),
-            period_start=utc_key(grid.start),
-            period_end=utc_key(grid.period_end),
-            tz=grid.tz_name,
+            period_start=utc_key(period.start),
+            period_end=utc_key(period.period_end),
+            tz=period.tz_name,
             errors=figures.result(),
         )
         return SummaryAnswer(model, dimensions, figures.errors)

@@ -47,11 +47,12 @@ LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 QUARTER = timedelta(minutes=15)
 MAX_ZONE_NAME = 64
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # RFC 3339 date-time. A "+" that a query string turned into a space is taken as the "+".
 _DATE_TIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
-    r"(?P<offset>[Zz]|[+\- ]\d{2}:\d{2})"
+    r"(?P<offset>[Zz]|[+\- ]\d{2}:\d{2})",
+    re.ASCII,  # \d: only 0-9, not every script's digits
 )
 
 
@@ -310,6 +311,28 @@ def plan_buckets(span: Span, bucket: BucketSize | None, now: datetime) -> Bucket
         labels=[_label(b, size, span.tz, span.tz_name) for b in boundaries[:-1]],
         trend_known=size != "1m" or previous_start >= oldest_minute,
     )
+
+
+@dataclass(frozen=True)
+class Period:
+    """A window with no buckets of its own (the summary): widened to whole buckets of its default
+    size (an hour instead of a minute where minute aggregates no longer reach)."""
+
+    start: datetime
+    end: datetime
+    period_end: datetime
+    tz_name: str
+
+
+def plan_period(span: Span, now: datetime) -> Period:
+    now = now.astimezone(UTC)
+    size = default_bucket(span)
+    if size == "1m" and span.start < now - MINUTE_RETENTION:
+        size = "1h"
+    clock = _Clock(size, span.tz)
+    first = clock.floor(span.start)
+    last = clock.ceil(span.end) if span.end_given else clock.next(clock.floor(now))
+    return Period(first, last, last if span.end_given else now, span.tz_name)
 
 
 def _too_many(size: str) -> InvalidRequestError:

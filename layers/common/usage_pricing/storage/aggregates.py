@@ -402,7 +402,6 @@ class Cell:
 class ReadStats:
     items: int = 0
     queries: int = 0
-    returned_bytes: int = 0  # DynamoDB's size of the items returned (projected attributes)
 
 
 def decode_item(item: dict[str, dict[str, str]]) -> Cell:
@@ -414,19 +413,6 @@ def decode_item(item: dict[str, dict[str, str]]) -> Cell:
         if "N" in value and name not in NON_COUNTERS
     }
     return Cell(bucket, app, counters)
-
-
-def wire_size(item: dict[str, dict[str, Any]]) -> int:
-    """DynamoDB's size of a wire-format item of strings and numbers (for read-unit figures)."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode())
-        if "S" in value:
-            size += len(value["S"].encode())
-        elif "N" in value:
-            digits = value["N"].lstrip("-").replace(".", "").strip("0") or "0"
-            size += (len(digits) + 1) // 2 + 1
-    return size
 
 
 # botocore walks every attribute of a response through its shape model: about 10 µs per item of
@@ -465,7 +451,6 @@ class AggregateRepository:
         self.table_name = table_name
         self.shards = shards
         self.stats = ReadStats()
-        self.measure_bytes = False  # the benchmark's read-unit figures; costs a little CPU
         events = getattr(getattr(self.client, "meta", None), "events", None)
         if events is not None:
             events.register("before-parse.dynamodb.Query", _lift_items, unique_id=_RAW_HOOK_ID)
@@ -522,8 +507,6 @@ class AggregateRepository:
                 self.stats.queries += 1
                 items = page.get("Items", [])
                 self.stats.items += len(items)
-                if self.measure_bytes:
-                    self.stats.returned_bytes += sum(wire_size(item) for item in items)
                 for item in items:
                     yield decode_item(item)
                 if "LastEvaluatedKey" not in page:
