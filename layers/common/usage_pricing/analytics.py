@@ -361,9 +361,10 @@ class SpendAnalytics:
             team_id, source, starts[0], bucket_key(last_item), counters=counters, apps=apps
         )
         grouped = group_by != "app"
+        buckets = len(grid)
         for cell in cells:
             index = bisect_right(starts, cell.bucket) - 2  # -1: the period before
-            if index < -1 or index >= len(grid):
+            if index < -1 or index >= buckets:
                 continue
             c = cell.counters
             tally.add(index, cell.app, c.get(COST, 0), c.get(CALLS, 0), c.get(REFUNDED_COST, 0))
