@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -55,9 +56,12 @@ def test_given_a_team_when_it_asks_for_local_days_by_fee_then_the_groups_add_up(
     stack: Stack, team: tuple[str, str]
 ) -> None:
     name, key = team
-    today = datetime.now(UTC).date()
-    start, end = (today - timedelta(days=5)).isoformat(), (today + timedelta(days=1)).isoformat()
     for tz in ("Europe/Berlin", "Asia/Kolkata", "America/New_York"):
+        today = datetime.now(ZoneInfo(tz)).date()  # the zone's own calendar
+        start, end = (
+            (today - timedelta(days=5)).isoformat(),
+            (today + timedelta(days=1)).isoformat(),
+        )
         response = get(stack, key, f"/usage/breakdown?start={start}&end={end}&tz={tz}&group_by=fee")
         assert response.status_code == 200, response.text
         body = response.json()

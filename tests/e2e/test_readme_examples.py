@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,10 +68,21 @@ def test_the_readme_has_shell_examples_with_outputs() -> None:
     assert all(any(e.expected for e in examples(b)) for b in blocks)
 
 
+@pytest.fixture(scope="module")
+def fresh_stack() -> Iterator[Stack]:
+    """A stack of its own, as `make dev` starts it: the README shows what its demo data answers,
+    before any other test adds to it."""
+    from tests.stack import running_stack
+
+    with running_stack() as running:
+        yield running
+
+
 @pytest.mark.parametrize("number", range(len(readme_blocks())))
 def test_given_the_readme_when_its_examples_run_then_they_print_what_it_shows(
-    stack: Stack, number: int, tmp_path: Path
+    fresh_stack: Stack, number: int, tmp_path: Path
 ) -> None:
+    stack = fresh_stack
     block = readme_blocks()[number]
     assert LOCAL_API in block
     steps = examples(block.replace(LOCAL_API, f"API={stack.url}"))
