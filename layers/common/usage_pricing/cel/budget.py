@@ -128,8 +128,27 @@ class DataSizes:
     def measure(self, path: tuple[str, ...]) -> _Measure:
         found = self._measured.get(path)
         if found is None:
-            found = self._measured[path] = _measure_value(self._resolve(path))
+            found = self._measured[path] = self._measure_uncached(path)
         return found
+
+    def _measure_uncached(self, path: tuple[str, ...]) -> _Measure:
+        # The task's own metadata lists hold validated items of a known shape: bounded without
+        # visiting every field (1,000 items would cost more than pricing them).
+        if path in (
+            ("outputs",),
+            ("inputs",),
+            ("output_meta", "outputs"),
+            ("output_meta", "inputs"),
+        ):
+            return _meta_list_measure(self._variables.get(path[-1]) or [])
+        if path == ("output_meta",):
+            lists = [self.measure(("inputs",)), self.measure(("outputs",))]
+            return _Measure(
+                1 + len("inputs") + len("outputs") + 2 + sum(m.units for m in lists),
+                2,
+                max(m.units for m in lists),
+            )
+        return _measure_value(self._resolve(path))
 
     def _resolve(self, path: tuple[str, ...]) -> Any:
         value: Any = self._variables.get(path[0])
@@ -140,6 +159,34 @@ class DataSizes:
                 return None
             value = value[name]
         return value
+
+
+# The most units a metadata item has without its `extra` map (the largest type, video, with every
+# key and a 5-character resolution; numbers are one unit each).
+_META_ITEM_UNITS = (
+    1
+    + sum(
+        len(key) + 2
+        for key in (
+            "type",
+            "width",
+            "height",
+            "resolution_mp",
+            "resolution",
+            "seconds",
+            "fps",
+            "extra",
+        )
+    )
+    + len("video")
+    + len("1440p")
+)
+
+
+def _meta_list_measure(items: list[Any]) -> _Measure:
+    extras = [units(item["extra"]) for item in items if item.get("extra")]
+    largest = _META_ITEM_UNITS + max(extras, default=0)
+    return _Measure(1 + len(items) * _META_ITEM_UNITS + sum(extras), len(items), largest)
 
 
 def _measure_value(value: Any) -> _Measure:
