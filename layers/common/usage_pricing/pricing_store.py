@@ -1,7 +1,9 @@
 """The app pricing store (SPEC §7): read live and draft, edit the draft by merge-patch, publish.
 
-A team edits only its own namespace (the namespace is its team id); store listings are public,
-so any key with apps:read may read any app's pricing."""
+A team owns the namespace named by its team id: only it edits and publishes there, and only it
+sees the unpublished draft. Store listings are public, so any key with apps:read may read an
+app's live pricing; an app with nothing live is 404 to everyone but its owner (data without a
+proven owner is no data to anyone else)."""
 
 from __future__ import annotations
 
@@ -96,7 +98,22 @@ class PricingStore:
         self.checker = checker
         self.clock = clock
 
+    def read(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
+        """What the caller may see: everything for the owner, the live version for anyone else."""
+        if caller.team_id == namespace:
+            return self.view(app)
+        live = self.repository.live(app)
+        if live is None:
+            raise NotFoundError(f"no published pricing for {app}")
+        return AppPricingView(
+            app=app,
+            live=LivePricing(
+                version=live.version, published_at=live.published_at, pricing=live.pricing
+            ),
+        )
+
     def view(self, app: str) -> AppPricingView:
+        """The owner's view: live and draft."""
         live = self.repository.live(app)
         draft = self.repository.draft(app)
         return AppPricingView(
