@@ -18,8 +18,8 @@ from .events import (
     TaskRefunded,
     TaskRefundedEvent,
 )
-from .meta import OutputMeta
 from .jsonsafe import JsonInputError, parse_json
+from .meta import OutputMeta
 from .observability import logger
 from .pricing import AppPricing, PricingEvaluator, PricingInput
 from .records import BillingRecord, UsageEvent
