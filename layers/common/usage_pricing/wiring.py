@@ -1,48 +1,85 @@
-"""Cold-start construction shared by the handlers: configuration read once, AWS resources and
-repositories built once per process, tables injected."""
+"""Cold-start construction shared by the handlers: configuration read once, AWS resources,
+engines and repositories built once per process (each method returns the same object every
+call), tables injected.
+
+Every import below is made by the method that needs it, so a handler loads only what it wires:
+the evaluate function never imports boto3, the breakdown function never imports a CEL engine
+(SPEC §12, cold start)."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from .cel import new_engine
 from .config import Settings
-from .pricing import PricingEvaluator
-from .storage.aggregates import AggregateRepository
-from .storage.ledger import LedgerRepository
-from .storage.pricing import PricingRepository
+
+if TYPE_CHECKING:
+    from .cel import CelEngine
+    from .pricing import PricingEvaluator
+    from .storage.aggregates import AggregateRepository
+    from .storage.ledger import LedgerRepository
+    from .storage.pricing import PricingRepository
 
 
 class Wiring:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self._dynamodb: Any = None
+        self._engines: dict[str, CelEngine] = {}
 
-    @property
+    @cached_property
     def dynamodb(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = boto3.resource("dynamodb")
-        return self._dynamodb
+        import boto3  # noqa: PLC0415
+
+        return boto3.resource("dynamodb")
+
+    def engine(self, name: str | None = None) -> CelEngine:
+        """The CEL engine `name` (default: the configured one), one instance per name."""
+        from .cel import new_engine  # noqa: PLC0415
+
+        name = name or self.settings.cel_engine
+        if name not in self._engines:
+            self._engines[name] = new_engine(name)
+        return self._engines[name]
+
+    @cached_property
+    def _evaluator(self) -> PricingEvaluator:
+        from .pricing import PricingEvaluator  # noqa: PLC0415
+
+        return PricingEvaluator(self.engine(), self.settings.platform_defaults())
 
     def evaluator(self) -> PricingEvaluator:
-        return PricingEvaluator(
-            new_engine(self.settings.cel_engine), self.settings.platform_defaults()
-        )
+        return self._evaluator
 
-    def ledger(self) -> LedgerRepository:
+    @cached_property
+    def _ledger(self) -> LedgerRepository:
+        from .storage.ledger import LedgerRepository  # noqa: PLC0415
+
         return LedgerRepository(
             self.dynamodb.Table(self.settings.billing_table),
             self.dynamodb.Table(self.settings.aggregates_table),
             shards=self.settings.aggregate_shards,
         )
 
-    def aggregates(self) -> AggregateRepository:
+    def ledger(self) -> LedgerRepository:
+        return self._ledger
+
+    @cached_property
+    def _aggregates(self) -> AggregateRepository:
+        from .storage.aggregates import AggregateRepository  # noqa: PLC0415
+
         return AggregateRepository(
             self.dynamodb.Table(self.settings.aggregates_table),
             shards=self.settings.aggregate_shards,
         )
 
-    def pricing(self) -> PricingRepository:
+    def aggregates(self) -> AggregateRepository:
+        return self._aggregates
+
+    @cached_property
+    def _pricing(self) -> PricingRepository:
+        from .storage.pricing import PricingRepository  # noqa: PLC0415
+
         return PricingRepository(self.dynamodb.Table(self.settings.pricing_table))
+
+    def pricing(self) -> PricingRepository:
+        return self._pricing
