@@ -20,7 +20,8 @@ SAMPLE = ROOT / "events" / "put-events.json"
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Microseconds kept: a task stamped right after a publish completes after it.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def stamped(
