@@ -23,6 +23,7 @@ from .pricing import (
     Microcents,
     PricingEvaluator,
     description_source,
+    description_warnings,
     validate_pricing,
 )
 from .scopes import Caller
@@ -58,10 +59,18 @@ class DraftPricing(BaseModel):
     pricing: AppPricing
 
 
+class FieldWarning(BaseModel):
+    field: str
+    message: str
+
+
 class AppPricingView(BaseModel):
     app: str
     live: LivePricing | None = None
     draft: DraftPricing | None = None
+    warnings: list[FieldWarning] = Field(
+        default_factory=list, description="Advice on the saved draft (PATCH only)."
+    )
 
 
 def app_path(namespace: str, name: str) -> str:
@@ -133,7 +142,11 @@ class PricingStore:
             base, revision = (live.pricing if live else AppPricing()), 0
         updated = self._apply(base, patch)
         self.repository.save_draft(app, updated, revision, self.clock())
-        return self.view(app)
+        warnings = [
+            FieldWarning(field="description", message=message)
+            for message in description_warnings(patch.description or "")
+        ]
+        return self.view(app).model_copy(update={"warnings": warnings})
 
     def publish(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
         self._require_owner(caller, namespace)

@@ -35,6 +35,7 @@ TRANSACTION_ATTEMPTS = 4
 class LedgerOutcome(StrEnum):
     WRITTEN = "written"
     DUPLICATE = "duplicate"  # already charged (or already refunded): nothing changed
+    CONFLICT = "conflict"  # the task id was charged for different content: nothing changed
 
 
 class RefundTargetMissingError(StorageError):
@@ -134,7 +135,13 @@ class LedgerRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        return self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        outcome = self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        if outcome is LedgerOutcome.DUPLICATE:
+            existing = self.get(record.task_id)
+            # Records written before fingerprints existed cannot be told apart: a duplicate.
+            if existing is not None and existing.fingerprint not in ("", record.fingerprint):
+                return LedgerOutcome.CONFLICT
+        return outcome
 
     def refund(
         self, task_id: str, team_id: str, reason: str, refunded_at: datetime
