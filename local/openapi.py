@@ -34,6 +34,7 @@ ERROR_STATUSES = {
     "404": "Not found",
     "413": "Request body over 256 KB",
     "415": "Request body not JSON",
+    "503": "Storage unavailable (with Retry-After when a retry may succeed)",
 }
 
 
@@ -56,7 +57,7 @@ def build_openapi(template: Template, functions: dict[str, LocalFunction]) -> di
     }
     http_functions = sorted({r.function for r in template.routes() if r.path != "$default"})
     for logical_id in http_functions:
-        resolver = functions[logical_id].module.app
+        resolver = functions[logical_id].module.app.resolver
         schema = resolver.get_openapi_schema(title="usage-pricing", version="2").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )

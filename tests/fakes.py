@@ -1,6 +1,7 @@
 """An in-memory aggregates table for fast property tests: it applies the very Updates
 storage.aggregates.aggregate_updates builds, and answers AggregateRepository's Queries (key range,
-projection, app filter, paging) in DynamoDB's wire format, so the real reader code runs.
+projection, app filter, paging) as a boto3 Table resource does (numbers as Decimal), so the real
+reader code runs.
 
 Only the expression shapes the schema module writes and reads are understood; anything else
 raises, so a change to them shows up here rather than passing silently."""
@@ -8,6 +9,7 @@ raises, so a change to them shows up here rather than passing silently."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 ADD_SET = re.compile(
@@ -17,21 +19,21 @@ KEY_RANGE = "#pk = :pk AND #sk BETWEEN :first AND :last"
 APP_FILTER = re.compile(r"#app IN \((?P<values>:a\d+(?:, :a\d+)*)\)")
 
 
-def _wire(value: Any) -> dict[str, str]:
+def _resource_value(value: Any) -> Any:
     if isinstance(value, bool):
         raise TypeError("no booleans in aggregates")
     if isinstance(value, int):
-        return {"N": str(value)}
+        return Decimal(value)
     if isinstance(value, str):
-        return {"S": value}
+        return value
     raise TypeError(f"no {type(value).__name__} in aggregates")
 
 
-class FakeAggregatesClient:
+class FakeAggregatesTable:
     def __init__(self, page_size: int = 40) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.page_size = page_size
-        self.meta = None  # no botocore events: the reader decodes what botocore would return
+        self.meta = None  # no botocore client behind it
 
     def apply(self, updates: list[dict[str, Any]]) -> None:
         for entry in updates:
@@ -58,20 +60,20 @@ class FakeAggregatesClient:
         if request["KeyConditionExpression"] != KEY_RANGE:
             raise ValueError(request["KeyConditionExpression"])
         names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
-        pk, first, last = values[":pk"]["S"], values[":first"]["S"], values[":last"]["S"]
+        pk, first, last = values[":pk"], values[":first"], values[":last"]
         rows = sorted(
             (sk, item) for (p, sk), item in self.items.items() if p == pk and first <= sk <= last
         )
         start = request.get("ExclusiveStartKey")
         if start is not None:
-            rows = [(sk, item) for sk, item in rows if sk > start["sk"]["S"]]
+            rows = [(sk, item) for sk, item in rows if sk > start["sk"]]
         page, rest = rows[: self.page_size], rows[self.page_size :]
         apps = None
         if "FilterExpression" in request:
             found = APP_FILTER.fullmatch(request["FilterExpression"])
             if found is None:
                 raise ValueError(request["FilterExpression"])
-            apps = {values[token]["S"] for token in found["values"].split(", ")}
+            apps = {values[token] for token in found["values"].split(", ")}
         wanted = None
         if "ProjectionExpression" in request:
             wanted = {names[token] for token in request["ProjectionExpression"].split(", ")}
@@ -79,8 +81,10 @@ class FakeAggregatesClient:
         for _, item in page:
             if apps is not None and item.get("app") not in apps:
                 continue
-            out.append({k: _wire(v) for k, v in item.items() if wanted is None or k in wanted})
+            out.append(
+                {k: _resource_value(v) for k, v in item.items() if wanted is None or k in wanted}
+            )
         response: dict[str, Any] = {"Items": out, "Count": len(out), "ScannedCount": len(page)}
         if rest:
-            response["LastEvaluatedKey"] = {"pk": {"S": pk}, "sk": {"S": page[-1][0]}}
+            response["LastEvaluatedKey"] = {"pk": pk, "sk": page[-1][0]}
         return response

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.analytics import Breakdown, SpendAnalytics, SpendQuery
 from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.spend_params import (
     AppsQuery,
@@ -22,9 +22,8 @@ from usage_pricing.spend_params import (
 from usage_pricing.wiring import Wiring
 
 analytics = SpendAnalytics(Wiring().aggregates())
-app = new_resolver()
+app = Api()
 
-ROUTE_SCOPES = {"GET /usage/breakdown": ("billing:read",)}
 CSV_HEADER = ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count")
 RESPONSES: Any = {
     200: {
@@ -44,7 +43,7 @@ RESPONSES: Any = {
 }
 
 
-@app.get("/usage/breakdown", responses=RESPONSES)
+@app.get("/usage/breakdown", scopes=("billing:read",), responses=RESPONSES)
 @tracer.capture_method
 def breakdown(
     *,
@@ -58,8 +57,8 @@ def breakdown(
     format: FormatQuery = None,
 ) -> Response[str]:
     query = SpendQuery(range, start, end, tz, bucket, group_by, tuple(apps or ()))
-    answer = analytics.breakdown(current_caller(app).team_id, query)
-    if wants_csv(format, app.current_event.headers.get("accept")):
+    answer = analytics.breakdown(app.caller.team_id, query)
+    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
         refuse_overflow_csv(answer.errors)
         return csv_response("breakdown.csv", CSV_HEADER, answer.csv_rows())
     return json_response(answer.model)
@@ -68,4 +67,4 @@ def breakdown(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.analytics import SpendAnalytics, SpendQuery, UsageSummary
 from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.spend_params import (
     AppsQuery,
@@ -20,9 +20,8 @@ from usage_pricing.spend_params import (
 from usage_pricing.wiring import Wiring
 
 analytics = SpendAnalytics(Wiring().aggregates())
-app = new_resolver()
+app = Api()
 
-ROUTE_SCOPES = {"GET /usage/summary": ("billing:read",)}
 CSV_HEADER = ("dimension", "value", "seconds")
 RESPONSES: Any = {
     200: {
@@ -42,7 +41,7 @@ RESPONSES: Any = {
 }
 
 
-@app.get("/usage/summary", responses=RESPONSES)
+@app.get("/usage/summary", scopes=("billing:read",), responses=RESPONSES)
 @tracer.capture_method
 def summary(
     *,
@@ -54,8 +53,8 @@ def summary(
     format: FormatQuery = None,
 ) -> Response[str]:
     query = SpendQuery(range, start, end, tz, apps=tuple(apps or ()))
-    answer = analytics.summary(current_caller(app).team_id, query)
-    if wants_csv(format, app.current_event.headers.get("accept")):
+    answer = analytics.summary(app.caller.team_id, query)
+    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
         refuse_overflow_csv(answer.errors)
         return csv_response("summary.csv", CSV_HEADER, answer.csv_rows())
     return json_response(answer.model)
@@ -64,4 +63,4 @@ def summary(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

@@ -1,6 +1,7 @@
 """GET /usage/tasks/{taskID}/cost — what one task cost, for its own team only; and
 GET /usage/tasks — the team's billing records in a window, a page at a time."""
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
 from usage_pricing.exports import csv_response, json_response, wants_csv
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.records import TaskCost
 from usage_pricing.spend_params import (
@@ -30,12 +31,10 @@ from usage_pricing.wiring import Wiring
 wiring = Wiring()
 ledger = wiring.ledger()
 tasks = TaskList(wiring.task_index())
-app = new_resolver()
-
-ROUTE_SCOPES = {
-    "GET /usage/tasks/{taskID}/cost": ("apps:read", "billing:read"),
-    "GET /usage/tasks": ("billing:read",),
-}
+app = Api()
+# The task ids a task event can carry (usage_pricing.events.Identifier); any other is no task,
+# and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
+TASK_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 TASKS_RESPONSES: Any = {
     200: {
         "description": "A page of the task list (JSON), or its rows as text/csv; while more "
@@ -48,25 +47,25 @@ TASKS_RESPONSES: Any = {
 }
 
 
-@app.get("/usage/tasks/<taskID>/cost")
+@app.get("/usage/tasks/{taskID}/cost", scopes=("apps:read", "billing:read"))
 @tracer.capture_method
 def task_cost(taskID: str) -> TaskCost:  # noqa: N803 — the route's parameter name
-    record = ledger.get(taskID)
+    record = ledger.get(taskID) if TASK_ID.fullmatch(taskID) else None
     # Someone else's task is indistinguishable from no task.
-    if record is None or record.team_id != current_caller(app).team_id:
+    if record is None or record.team_id != app.caller.team_id:
         raise NotFoundError(f"no task {taskID}")
     return TaskCost.of(record)
 
 
 def next_page_link(cursor: str) -> str:
     """The request's own path and query with the next cursor, as an RFC 8288 Link."""
-    event = app.current_event
-    query = [(k, v) for k, v in parse_qsl(event.raw_query_string or "", keep_blank_values=True)]
+    event = app.resolver.current_event
+    query = parse_qsl(event.raw_query_string or "", keep_blank_values=True)
     query = [(k, v) for k, v in query if k != "cursor"] + [("cursor", cursor)]
     return f'<{event.path}?{urlencode(query)}>; rel="next"'
 
 
-@app.get("/usage/tasks", responses=TASKS_RESPONSES)
+@app.get("/usage/tasks", scopes=("billing:read",), responses=TASKS_RESPONSES)
 @tracer.capture_method
 def task_list(
     *,
@@ -83,9 +82,9 @@ def task_list(
     query = TaskListQuery(
         range, start, end, tz, tuple(apps or ()), tuple(status or ()), limit, cursor
     )
-    answer = tasks.page(current_caller(app).team_id, query)
+    answer = tasks.page(app.caller.team_id, query)
     headers = {"Link": next_page_link(answer.next_cursor)} if answer.next_cursor else {}
-    if wants_csv(format, app.current_event.headers.get("accept")):
+    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
         return csv_response("tasks.csv", CSV_COLUMNS, answer.csv_rows(), headers)
     return json_response(answer.model, headers)
 
@@ -93,4 +92,4 @@ def task_list(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -72,23 +71,18 @@ def aggregate_totals(
     from usage_pricing.storage.aggregates import Granularity, decode_item, partition_key
 
     totals: Counter[str] = Counter()
-    client = dynamodb.meta.client
+    table = dynamodb.Table("AggregatesTable")
     for shard in range(shards):
         request: dict[str, Any] = {
-            "TableName": "AggregatesTable",
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {
                 ":pk": partition_key(team, Granularity(granularity), shard)
             },
         }
         while True:
-            page = client.query(**request)
+            page = table.query(**request)
             for item in page["Items"]:
-                wire = {
-                    k: {"N": str(v)} if isinstance(v, Decimal) else {"S": str(v)}
-                    for k, v in item.items()
-                }
-                totals.update(decode_item(wire).counters)
+                totals.update(decode_item(item).counters)
             if "LastEvaluatedKey" not in page:
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

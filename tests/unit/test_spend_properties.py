@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fakes import FakeAggregatesClient
+from tests.fakes import FakeAggregatesTable
 from usage_pricing.analytics import SpendAnalytics, SpendQuery
 from usage_pricing.records import BillingRecord, UsageEvent
 from usage_pricing.storage.aggregates import (
@@ -90,14 +90,12 @@ def tasks(draw: st.DrawFn, first_day: date) -> list[Task]:
 
 
 def world(billed: list[Task]) -> SpendAnalytics:
-    client = FakeAggregatesClient(page_size=25)
+    table = FakeAggregatesTable(page_size=25)
     for task in billed:
-        client.apply(aggregate_updates(task.record, "AggregatesTable"))
+        table.apply(aggregate_updates(task.record, "AggregatesTable"))
         if task.refunded:
-            client.apply(aggregate_updates(task.record, "AggregatesTable", refund=True))
-    return SpendAnalytics(
-        AggregateRepository(client, "AggregatesTable", shards=4), clock=lambda: NOW
-    )
+            table.apply(aggregate_updates(task.record, "AggregatesTable", refund=True))
+    return SpendAnalytics(AggregateRepository(table, shards=4), clock=lambda: NOW)
 
 
 def breakdown(analytics: SpendAnalytics, **query: Any) -> dict[str, Any]:

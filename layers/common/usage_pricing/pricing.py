@@ -21,13 +21,21 @@ from .cel.budget import (
     DataSizes,
     check_budget,
 )
+from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
 from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
 from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result, to_dollars
 
-PRICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# SPEC §5: a price name is 1–64 characters without control characters. Identifier names read as
+# prices.per_image, any name as prices["720p"], so prices[resolution(w, h)] works as the seed
+# intends.
+MAX_PRICE_NAME = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A plain-text description that mentions a helper call or a price reads like a formula that was
+# meant to be evaluated: it is still stored verbatim, with a warning.
+_LOOKS_LIKE_CEL = re.compile(r"\bprices\.|\b[a-z_][a-z0-9_]*\(")
 FEE_COMPONENTS = ("resource", "inference", "royalty", "partner", "total")
 
 
@@ -40,12 +48,31 @@ def _within_formula_limit(source: str) -> str:
 
 def _price_names(prices: dict[str, int]) -> dict[str, int]:
     for name in prices:
-        if not PRICE_NAME.match(name):
-            raise ValueError(
-                f"price name {name!r} must be an identifier"
-                " (letters, digits, _; not starting with a digit)"
-            )
+        if not 1 <= len(name) <= MAX_PRICE_NAME:
+            raise ValueError(f"price name {name[:80]!r} must be 1 to {MAX_PRICE_NAME} characters")
+        if _CONTROL.search(name):
+            raise ValueError(f"price name {name!r} must not contain control characters")
     return prices
+
+
+def _description_limit(source: str) -> str:
+    """The limit applies to the text the author sent: plain text up to 4 KB, or the CEL literal
+    the store saves it as (which escaping can make up to 6× longer)."""
+    limit = max_source_bytes("description") if source.startswith('"') else MAX_FORMULA_BYTES
+    size = len(source.encode("utf-8"))
+    if size > limit:
+        raise ValueError(f"is {size} bytes; the limit is {MAX_FORMULA_BYTES} bytes")
+    return source
+
+
+def description_warnings(description: str) -> list[str]:
+    """Advice for a plain-text description that looks like it was meant as CEL."""
+    if description and not description.startswith('"') and _LOOKS_LIKE_CEL.search(description):
+        return [
+            'the description is plain text and is shown verbatim; start it with " to evaluate'
+            " it as a CEL string expression"
+        ]
+    return []
 
 
 Formula = Annotated[str, AfterValidator(_within_formula_limit)]
@@ -66,7 +93,7 @@ class AppPricing(BaseModel):
     royalty_expression: Formula = ""
     partner_expression: Formula = ""
     total_expression: Formula = ""
-    description: Formula = ""
+    description: Annotated[str, AfterValidator(_description_limit)] = ""
     description_rendered: str | None = Field(
         default=None, description="Read-only: set when the pricing is saved."
     )
@@ -423,5 +450,6 @@ __all__ = [
     "PricingResult",
     "cel_string_literal",
     "description_source",
+    "description_warnings",
     "validate_pricing",
 ]

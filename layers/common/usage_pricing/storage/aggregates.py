@@ -64,15 +64,14 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from .dynamo import translate_client_error, translate_transport_error
+from .dynamo import storage_errors
 
 if TYPE_CHECKING:  # records imports pydantic models this module does not need at run time
     from ..records import BillingRecord
@@ -404,23 +403,23 @@ class ReadStats:
     queries: int = 0
 
 
-def decode_item(item: dict[str, dict[str, str]]) -> Cell:
-    """An item in DynamoDB's wire format ({"N": "12"}) as a Cell."""
-    bucket, app = split_sort_key(item["sk"]["S"])
+def decode_item(item: dict[str, Any]) -> Cell:
+    """An item as a table resource returns it (numbers as Decimal) as a Cell."""
+    bucket, app = split_sort_key(item["sk"])
     counters = {
-        name: int(value["N"])
+        name: int(value)
         for name, value in item.items()
-        if "N" in value and name not in NON_COUNTERS
+        if isinstance(value, Decimal) and name not in NON_COUNTERS
     }
     return Cell(bucket, app, counters)
 
 
 # botocore walks every attribute of a response through its shape model: about 10 µs per item of
-# a few counters, most of a breakdown's CPU. These reads decode the wire format themselves, so
-# while one of them waits for its response the JSON Items array is lifted out before botocore's
-# parser runs and handed back unparsed (botocore would return the same dicts for strings and
-# numbers, which is all an aggregate holds). Without the before-parse event (an older botocore)
-# nothing changes but the speed.
+# a few counters, most of a breakdown's CPU. While one of these reads waits for its response,
+# the JSON Items array is lifted out before botocore's parser runs and handed on unparsed, as
+# the wire-format dicts botocore would have built from it (strings and numbers, all an aggregate
+# holds); the table resource then turns them into Python values as it always does. Without the
+# before-parse event (an older botocore) nothing changes but the speed.
 _RAW_ITEMS = threading.local()
 _RAW_HOOK_ID = "usage-pricing-aggregate-items"
 
@@ -444,15 +443,13 @@ class AggregateRepository:
     """Reads of the aggregates: one Query per shard over a bucket-key range, asking only for the
     counters the caller needs, optionally only for some apps."""
 
-    def __init__(self, client: Any, table_name: str, *, shards: int = 4) -> None:
-        """`client`: a low-level DynamoDB client (not a resource's: that one would turn the
-        wire format into Python values both ways)."""
-        self.client = client
-        self.table_name = table_name
+    def __init__(self, table: Any, *, shards: int = 4) -> None:
+        self.table = table
         self.shards = shards
         self.stats = ReadStats()
-        events = getattr(getattr(self.client, "meta", None), "events", None)
-        if events is not None:
+        client = getattr(getattr(table, "meta", None), "client", None)
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is not None and hasattr(events, "register"):
             events.register("before-parse.dynamodb.Query", _lift_items, unique_id=_RAW_HOOK_ID)
 
     def read(
@@ -464,16 +461,13 @@ class AggregateRepository:
         *,
         counters: Sequence[str] | None = None,
         apps: Iterable[str] | None = None,
-    ) -> Iterator[Cell]:
+    ) -> list[Cell]:
         """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
         by shard, not summed. `counters` None reads every counter."""
+        found: list[Cell] = []
         names = {"#pk": "pk", "#sk": "sk"}
-        values: dict[str, Any] = {
-            ":first": {"S": first_bucket},
-            ":last": {"S": f"{last_bucket}#~"},
-        }
+        values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
         request: dict[str, Any] = {
-            "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
         }
         if counters is not None:
@@ -485,30 +479,27 @@ class AggregateRepository:
         if app_list is not None:
             names["#app"] = "app"
             for index, app in enumerate(app_list):
-                values[f":a{index}"] = {"S": app}
+                values[f":a{index}"] = app
             request["FilterExpression"] = (
                 "#app IN (" + ", ".join(f":a{i}" for i in range(len(app_list))) + ")"
             )
         request["ExpressionAttributeNames"] = names
         for shard in range(self.shards):
-            values[":pk"] = {"S": partition_key(team_id, granularity, shard)}
+            values[":pk"] = partition_key(team_id, granularity, shard)
             request["ExpressionAttributeValues"] = values
             request.pop("ExclusiveStartKey", None)
             while True:
                 _RAW_ITEMS.active = True
                 try:
-                    page = self.client.query(**request)
-                except ClientError as error:
-                    raise translate_client_error(error, "read spend aggregates") from error
-                except BotoCoreError as error:
-                    raise translate_transport_error(error, "read spend aggregates") from error
+                    with storage_errors("read spend aggregates"):
+                        page = self.table.query(**request)
                 finally:
                     _RAW_ITEMS.active = False
                 self.stats.queries += 1
                 items = page.get("Items", [])
                 self.stats.items += len(items)
-                for item in items:
-                    yield decode_item(item)
+                found.extend(decode_item(item) for item in items)
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found

@@ -25,7 +25,13 @@ from ..errors import StorageError
 from ..records import BillingRecord, utc_iso
 from .aggregates import LAYOUT, ShardPolicy, aggregate_updates
 from .aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
-from .dynamo import error_code, translate_client_error, translate_transport_error
+from .dynamo import (
+    error_code,
+    is_transient,
+    storage_errors,
+    translate_client_error,
+    translate_transport_error,
+)
 
 TRANSACTION_ATTEMPTS = 4
 
@@ -132,12 +138,8 @@ class LedgerRepository:
         self.sleep = sleep
 
     def get(self, task_id: str) -> BillingRecord | None:
-        try:
+        with storage_errors("read billing record"):
             item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
-        except ClientError as error:
-            raise translate_client_error(error, "read billing record") from error
-        except BotoCoreError as error:
-            raise translate_transport_error(error, "read billing record") from error
         return None if item is None else record_from_item(item)
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
@@ -212,23 +214,15 @@ class LedgerRepository:
                     "ConditionalCheckFailed"
                 ]:
                     return LedgerOutcome.DUPLICATE
-                conflict = (
-                    code == "TransactionCanceledException" and "TransactionConflict" in reasons
-                )
-                transient = conflict or code in (
-                    "ThrottlingException",
-                    "ProvisionedThroughputExceededException",
-                    "InternalServerError",
-                )
+                # A transaction conflict is transient too (storage.dynamo.is_transient); so is a
+                # hot item's throttling: either way this app's charges now spread over shards.
+                transient = is_transient(error)
                 if transient:
                     contended()
                 if transient and attempt + 1 < TRANSACTION_ATTEMPTS:
                     # A concurrent duplicate or a hot item: back off and let the guard decide.
                     self.sleep(0.05 * 2**attempt)
                     continue
-                if transient:
-                    # Still contended after every attempt: the queue redelivers it later.
-                    raise StorageError(f"{action} failed: {code}", retryable=True) from error
                 raise translate_client_error(error, action) from error
             except BotoCoreError as error:
                 # Not retried here: a timed-out write may have committed. The message goes back
