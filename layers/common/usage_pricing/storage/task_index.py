@@ -12,10 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ..records import BillingRecord
-from .dynamo import translate_client_error, translate_transport_error
+from .dynamo import storage_errors
 from .ledger import BY_TEAM, BY_TEAM_APP, record_from_item, team_app_partition, team_partition
 
 # A page reads what a task's cost shows, not what it was priced from: fields left out of the
@@ -151,12 +149,8 @@ class TaskIndex:
             request["ExpressionAttributeNames"].update(names)
             request["ExpressionAttributeValues"].update(values)
         while True:
-            try:
+            with storage_errors("read the task list"):
                 page = self.table.query(**request)
-            except ClientError as error:
-                raise translate_client_error(error, "read the task list") from error
-            except BotoCoreError as error:
-                raise translate_transport_error(error, "read the task list") from error
             self.stats.queries += 1
             self.stats.scanned += int(page.get("ScannedCount", 0))
             for item in page.get("Items", []):
