@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -138,6 +137,8 @@ def decode_cursor(team_id: str, query: TaskListQuery, cursor: str) -> _Position:
         payload, claimed = _unb64(encoded), _unb64(digest)
     except (binascii.Error, ValueError):
         raise _bad_cursor() from None
+    import hmac  # noqa: PLC0415 — only a request with a cursor needs it
+
     if not hmac.compare_digest(claimed, _digest(team_id, query, payload)):
         raise _bad_cursor()
     try:
