@@ -1,0 +1,131 @@
+"""GET /dashboard — the spend dashboard: one page, its scripts and styles, all from this bundle.
+
+The page is public (the route has no authorizer): it holds no data. The API key is typed into the
+page, kept in the browser's sessionStorage, and sent by the page's own calls to the data routes,
+which check it as for any client. Every response carries a Content-Security-Policy that allows
+scripts, styles and requests from this origin only, so nothing loads from a CDN."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from usage_pricing import NotFoundError
+from usage_pricing.errors import FieldIssue, InvalidRequestError
+from usage_pricing.http import API_VERSION, new_resolver, problem_event_response
+from usage_pricing.observability import logger
+
+STATIC = Path(__file__).resolve().parent / "static"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    # The page is small and changes with each deploy: revalidate every time (ETag → 304).
+    "Cache-Control": "no-cache",
+}
+PAGE = "index.html"
+
+
+class Asset:
+    __slots__ = ("body", "content_type", "etag")
+
+    def __init__(self, path: Path) -> None:
+        self.body = path.read_text(encoding="utf-8")
+        self.content_type = CONTENT_TYPES[path.suffix]
+        self.etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
+
+
+# Everything servable, read once at cold start; a request can name only these (no file system
+# path is ever built from a request).
+ASSETS = {
+    path.name: Asset(path)
+    for path in sorted(STATIC.iterdir())
+    if path.is_file() and path.suffix in CONTENT_TYPES
+}
+
+app = new_resolver()
+
+HTML_RESPONSE = {
+    200: {"description": "The dashboard page", "content": {"text/html": {"schema": {}}}},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+ASSET_RESPONSE = {
+    200: {
+        "description": "A script, style sheet or license file of the page",
+        "content": {
+            "text/javascript": {"schema": {}},
+            "text/css": {"schema": {}},
+            "text/markdown": {"schema": {}},
+        },
+    },
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+
+
+def _send(asset: Asset) -> Response[str]:
+    headers = {**SECURITY_HEADERS, "ETag": asset.etag}
+    match = app.current_event.headers.get("if-none-match") or ""
+    if asset.etag in (tag.strip() for tag in match.split(",")):
+        return Response(status_code=304, headers=headers, body="")
+    return Response(
+        status_code=200, content_type=asset.content_type, headers=headers, body=asset.body
+    )
+
+
+@app.get("/dashboard", responses=HTML_RESPONSE)  # type: ignore[arg-type]
+def page() -> Response[str]:
+    return _send(ASSETS[PAGE])
+
+
+@app.get("/dashboard/<asset>", responses=ASSET_RESPONSE)  # type: ignore[arg-type]
+def asset(asset: str) -> Response[str]:
+    found = ASSETS.get(asset)
+    if found is None or asset == PAGE:
+        raise NotFoundError(f"no dashboard asset {asset}")
+    return _send(found)
+
+
+def _version_error(event: dict[str, Any]) -> InvalidRequestError | None:
+    headers = event.get("headers") or {}
+    version = next((str(v) for k, v in headers.items() if k.lower() == "x-api-version"), None)
+    if version is None or version.strip() == API_VERSION:
+        return None
+    return InvalidRequestError(
+        f"unsupported API version {version!r}; this API serves version {API_VERSION}",
+        errors=[FieldIssue("X-API-Version", f"must be {API_VERSION} or absent")],
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # No caller check: these routes serve only the bundle's static files (template.yaml gives
+    # them no authorizer); the data the page shows comes from the authorized routes.
+    error = _version_error(event)
+    if error is not None:
+        return problem_event_response(error)
+    return app.resolve(event, context)
