@@ -17,6 +17,7 @@ from .analytics import analytics
 from .billing import billing_cpu
 from .cold_import import cold_import
 from .common import fmt_us, machine
+from .hostile import hostile_worst
 from .load import load
 from .pricing import compile_times, price_one_task
 
@@ -43,6 +44,16 @@ def pricing_rows(results: dict[str, Any]) -> list[Row]:
         for scope, figure in compile_times(engine, 20 if QUICK else 200).items():
             results[f"compile/{engine}/{scope}"] = figure
             rows.append(timing_row(f"compile {scope} formula (uncached)", engine, figure))
+    worst = hostile_worst("cel-expr")
+    results["hostile/cel-expr"] = worst
+    rows.append(
+        (
+            f"hostile corpus, worst of {worst['cases']} cases priced once (fresh process each)",
+            "cel-expr; target ≤ 100 ms, ≤ 64 MB over idle",
+            f"{worst['max_ms'][0]:,.1f} ms ({worst['max_ms'][1][:48]}…)",
+            f"{worst['max_mb'][0]:,.1f} MB peak ({worst['max_mb'][1][:48]}…)",
+        )
+    )
     figure = cold_import("evaluate", 3 if QUICK else 15)
     results["cold_import/evaluate"] = figure
     rows.append(timing_row("cold import, evaluate handler (fresh process)", "cel-expr", figure))

@@ -41,7 +41,11 @@ class LocalDatabase:
         # local-only code to reach this database.
         for key, value in LOCAL_CREDENTIALS.items():
             os.environ.setdefault(key, value)
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.endpoint
+        # LOCAL_HANDLER_DYNAMODB_ENDPOINT points the handlers elsewhere (a closed port shows what
+        # the API answers while DynamoDB is unreachable); the stack itself keeps this database.
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = (
+            os.environ.get("LOCAL_HANDLER_DYNAMODB_ENDPOINT") or self.endpoint
+        )
         os.environ["AWS_ENDPOINT_URL_SQS"] = self.endpoint
         created = create_tables(self.client(), template)
         self.queue_urls = create_queues(self.sqs(), template)

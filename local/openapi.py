@@ -56,7 +56,7 @@ def build_openapi(template: Template, functions: dict[str, LocalFunction]) -> di
     }
     http_functions = sorted({r.function for r in template.routes() if r.path != "$default"})
     for logical_id in http_functions:
-        resolver = functions[logical_id].module.app
+        resolver = functions[logical_id].module.app.resolver
         schema = resolver.get_openapi_schema(title="usage-pricing", version="2").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )

@@ -33,6 +33,7 @@ class Stack:
     url: str
     db_port: int
     env: dict[str, str]
+    output: list[str]  # every line the stack has printed so far (its handlers' logs included)
 
     def request(
         self,
@@ -67,16 +68,20 @@ class Stack:
 
 
 @contextmanager
-def running_stack() -> Iterator[Stack]:
+def running_stack(extra_env: dict[str, str] | None = None, *, demo: bool = True) -> Iterator[Stack]:
     api_port, db_port = free_port(), free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
         "LOCAL_DB_PORT": str(db_port),
         "LOCAL_API_KEY": "inf_local_dev",
+        **(extra_env or {}),
     }
+    args = ["--api-port", str(api_port), "--db-port", str(db_port)] + (
+        [] if demo else ["--no-demo"]
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--api-port", str(api_port), "--db-port", str(db_port)],
+        [sys.executable, "-m", "local", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     output: list[str] = []
@@ -95,7 +100,7 @@ def running_stack() -> Iterator[Stack]:
         process.kill()
         pytest.fail("local stack did not start:\n" + "".join(output))
     try:
-        yield Stack(f"http://127.0.0.1:{api_port}", db_port, env)
+        yield Stack(f"http://127.0.0.1:{api_port}", db_port, env, output)
     finally:
         process.send_signal(signal.SIGINT)
         try:

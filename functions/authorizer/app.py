@@ -2,16 +2,13 @@
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing import Settings
 from usage_pricing.auth import authorize
 from usage_pricing.observability import logger
-from usage_pricing.storage import ApiKeyRepository
+from usage_pricing.wiring import Wiring
 
-settings = Settings.from_env()
-keys = ApiKeyRepository(boto3.resource("dynamodb").Table(settings.api_keys_table))
+keys = Wiring().api_keys()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -20,6 +20,7 @@ wiring = Wiring()
 consumer = BillingConsumer(
     BillingService(wiring.ledger(), wiring.pricing(), wiring.evaluator()),
     SqsDeadLetters(boto3.client("sqs"), wiring.settings.dead_letter_queue_url),
+    max_receives=wiring.settings.max_receive_count,
 )
 # An all-failed batch is reported like any other, message by message, instead of raising.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -35,17 +36,15 @@ METRIC_FOR = {
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    processed = consumer.process(record.body, record.message_id)
+    receives = int(record.attributes.approximate_receive_count or 1)
+    processed = consumer.process(record.body, record.message_id, receives)
     metrics.add_metric(name=METRIC_FOR[processed.outcome], unit=MetricUnit.Count, value=1)
+    if processed.conflict:
+        metrics.add_metric(name="ConflictingDuplicates", unit=MetricUnit.Count, value=1)
     if processed.needs_review:
         metrics.add_metric(name="BillingNeedsReview", unit=MetricUnit.Count, value=1)
         logger.warning(
             "billed with formula errors: needs review", extra={"task_id": processed.task_id}
-        )
-    if processed.outcome == "dead_lettered":
-        logger.error(
-            "event dead-lettered",
-            extra={"message_id": record.message_id, "reason": processed.reason},
         )
 
 

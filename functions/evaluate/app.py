@@ -6,17 +6,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import EvaluateRequest, PricingEvaluator, PricingPreview, Settings, new_engine
-from usage_pricing.http import new_resolver, serve
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 
 settings = Settings.from_env()
 evaluator = PricingEvaluator(new_engine(settings.cel_engine), settings.platform_defaults())
-app = new_resolver()
-
-ROUTE_SCOPES = {"POST /usage/cel/evaluate": ("billing:read",)}
+app = Api()
 
 
-@app.post("/usage/cel/evaluate")
+@app.post("/usage/cel/evaluate", scopes=("billing:read",))
 @tracer.capture_method
 def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
     return PricingPreview.of(evaluator.price(request.pricing, request.pricing_input()))
@@ -25,4 +23,4 @@ def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

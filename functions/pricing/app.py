@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import new_engine
-from usage_pricing.http import current_caller, new_resolver, serve
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing_store import AppPricingView, PricingPatch, PricingStore, app_path
 from usage_pricing.wiring import Wiring
@@ -14,36 +14,30 @@ from usage_pricing.wiring import Wiring
 wiring = Wiring()
 # Formulas are validated with the type-checking engine whatever engine evaluates them.
 store = PricingStore(wiring.pricing(), wiring.evaluator(), new_engine("cel-expr"))
-app = new_resolver()
-
-ROUTE_SCOPES = {
-    "GET /apps/{namespace}/{name}/pricing": ("apps:read",),
-    "PATCH /apps/{namespace}/{name}/pricing": ("apps:write",),
-    "POST /apps/{namespace}/{name}/pricing/publish": ("apps:write",),
-}
+app = Api()
 
 
-@app.get("/apps/<namespace>/<name>/pricing")
+@app.get("/apps/{namespace}/{name}/pricing", scopes=("apps:read",))
 @tracer.capture_method
 def get_pricing(namespace: str, name: str) -> AppPricingView:
-    return store.view(app_path(namespace, name))
+    return store.read(app.caller, namespace, app_path(namespace, name))
 
 
-@app.patch("/apps/<namespace>/<name>/pricing")
+@app.patch("/apps/{namespace}/{name}/pricing", scopes=("apps:write",))
 @tracer.capture_method
 def patch_pricing(
     namespace: str, name: str, patch: Annotated[PricingPatch, Body()]
 ) -> AppPricingView:
-    return store.patch(current_caller(app), namespace, app_path(namespace, name), patch)
+    return store.patch(app.caller, namespace, app_path(namespace, name), patch)
 
 
-@app.post("/apps/<namespace>/<name>/pricing/publish")
+@app.post("/apps/{namespace}/{name}/pricing/publish", scopes=("apps:write",))
 @tracer.capture_method
 def publish_pricing(namespace: str, name: str) -> AppPricingView:
-    return store.publish(current_caller(app), namespace, app_path(namespace, name))
+    return store.publish(app.caller, namespace, app_path(namespace, name))
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

@@ -5,23 +5,21 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.analytics import SpendAnalytics, UsageSummary
-from usage_pricing.http import RangeQuery, TzQuery, current_caller, new_resolver, serve
+from usage_pricing.http import Api, RangeQuery, TzQuery
 from usage_pricing.observability import logger, tracer
 from usage_pricing.wiring import Wiring
 
 analytics = SpendAnalytics(Wiring().aggregates())
-app = new_resolver()
-
-ROUTE_SCOPES = {"GET /usage/summary": ("billing:read",)}
+app = Api()
 
 
-@app.get("/usage/summary")
+@app.get("/usage/summary", scopes=("billing:read",))
 @tracer.capture_method
 def summary(range: RangeQuery = "30d", tz: TzQuery = None) -> UsageSummary:
-    return analytics.summary(current_caller(app).team_id, range, tz)
+    return analytics.summary(app.caller.team_id, range, tz)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context, ROUTE_SCOPES)
+    return app.handle(event, context)

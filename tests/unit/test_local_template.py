@@ -53,3 +53,12 @@ def test_authorizer_cache_expires() -> None:
     assert cache.get(("Bearer k",)) == {"isAuthorized": True}
     now[0] += 300
     assert cache.get(("Bearer k",)) is None
+
+
+def test_given_the_billing_queue_then_billing_knows_its_max_receive_count() -> None:
+    # Billing dead-letters a failing message itself, with its reason, on the last receive: the
+    # count it waits for must be the queue's own.
+    document = load_template().document
+    redrive = document["Resources"]["BillingQueue"]["Properties"]["RedrivePolicy"]
+    env = document["Resources"]["BillingFunction"]["Properties"]["Environment"]["Variables"]
+    assert int(env["MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])

@@ -1,18 +1,22 @@
 """The HTTP API Lambda authorizer's decision (simple responses, payload 2.0).
 
 HTTP APIs cannot shape the gateway's own error responses (a denied request gets a bare
-{"message": "Forbidden"}), so the authorizer never denies: it resolves the key and passes either
-the caller or the reason it has none. Every handler's check_request then answers 401/403 as
-problem+json. The gateway caches this answer per Authorization header for ReauthorizeEvery
-seconds, so a revoked key stops working within that window."""
+{"message": "Forbidden"}, an authorizer that fails a bare 500), so the authorizer never denies
+and never raises: it resolves the key and passes either the caller or the reason it has none.
+Every handler's check_request then answers 401/403 as problem+json, or 503 with Retry-After
+when the key could not be looked up because storage was unavailable. The gateway caches this
+answer per Authorization header for ReauthorizeEvery seconds, so a revoked key stops working
+within that window (and an outage answer can outlive the outage by as much)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import StorageError
 from .keys import KEY_PATTERN, bearer_token
-from .scopes import MISSING_KEY
+from .observability import logger
+from .scopes import MISSING_KEY, UNAVAILABLE
 from .storage.api_keys import ApiKeyRepository
 
 
@@ -29,7 +33,11 @@ def authorize(headers: Mapping[str, Any] | None, keys: ApiKeyRepository) -> dict
         return _anonymous(MISSING_KEY)
     if not KEY_PATTERN.match(token):
         return _anonymous("malformed API key")
-    record = keys.get(token)
+    try:
+        record = keys.get(token)
+    except StorageError as error:
+        logger.error("API key lookup failed", extra={"error": error.detail})
+        return _anonymous("API keys are unavailable (storage unavailable); retry", unavailable=True)
     if record is None:
         return _anonymous("unknown API key")
     if record.revoked:
@@ -40,5 +48,8 @@ def authorize(headers: Mapping[str, Any] | None, keys: ApiKeyRepository) -> dict
     }
 
 
-def _anonymous(reason: str) -> dict[str, Any]:
-    return {"isAuthorized": True, "context": {"team_id": "", "scopes": "", "reason": reason}}
+def _anonymous(reason: str, *, unavailable: bool = False) -> dict[str, Any]:
+    context = {"team_id": "", "scopes": "", "reason": reason}
+    if unavailable:
+        context[UNAVAILABLE] = "true"
+    return {"isAuthorized": True, "context": context}

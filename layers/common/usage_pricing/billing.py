@@ -11,8 +11,15 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from .errors import StorageError
-from .events import TaskCompleted, TaskCompletedEvent, TaskEventEnvelope, TaskRefunded
+from .events import (
+    TaskCompleted,
+    TaskCompletedEvent,
+    TaskEventEnvelope,
+    TaskRefunded,
+    TaskRefundedEvent,
+)
 from .meta import OutputMeta
+from .observability import logger
 from .pricing import AppPricing, PricingEvaluator, PricingInput
 from .records import BillingRecord, UsageEvent
 from .storage.ledger import LedgerOutcome, LedgerRepository, shard_for
@@ -85,6 +92,7 @@ class BillingService:
                 for r in resources
             ],
             shard=shard_for(task.task_id, self.ledger.shards),
+            fingerprint=task.fingerprint(),
         )
 
     def bill(self, task: TaskCompleted) -> tuple[BillingRecord, LedgerOutcome]:
@@ -126,6 +134,7 @@ class Processed:
     task_id: str | None = None
     needs_review: bool = False
     reason: str | None = None
+    conflict: bool = False
 
 
 def describe_invalid(error: Exception) -> str:
@@ -137,30 +146,109 @@ def describe_invalid(error: Exception) -> str:
                 for p in issue["loc"]
                 if p not in ("event", "Task Completed", "Task Refunded")
             )
-            parts.append(f"{location}: {issue['msg']}")
+            message = issue["msg"].removeprefix("Value error, ")
+            parts.append(f"{location}: {message}" if location else message)
         return "invalid event: " + "; ".join(parts)
+    if isinstance(error, RecursionError):
+        return "invalid event: JSON nests too deeply"
     return f"invalid event: {error}"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_event_body(body: str) -> TaskCompletedEvent | TaskRefundedEvent:
+    """The SQS body as a task event; ValueError/RecursionError/ValidationError when it is not one.
+    NaN and Infinity are refused like any other non-JSON number."""
+    return TaskEventEnvelope.parse(json.loads(body, parse_constant=_reject_constant))
+
+
+def _task_id_of(body: str) -> str | None:
+    """The task id of an unparsable or failing delivery, for its logs, when one can be found."""
+    try:
+        detail = json.loads(body).get("detail", {})
+        task_id = detail.get("task_id") if isinstance(detail, dict) else None
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    return task_id if isinstance(task_id, str) else None
 
 
 class BillingConsumer:
     """One SQS message at a time: parse, bill or refund, or dead-letter what can never succeed.
-    A retryable failure (storage unavailable, refund before its charge) raises, so the batch
-    reports that message as failed and SQS redelivers it; the queue's redrive policy dead-letters
-    it after maxReceiveCount attempts. Nothing is dropped."""
 
-    def __init__(self, service: BillingService, dead_letters: DeadLetters) -> None:
+    Nothing fails silently (SPEC §6): every exception is logged at ERROR with the task id and the
+    message id. A retryable failure (storage unavailable, a refund before its charge, anything
+    unexpected) raises, so the batch reports that message as failed and SQS redelivers it; on its
+    last allowed receive it is dead-lettered here instead, with the reason of that last failure,
+    so no message reaches the dead-letter queue without one."""
+
+    def __init__(
+        self,
+        service: BillingService,
+        dead_letters: DeadLetters,
+        *,
+        max_receives: int = 5,
+    ) -> None:
         self.service = service
         self.dead_letters = dead_letters
+        self.max_receives = max_receives
 
-    def process(self, body: str, message_id: str) -> Processed:
+    def process(self, body: str, message_id: str, receive_count: int = 1) -> Processed:
         try:
-            event = TaskEventEnvelope.parse(json.loads(body))
-        except (ValueError, ValidationError) as error:
-            reason = describe_invalid(error)
-            self.dead_letters.send(body, reason, message_id)
-            return Processed("dead_lettered", reason=reason)
+            return self._process(body, message_id)
+        except Exception as error:
+            task_id = _task_id_of(body)
+            detail = error.detail if isinstance(error, StorageError) else str(error)
+            reason = f"{type(error).__name__}: {detail}"
+            retryable = not isinstance(error, StorageError) or error.retryable
+            last = receive_count >= self.max_receives
+            logger.exception(
+                "billing failed",
+                extra={
+                    "task_id": task_id,
+                    "message_id": message_id,
+                    "receive_count": receive_count,
+                    "reason": reason,
+                    "retrying": retryable and not last,
+                },
+            )
+            if retryable and not last:
+                raise
+            if retryable:
+                reason = f"gave up after {receive_count} receives: {reason}"
+            return self._dead_letter(body, reason, message_id, task_id)
+
+    def _dead_letter(
+        self,
+        body: str,
+        reason: str,
+        message_id: str,
+        task_id: str | None,
+        *,
+        conflict: bool = False,
+    ) -> Processed:
+        self.dead_letters.send(body, reason, message_id)
+        logger.error(
+            "event dead-lettered",
+            extra={"task_id": task_id, "message_id": message_id, "reason": reason},
+        )
+        return Processed("dead_lettered", task_id, reason=reason, conflict=conflict)
+
+    def _process(self, body: str, message_id: str) -> Processed:
+        try:
+            event = parse_event_body(body)
+        except (ValueError, RecursionError, ValidationError) as error:
+            return self._dead_letter(body, describe_invalid(error), message_id, _task_id_of(body))
         if isinstance(event, TaskCompletedEvent):
-            record, outcome = self.service.bill(event.detail)
+            task = event.detail
+            implausible = task.implausible_at(self.service.clock())
+            if implausible:
+                return self._dead_letter(body, implausible, message_id, task.task_id)
+            record, outcome = self.service.bill(task)
+            if outcome is LedgerOutcome.CONFLICT:
+                reason = f"conflicting duplicate of task {task.task_id}"
+                return self._dead_letter(body, reason, message_id, task.task_id, conflict=True)
             if outcome is LedgerOutcome.DUPLICATE:
                 return Processed("duplicate", record.task_id)
             return Processed(
@@ -171,8 +259,7 @@ class BillingConsumer:
         except StorageError as error:
             if error.retryable:
                 raise
-            self.dead_letters.send(body, error.detail, message_id)
-            return Processed("dead_lettered", event.detail.task_id, reason=error.detail)
+            return self._dead_letter(body, error.detail, message_id, event.detail.task_id)
         return Processed(
             "refund_duplicate" if outcome is LedgerOutcome.DUPLICATE else "refunded",
             event.detail.task_id,

@@ -24,6 +24,9 @@ class Settings(BaseModel):
     pricing_table: str = Field("", alias="PRICING_TABLE")
     dead_letter_queue_url: str = Field("", alias="DEAD_LETTER_QUEUE_URL")
     aggregate_shards: int = Field(4, ge=1, le=64, alias="AGGREGATE_SHARDS")
+    # The billing queue's maxReceiveCount: on its last receive a failing message is dead-lettered
+    # by billing itself, with its reason (template.yaml sets both; a test holds them equal).
+    max_receive_count: int = Field(5, ge=1, le=1000, alias="MAX_RECEIVE_COUNT")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

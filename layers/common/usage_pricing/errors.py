@@ -21,6 +21,11 @@ class UsagePricingError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the error's response carries besides Content-Type."""
+        return {}
+
 
 class InvalidRequestError(UsagePricingError):
     status = 400
@@ -58,14 +63,22 @@ class ConflictError(UsagePricingError):
 
 
 class StorageError(UsagePricingError):
-    """A DynamoDB failure, translated at the storage edge; callers retry the retryable ones."""
+    """A DynamoDB failure, translated at the storage edge (`storage.dynamo.storage_errors`);
+    callers retry the retryable ones. Either kind is a 503, the only 5xx the API answers: a
+    transient one (throttling, an internal error, a timeout or a dropped connection) with
+    Retry-After, any other (a missing table, denied access: an operator's problem) without."""
 
     status = 503
     title = "Storage unavailable"
+    RETRY_AFTER_SECONDS = 1
 
     def __init__(self, detail: str, *, retryable: bool = True) -> None:
         super().__init__(detail)
         self.retryable = retryable
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)} if self.retryable else {}
 
 
 @dataclass

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 from .limits import MAX_RESOURCES
 from .meta import OutputMeta
@@ -16,6 +26,11 @@ AppPath = Annotated[
     str, Field(max_length=257, pattern=r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$")
 ]
 EVENT_SOURCE = "inference.tasks"
+# Plausible completion times (SPEC §6): nothing before 2000, nothing later than a little clock
+# skew after the moment billing runs. Outside that a task is a poison event, never a charge that
+# no breakdown can show (or an aggregate key that sorts wrongly, or an expiry that overflows).
+EARLIEST_COMPLETION = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=15)
 
 
 def _utc(value: datetime) -> datetime:
@@ -42,6 +57,32 @@ class TaskCompleted(BaseModel):
     output_meta: OutputMeta | None = None
 
     _to_utc = field_validator("started_at", "completed_at")(_utc)
+
+    @model_validator(mode="after")
+    def _ordered_times(self) -> TaskCompleted:
+        if self.completed_at < EARLIEST_COMPLETION:
+            raise ValueError(
+                f"completed_at {self.completed_at.isoformat()} is before 2000-01-01T00:00:00Z"
+            )
+        if self.started_at > self.completed_at:
+            raise ValueError("started_at is after completed_at")
+        return self
+
+    def implausible_at(self, now: datetime) -> str | None:
+        """Why this task cannot be billed at `now` (a completion in the future), or None."""
+        if self.completed_at > now + CLOCK_SKEW:
+            return (
+                f"invalid event: completed_at {self.completed_at.isoformat()} is more than"
+                f" {int(CLOCK_SKEW.total_seconds() // 60)} minutes in the future"
+            )
+        return None
+
+    def fingerprint(self) -> str:
+        """A digest of everything billing prices from (SPEC §6): the same task id with another
+        fingerprint is a conflict, not a duplicate."""
+        content = self.model_dump(mode="json", exclude={"task_id"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class TaskRefunded(BaseModel):
@@ -91,6 +132,8 @@ class TaskEventEnvelope(BaseModel):
 
 
 __all__ = [
+    "CLOCK_SKEW",
+    "EARLIEST_COMPLETION",
     "EVENT_SOURCE",
     "TaskCompleted",
     "TaskCompletedEvent",

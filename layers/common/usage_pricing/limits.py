@@ -5,6 +5,8 @@ MAX_FORMULA_BYTES = 4 * 1024
 MAX_META_ITEMS = 1_000
 MAX_PRICES = 200
 MAX_RESOURCES = 64
+# Any JSON document (request body, task event): nesting depth, checked before parsing.
+MAX_JSON_DEPTH = 32
 # Per-item quantities are capped so that a sum over MAX_META_ITEMS stays exact in a double
 # (< 2**53) and far inside int64: no helper can overflow on valid input.
 MAX_QUANTITY = 10**12

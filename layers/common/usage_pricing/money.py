@@ -14,6 +14,9 @@ MICROCENTS_PER_CENT = 1_000_000
 INT64_MAX = 2**63 - 1
 
 
+FEE_OVERFLOWS = "the fee overflows int64"
+
+
 class FeeValueError(ValueError):
     """A formula result that cannot be a fee."""
 
@@ -98,6 +101,7 @@ def dollars_to_microcents(dollars: str) -> int:
 
 
 __all__ = [
+    "FEE_OVERFLOWS",
     "INT64_MAX",
     "MICROCENTS_PER_CENT",
     "MICROCENTS_PER_DOLLAR",

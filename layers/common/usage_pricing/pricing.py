@@ -13,13 +13,29 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from .cel import FEE_SCOPES, FEE_VARIABLES, CelEngine, Scope
+from .cel.budget import (
+    BUDGET_EXCEEDED,
+    ENGINE_ITERATION_LIMIT,
+    SHARED_ARENA_COPIES,
+    BudgetExceededError,
+    DataSizes,
+    check_budget,
+)
+from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
 from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
-from .money import INT64_MAX, FeeValueError, fee_from_result, to_dollars
+from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result, to_dollars
 
-PRICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# SPEC §5: a price name is 1–64 characters without control characters. Identifier names read as
+# prices.per_image, any name as prices["720p"], so prices[resolution(w, h)] works as the seed
+# intends.
+MAX_PRICE_NAME = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A plain-text description that mentions a helper call or a price reads like a formula that was
+# meant to be evaluated: it is still stored verbatim, with a warning.
+_LOOKS_LIKE_CEL = re.compile(r"\bprices\.|\b[a-z_][a-z0-9_]*\(")
 FEE_COMPONENTS = ("resource", "inference", "royalty", "partner", "total")
 
 
@@ -32,12 +48,31 @@ def _within_formula_limit(source: str) -> str:
 
 def _price_names(prices: dict[str, int]) -> dict[str, int]:
     for name in prices:
-        if not PRICE_NAME.match(name):
-            raise ValueError(
-                f"price name {name!r} must be an identifier"
-                " (letters, digits, _; not starting with a digit)"
-            )
+        if not 1 <= len(name) <= MAX_PRICE_NAME:
+            raise ValueError(f"price name {name[:80]!r} must be 1 to {MAX_PRICE_NAME} characters")
+        if _CONTROL.search(name):
+            raise ValueError(f"price name {name!r} must not contain control characters")
     return prices
+
+
+def _description_limit(source: str) -> str:
+    """The limit applies to the text the author sent: plain text up to 4 KB, or the CEL literal
+    the store saves it as (which escaping can make up to 6× longer)."""
+    limit = max_source_bytes("description") if source.startswith('"') else MAX_FORMULA_BYTES
+    size = len(source.encode("utf-8"))
+    if size > limit:
+        raise ValueError(f"is {size} bytes; the limit is {MAX_FORMULA_BYTES} bytes")
+    return source
+
+
+def description_warnings(description: str) -> list[str]:
+    """Advice for a plain-text description that looks like it was meant as CEL."""
+    if description and not description.startswith('"') and _LOOKS_LIKE_CEL.search(description):
+        return [
+            'the description is plain text and is shown verbatim; start it with " to evaluate'
+            " it as a CEL string expression"
+        ]
+    return []
 
 
 Formula = Annotated[str, AfterValidator(_within_formula_limit)]
@@ -58,7 +93,7 @@ class AppPricing(BaseModel):
     royalty_expression: Formula = ""
     partner_expression: Formula = ""
     total_expression: Formula = ""
-    description: Formula = ""
+    description: Annotated[str, AfterValidator(_description_limit)] = ""
     description_rendered: str | None = Field(
         default=None, description="Read-only: set when the pricing is saved."
     )
@@ -155,6 +190,39 @@ class PricingResult:
         return found
 
 
+SUM_OVERFLOWS = "the sum of the fees overflows int64"
+
+
+def _checked_defaults(defaults: list[int]) -> list[Fee]:
+    """The default fees and their sum, each within int64 or an error on that figure."""
+    fees = [Fee(v) if v <= INT64_MAX else Fee(0, FEE_OVERFLOWS) for v in defaults]
+    total = sum(fee.value for fee in fees)
+    fees.append(Fee(total) if total <= INT64_MAX else Fee(0, SUM_OVERFLOWS))
+    return fees
+
+
+def _over_budget(sources: Sequence[str | None], variables: Mapping[str, Any]) -> set[int] | None:
+    """Indexes of the formulas whose work bound exceeds their own budget; None when every
+    formula fits and all of them together stay inside one engine evaluation's iteration limit
+    (so the single-program fast path may run them). Measures each referenced value once."""
+    sizes = DataSizes(variables)
+    over: set[int] = set()
+    iterations = copies = 0
+    for index, source in enumerate(sources):
+        if source is None:
+            continue
+        try:
+            cost = check_budget(source, sizes)
+        except BudgetExceededError:
+            over.add(index)
+        else:
+            iterations += cost.iterations
+            copies += cost.copies
+    if not over and iterations < ENGINE_ITERATION_LIMIT and copies <= SHARED_ARENA_COPIES:
+        return None
+    return over
+
+
 def _no_error(value: object) -> bool:
     return value is None
 
@@ -245,15 +313,18 @@ class PricingEvaluator:
         values: list[int] | None = None
         if not any(sources):
             # No formulas: the defaults and their sum, without entering CEL at all.
-            if sum(defaults) <= INT64_MAX:
-                values = [*defaults, sum(defaults)]
+            fees = _checked_defaults(defaults)
         else:
             variables = task.cel_variables(pricing.prices)
-            values = self.engine.evaluate_fees_at_once(sources, variables, defaults)
-        if values is not None:
-            fees = [Fee(v) for v in values]
-        else:
-            fees = self._price_staged(sources, task.cel_variables(pricing.prices), defaults)
+            over_budget = _over_budget(sources, variables)
+            if over_budget is None and max(defaults) <= INT64_MAX:
+                # Every formula fits its own budget and together they stay inside the engine's
+                # per-evaluation limit: the single program prices exactly as each formula alone.
+                values = self.engine.evaluate_fees_at_once(sources, variables, defaults)
+            if values is not None:
+                fees = [Fee(v) for v in values]
+            else:
+                fees = self._price_staged(sources, variables, defaults, over_budget or frozenset())
         return PricingResult(
             resource_fee=fees[0],
             inference_fee=fees[1],
@@ -264,14 +335,20 @@ class PricingEvaluator:
         )
 
     def _price_staged(
-        self, sources: list[str | None], variables: dict[str, Any], defaults: list[int]
+        self,
+        sources: list[str | None],
+        variables: dict[str, Any],
+        defaults: list[int],
+        over_budget: frozenset[int] | set[int] = frozenset(),
     ) -> list[Fee]:
         bound = self.engine.bind(variables)
         seen: dict[str, int] = {}
         results = []
         for index, (scope, source) in enumerate(zip(FEE_SCOPES, sources, strict=True)):
             error = None
-            if source is not None:
+            if index in over_budget:
+                value, error = 0, BUDGET_EXCEEDED
+            elif source is not None:
                 try:
                     program = self.engine.compile(source, scope)
                     value = fee_from_result(self.engine.evaluate(program, scope, bound, seen))
@@ -281,10 +358,12 @@ class PricingEvaluator:
                     value, error = 0, str(failure)
             elif index < len(defaults):
                 value = defaults[index]
+                if value > INT64_MAX:
+                    value, error = 0, FEE_OVERFLOWS
             else:
                 value = sum(seen.values())
                 if value > INT64_MAX:
-                    value, error = 0, "the sum of the fees overflows int64"
+                    value, error = 0, SUM_OVERFLOWS
             if index < len(FEE_VARIABLES):
                 seen[FEE_VARIABLES[index]] = value
             results.append(Fee(value, error))
@@ -371,5 +450,6 @@ __all__ = [
     "PricingResult",
     "cel_string_literal",
     "description_source",
+    "description_warnings",
     "validate_pricing",
 ]

@@ -1,7 +1,9 @@
 """The app pricing store (SPEC §7): read live and draft, edit the draft by merge-patch, publish.
 
-A team edits only its own namespace (the namespace is its team id); store listings are public,
-so any key with apps:read may read any app's pricing."""
+A team owns the namespace named by its team id: only it edits and publishes there, and only it
+sees the unpublished draft. Store listings are public, so any key with apps:read may read an
+app's live pricing; an app with nothing live is 404 to everyone but its owner (data without a
+proven owner is no data to anyone else)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .pricing import (
     Microcents,
     PricingEvaluator,
     description_source,
+    description_warnings,
     validate_pricing,
 )
 from .scopes import Caller
@@ -56,10 +59,18 @@ class DraftPricing(BaseModel):
     pricing: AppPricing
 
 
+class FieldWarning(BaseModel):
+    field: str
+    message: str
+
+
 class AppPricingView(BaseModel):
     app: str
     live: LivePricing | None = None
     draft: DraftPricing | None = None
+    warnings: list[FieldWarning] = Field(
+        default_factory=list, description="Advice on the saved draft (PATCH only)."
+    )
 
 
 def app_path(namespace: str, name: str) -> str:
@@ -87,7 +98,22 @@ class PricingStore:
         self.checker = checker
         self.clock = clock
 
+    def read(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
+        """What the caller may see: everything for the owner, the live version for anyone else."""
+        if caller.team_id == namespace:
+            return self.view(app)
+        live = self.repository.live(app)
+        if live is None:
+            raise NotFoundError(f"no published pricing for {app}")
+        return AppPricingView(
+            app=app,
+            live=LivePricing(
+                version=live.version, published_at=live.published_at, pricing=live.pricing
+            ),
+        )
+
     def view(self, app: str) -> AppPricingView:
+        """The owner's view: live and draft."""
         live = self.repository.live(app)
         draft = self.repository.draft(app)
         return AppPricingView(
@@ -116,7 +142,11 @@ class PricingStore:
             base, revision = (live.pricing if live else AppPricing()), 0
         updated = self._apply(base, patch)
         self.repository.save_draft(app, updated, revision, self.clock())
-        return self.view(app)
+        warnings = [
+            FieldWarning(field="description", message=message)
+            for message in description_warnings(patch.description or "")
+        ]
+        return self.view(app).model_copy(update={"warnings": warnings})
 
     def publish(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
         self._require_owner(caller, namespace)

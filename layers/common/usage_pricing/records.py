@@ -62,6 +62,9 @@ class BillingRecord(BaseModel):
     refunded: bool = False
     refunded_at: datetime | None = None
     refund_reason: str | None = None
+    fingerprint: str = Field(
+        "", description="Digest of the event's billing content; empty on records before it."
+    )
 
     @property
     def meter(self) -> str | None:
@@ -69,15 +72,18 @@ class BillingRecord(BaseModel):
 
     @property
     def meter_price_per_hour(self) -> int | None:
-        """The first resource's rate in microcents per hour (per-second rates × 3600)."""
-        if not self.resources:
+        """The rate of the resource `meter` names, in microcents per hour; without a metered
+        resource, the first resource's rate (per-second rates × 3600). Meter and price always
+        describe the same row."""
+        metered = next((r for r in self.resources if r.meter), None)
+        row = metered or (self.resources[0] if self.resources else None)
+        if row is None:
             return None
-        first = self.resources[0]
-        if first.meter:
-            return METER_CATALOGUE[first.meter]
-        if first.price_per_hour is not None:
-            return first.price_per_hour
-        return (first.price_per_second or 0) * 3600
+        if row.meter:
+            return METER_CATALOGUE[row.meter]
+        if row.price_per_hour is not None:
+            return row.price_per_hour
+        return (row.price_per_second or 0) * 3600
 
 
 class TaskCost(BaseModel):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import ForbiddenError, UnauthorizedError
+from .errors import ForbiddenError, StorageError, UnauthorizedError
 
 MISSING_KEY = "missing API key: send Authorization: Bearer <key>"
+# The authorizer's context flag for "the key could not be looked up" (storage unavailable).
+UNAVAILABLE = "unavailable"
 
 
 def scope_grants(granted: str, required: str) -> bool:
@@ -31,6 +33,8 @@ class Caller:
     def from_authorizer(cls, context: object) -> Caller:
         """The caller the authorizer resolved. No context at all means the request carried no
         key (the gateway only skips the authorizer when its identity header is absent)."""
+        if isinstance(context, dict) and context.get(UNAVAILABLE) in ("true", True):
+            raise StorageError(str(context.get("reason") or "API keys are unavailable"))
         if not isinstance(context, dict) or not context.get("team_id"):
             reason = context.get("reason") if isinstance(context, dict) else None
             raise UnauthorizedError(str(reason) if reason else MISSING_KEY)

@@ -16,6 +16,7 @@ from cel_expr_python.ext import ext_bindings
 
 from ..errors import FormulaError
 from ..money import FeeValueError, fee_from_result
+from .budget import BUDGET_EXCEEDED
 from .declarations import FEE_SCOPES, FEE_VARIABLES, TASK_VARIABLES, Scope, variables_for
 from .engine import compile_cache
 from .guard import COMPREHENSION_MACROS, Token, check_formula, max_source_bytes, scan
@@ -108,6 +109,13 @@ def _compile_error(error: Exception) -> FormulaError:
     return FormulaError(_STATUS.sub("", text.splitlines()[0]), phase="compile")
 
 
+def _runtime_message(error: Exception) -> str:
+    text = _STATUS.sub("", str(error).splitlines()[0] if str(error) else type(error).__name__)
+    if "budget" in text.lower() or isinstance(error, MemoryError):
+        return BUDGET_EXCEEDED
+    return text
+
+
 def _plain(value: Any) -> Any:
     if value.type() == _T.ERROR:
         raise FormulaError(_STATUS.sub("", str(value.value())))
@@ -169,7 +177,14 @@ class CelExprEngine:
         names = variables_for(scope)
         data = {k: v for k, v in bound.items() if k in names}
         data.update((k, v) for k, v in fees.items() if k in names)
-        return _plain(program.eval(data=data))
+        try:
+            value = program.eval(data=data)
+        except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError) as error:
+            # The runtime raises (rather than returning an error value) when it stops an
+            # evaluation: its iteration limit, or a value it cannot convert. Either is this
+            # formula's error, never an exception that escapes the evaluator.
+            raise FormulaError(_runtime_message(error)) from None
+        return _plain(value)
 
     def evaluate_fees_at_once(
         self,
@@ -191,7 +206,10 @@ class CelExprEngine:
                 return None
         for index in plan.defaults:
             data[_DEFAULTS[index]] = defaults[index]
-        result = plan.program.eval(data=data).plain_value()
+        try:
+            result = plan.program.eval(data=data).plain_value()
+        except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError):
+            return None  # the staged path evaluates each formula alone and reports the error
         # A successful pipeline yields exactly five ints; an error value yields anything else.
         if type(result) is not list or len(result) != 5:
             return None

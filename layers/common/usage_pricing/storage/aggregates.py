@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from ..buckets import Granularity
-from .dynamo import translate_client_error
+from .dynamo import storage_errors
 
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "app", "bucket", "expires_at"})
 
@@ -47,10 +46,8 @@ class AggregateRepository:
             )
             request: dict[str, Any] = {"KeyConditionExpression": condition}
             while True:
-                try:
+                with storage_errors("read spend aggregates"):
                     page = self.table.query(**request)
-                except ClientError as error:
-                    raise translate_client_error(error, "read spend aggregates") from error
                 self.stats.queries += 1
                 for item in page["Items"]:
                     counters = {

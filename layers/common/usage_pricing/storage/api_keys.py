@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..errors import NotFoundError
 from ..keys import hash_api_key, new_api_key
-from .dynamo import error_code, translate_client_error
+from .dynamo import storage_errors
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class ApiKeyRepository:
         the plain key is never stored and cannot be shown again."""
         key = key or new_api_key()
         record = ApiKey(hash_api_key(key), team_id, tuple(scopes), _now())
-        try:
+        with storage_errors("create API key"):
             self.table.put_item(
                 Item={
                     "key_hash": record.key_hash,
@@ -49,8 +47,6 @@ class ApiKeyRepository:
                 },
                 ConditionExpression="attribute_not_exists(key_hash)",
             )
-        except ClientError as error:
-            raise translate_client_error(error, "create API key") from error
         return key, record
 
     def ensure(self, key: str, team_id: str, scopes: list[str]) -> ApiKey:
@@ -61,10 +57,8 @@ class ApiKeyRepository:
         return self.create(team_id, scopes, key=key)[1]
 
     def get(self, key: str) -> ApiKey | None:
-        try:
+        with storage_errors("read API key"):
             item = self.table.get_item(Key={"key_hash": hash_api_key(key)}).get("Item")
-        except ClientError as error:
-            raise translate_client_error(error, "read API key") from error
         if item is None:
             return None
         return ApiKey(
@@ -76,7 +70,9 @@ class ApiKeyRepository:
         )
 
     def revoke(self, key: str) -> ApiKey:
-        try:
+        with storage_errors(
+            "revoke API key", on_condition=lambda: NotFoundError("no such API key")
+        ):
             item = self.table.update_item(
                 Key={"key_hash": hash_api_key(key)},
                 UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
@@ -84,10 +80,6 @@ class ApiKeyRepository:
                 ExpressionAttributeValues={":now": _now()},
                 ReturnValues="ALL_NEW",
             )["Attributes"]
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise NotFoundError("no such API key") from error
-            raise translate_client_error(error, "revoke API key") from error
         return ApiKey(
             item["key_hash"],
             item["team_id"],

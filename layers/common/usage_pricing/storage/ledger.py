@@ -21,7 +21,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
 from ..errors import StorageError
 from ..records import BillingRecord, utc_iso
-from .dynamo import error_code, translate_client_error, translate_transport_error
+from .dynamo import (
+    error_code,
+    is_transient,
+    storage_errors,
+    translate_client_error,
+    translate_transport_error,
+)
 
 TRANSACTION_ATTEMPTS = 4
 
@@ -29,6 +35,7 @@ TRANSACTION_ATTEMPTS = 4
 class LedgerOutcome(StrEnum):
     WRITTEN = "written"
     DUPLICATE = "duplicate"  # already charged (or already refunded): nothing changed
+    CONFLICT = "conflict"  # the task id was charged for different content: nothing changed
 
 
 class RefundTargetMissingError(StorageError):
@@ -116,12 +123,8 @@ class LedgerRepository:
         self.sleep = sleep
 
     def get(self, task_id: str) -> BillingRecord | None:
-        try:
+        with storage_errors("read billing record"):
             item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
-        except ClientError as error:
-            raise translate_client_error(error, "read billing record") from error
-        except BotoCoreError as error:
-            raise translate_transport_error(error, "read billing record") from error
         return None if item is None else record_from_item(item)
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
@@ -132,7 +135,13 @@ class LedgerRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        return self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        outcome = self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+        if outcome is LedgerOutcome.DUPLICATE:
+            existing = self.get(record.task_id)
+            # Records written before fingerprints existed cannot be told apart: a duplicate.
+            if existing is not None and existing.fingerprint not in ("", record.fingerprint):
+                return LedgerOutcome.CONFLICT
+        return outcome
 
     def refund(
         self, task_id: str, team_id: str, reason: str, refunded_at: datetime
@@ -216,18 +225,14 @@ class LedgerRepository:
                     "ConditionalCheckFailed"
                 ]:
                     return LedgerOutcome.DUPLICATE
-                conflict = (
-                    code == "TransactionCanceledException" and "TransactionConflict" in reasons
-                )
-                transient = conflict or code in (
-                    "ThrottlingException",
-                    "ProvisionedThroughputExceededException",
-                    "InternalServerError",
-                )
-                if transient and attempt + 1 < TRANSACTION_ATTEMPTS:
+                # A transaction conflict is transient too (storage.dynamo.is_transient).
+                if is_transient(error) and attempt + 1 < TRANSACTION_ATTEMPTS:
                     # A concurrent duplicate or a hot item: back off and let the guard decide.
                     self.sleep(0.05 * 2**attempt)
                     continue
+                if transient:
+                    # Still contended after every attempt: the queue redelivers it later.
+                    raise StorageError(f"{action} failed: {code}", retryable=True) from error
                 raise translate_client_error(error, action) from error
             except BotoCoreError as error:
                 # Not retried here: a timed-out write may have committed. The message goes back

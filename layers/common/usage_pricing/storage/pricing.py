@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ..errors import ConflictError
 from ..pricing import AppPricing
-from .dynamo import error_code, translate_client_error, translate_transport_error
+from .dynamo import storage_errors
 from .ledger import _dynamo, _plain
 
 
@@ -61,7 +59,12 @@ class PricingRepository:
         draft = PricingDraft(pricing, expected_revision + 1, timestamp(now))
         condition = "attribute_not_exists(pk)" if expected_revision == 0 else "revision = :expected"
         values = {} if expected_revision == 0 else {":expected": expected_revision}
-        try:
+        with storage_errors(
+            "save draft pricing",
+            on_condition=lambda: ConflictError(
+                "the draft changed while it was being edited; retry"
+            ),
+        ):
             self.table.put_item(
                 Item={
                     **_key(app, "DRAFT"),
@@ -72,10 +75,6 @@ class PricingRepository:
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": values} if values else {}),
             )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise ConflictError("the draft changed while it was being edited; retry") from error
-            raise translate_client_error(error, "save draft pricing") from error
         return draft
 
     def live(self, app: str) -> PricingRecordVersion | None:
@@ -85,7 +84,7 @@ class PricingRepository:
         return self._latest(app, f"V#{timestamp(moment)}#~")
 
     def _latest(self, app: str, upper: str) -> PricingRecordVersion | None:
-        try:
+        with storage_errors("read live pricing"):
             items = self.table.query(
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
                 ExpressionAttributeValues={":pk": f"APP#{app}", ":low": "V#", ":high": upper},
@@ -93,10 +92,6 @@ class PricingRepository:
                 Limit=1,
                 ConsistentRead=True,
             )["Items"]
-        except ClientError as error:
-            raise translate_client_error(error, "read live pricing") from error
-        except BotoCoreError as error:
-            raise translate_transport_error(error, "read live pricing") from error
         if not items:
             return None
         item = items[0]
@@ -112,7 +107,10 @@ class PricingRepository:
         values: dict[str, Any] = {":next": published.version}
         if current:
             values[":current"] = current
-        try:
+        with storage_errors(
+            "publish pricing",
+            on_condition=lambda: ConflictError("another publish happened at the same time; retry"),
+        ):
             self.client.transact_write_items(
                 TransactItems=[
                     {
@@ -137,17 +135,11 @@ class PricingRepository:
                     },
                 ]
             )
-        except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                raise ConflictError("another publish happened at the same time; retry") from error
-            raise translate_client_error(error, "publish pricing") from error
         return published
 
     def _get(self, key: dict[str, str], action: str) -> dict[str, Any] | None:
-        try:
+        with storage_errors(action):
             item: dict[str, Any] | None = self.table.get_item(Key=key, ConsistentRead=True).get(
                 "Item"
             )
-        except ClientError as error:
-            raise translate_client_error(error, action) from error
         return item

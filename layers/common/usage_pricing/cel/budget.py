@@ -1,0 +1,550 @@
+"""The per-formula work budget (SPEC §5): work is bounded by data, not only by formula text.
+
+The guard bounds a formula's text and shape; this bounds what the *data* can make that text do.
+`size(outputs.map(o, task_inputs.s + task_inputs.s))` is 40 bytes of formula, but with a 50,000
+character string and 1,000 outputs it builds 100 MB. Neither engine can be interrupted or told a
+memory budget from Python (cel-expr's only limit is ~10,000 comprehension iterations per
+evaluation, which the fast path's single program shares between five formulas), so the budget is
+an upper bound computed *before* evaluation, from the formula's shape and the sizes of the values
+it names:
+
+- Sizes are in units: 1 per scalar, list or map, plus 1 per character of a string or map key.
+- Outside comprehensions, a CEL expression is a tree whose leaves are the names and literals of
+  the formula. No operator builds a value bigger than the sum of its operands (`+` concatenates,
+  everything else shrinks or keeps), so an operator's cost is at most the sum of the leaves under
+  it, and the whole tree costs at most depth × Σ leaves. The guard caps depth at 32.
+- A comprehension runs its body once per element of its receiver: a plain path (`outputs`,
+  `task_inputs.l`) is measured exactly, anything else is bounded by its leaves; each iteration
+  costs depth × Σ of the body's leaves, where the iteration variable is the largest element.
+- `contains()` and `matches()` are the only calls whose cost is a product of their operands.
+
+A formula whose bound exceeds WORK_UNITS, or whose comprehensions could run more than
+MAX_ITERATIONS times, is an error on its own component (`evaluation budget exceeded`) and is not
+evaluated; its neighbours are unaffected. The bound is the same for both engines, so they agree
+on which formulas fit, and it is far below cel-expr's own iteration limit, so a formula that fits
+never meets that limit when evaluated alone. bench/ measures the slowest formula that fits."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..limits import MAX_FORMULA_DEPTH
+from .guard import COMPREHENSION_MACROS, Token, scan
+
+BUDGET_EXCEEDED = "evaluation budget exceeded"
+# Calibrated by bench/pricing.py's hostile corpus: the costliest formula that fits prices in well
+# under 100 ms and 64 MB on cel-expr (see bench/README.md).
+WORK_UNITS = 20_000_000  # ≈ 20 ms: five formulas at their budget price in ~100 ms
+# cel-expr refuses the 10,000th iteration of one evaluation; a formula that fits stays far below.
+MAX_ITERATIONS = 9_000
+# Summed over the five fee formulas, the limits of the single-program fast path: cel-expr's
+# iteration limit per evaluation, and the accumulated copies one evaluation's arena may hold
+# (~32 bytes each) before it is cheaper on memory to evaluate each formula alone.
+ENGINE_ITERATION_LIMIT = 9_999
+SHARED_ARENA_COPIES = 600_000
+_QUADRATIC_METHODS = frozenset({"contains", "matches"})
+# Operators and calls whose cost grows with their operands (concatenation, comparison, membership,
+# and every helper that hands a list or map to Python). Arithmetic, logic, field access, size()
+# and the scalar helpers are O(1) and do not count.
+_WALKING_OPERATORS = frozenset({"+", "==", "!=", "<", "<=", ">", ">=", "in"})
+_WALKING_METHODS = frozenset({"contains", "matches", "startsWith", "endsWith"})
+_WALKING_HELPERS = frozenset(
+    {
+        "text_tokens", "image_count", "video_seconds", "audio_seconds", "count_type", "first",
+        "get", "get_extra", "get_bool", "get_string", "sum", "string", "bytes", "dyn",
+    }
+)  # fmt: skip
+
+
+class BudgetExceededError(Exception):
+    """A formula's work bound exceeds its budget; the message names which budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """A name path (`task_inputs.prompt`, `o.extra`) or a literal of fixed size."""
+
+    path: tuple[str, ...] = ()
+    units: int = 0
+
+
+@dataclass(slots=True)
+class _Context:
+    """Leaves evaluated together: the formula outside comprehensions, or one comprehension's body
+    (evaluated once per element)."""
+
+    leaves: list[_Leaf] = field(default_factory=list)
+    loops: list[int] = field(default_factory=list)  # indexes of comprehensions used as values
+    operators: int = 0  # engine operators that walk their operands
+    helpers: int = 0  # Python helper calls, which convert their arguments
+    quadratic: list[tuple[_Span, _Span]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    leaves: tuple[_Leaf, ...]
+    loops: tuple[int, ...]
+    plus: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Loop:
+    macro: str
+    variables: frozenset[str]
+    receiver: _Span
+    receiver_path: tuple[str, ...] | None
+    body: _Context
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a formula's text says about its work, computed once per source."""
+
+    outside: _Context
+    loops: tuple[_Loop, ...]
+    names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    units: int
+    length: int  # elements of a list, entries of a map; 0 for scalars
+    largest: int  # the largest element's units (a scalar's own units)
+
+
+_SCALAR = _Measure(1, 0, 1)
+
+
+class DataSizes:
+    """Measures of one task's variables, each path measured at most once per task."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self._variables = variables
+        self._measured: dict[tuple[str, ...], _Measure] = {}
+
+    def measure(self, path: tuple[str, ...]) -> _Measure:
+        found = self._measured.get(path)
+        if found is None:
+            found = self._measured[path] = self._measure_uncached(path)
+        return found
+
+    def _measure_uncached(self, path: tuple[str, ...]) -> _Measure:
+        # The task's own metadata lists hold validated items of a known shape: bounded without
+        # visiting every field (1,000 items would cost more than pricing them).
+        if path in (
+            ("outputs",),
+            ("inputs",),
+            ("output_meta", "outputs"),
+            ("output_meta", "inputs"),
+        ):
+            return _meta_list_measure(self._variables.get(path[-1]) or [])
+        if path == ("output_meta",):
+            lists = [self.measure(("inputs",)), self.measure(("outputs",))]
+            return _Measure(
+                1 + len("inputs") + len("outputs") + 2 + sum(m.units for m in lists),
+                2,
+                max(m.units for m in lists),
+            )
+        return _measure_value(self._resolve(path))
+
+    def _resolve(self, path: tuple[str, ...]) -> Any:
+        value: Any = self._variables.get(path[0])
+        for name in path[1:]:
+            if not isinstance(value, dict):
+                return value  # a field of a non-map is an evaluation error; bound by the whole
+            if name not in value:
+                return None
+            value = value[name]
+        return value
+
+
+# The most units a metadata item has without its `extra` map (the largest type, video, with every
+# key and a 5-character resolution; numbers are one unit each).
+_META_ITEM_UNITS = (
+    1
+    + sum(
+        len(key) + 2
+        for key in (
+            "type",
+            "width",
+            "height",
+            "resolution_mp",
+            "resolution",
+            "seconds",
+            "fps",
+            "extra",
+        )
+    )
+    + len("video")
+    + len("1440p")
+)
+
+
+def _meta_list_measure(items: list[Any]) -> _Measure:
+    extras = [units(item["extra"]) for item in items if item.get("extra")]
+    largest = _META_ITEM_UNITS + max(extras, default=0)
+    return _Measure(1 + len(items) * _META_ITEM_UNITS + sum(extras), len(items), largest)
+
+
+def _measure_value(value: Any) -> _Measure:
+    if isinstance(value, str):
+        return _Measure(len(value) + 1, 0, len(value) + 1)
+    if isinstance(value, list | tuple):
+        sizes = [units(v) for v in value]
+        return _Measure(1 + sum(sizes), len(sizes), max(sizes, default=0))
+    if isinstance(value, dict):
+        sizes = [units(v) for v in value.values()]
+        keys = sum(len(str(k)) + 1 for k in value)
+        return _Measure(1 + keys + sum(sizes), len(sizes), max(sizes, default=0))
+    return _SCALAR
+
+
+def units(value: Any) -> int:
+    """The size of a plain value in budget units, without recursion (data may nest 32 deep)."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        total += 1
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += sum(len(str(k)) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return total
+
+
+@functools.lru_cache(maxsize=4096)
+def shape_of(source: str) -> Shape:
+    """The formula's leaves, operators and comprehensions. Runs after the guard has accepted the
+    source, so comprehensions are not nested and brackets are at most 32 deep."""
+    tokens = list(scan(source))
+    partner = _matching_brackets(tokens)
+    loops: list[_Loop] = []
+    # Which comprehension body, if any, each token belongs to; macro name and parens belong to
+    # none (they are the comprehension itself).
+    owner: list[int | None] = [None] * len(tokens)
+    structural: set[int] = set()
+    spans: list[tuple[int, int, int, int]] = []  # (receiver_start, dot, open, close)
+    for index, token in enumerate(tokens):
+        if (
+            token.kind == "ident"
+            and token.text in COMPREHENSION_MACROS
+            and index > 0
+            and tokens[index - 1].kind == "dot"
+            and index + 1 < len(tokens)
+            and tokens[index + 1].text == "("
+            and (index + 1) in partner
+        ):
+            close = partner[index + 1]
+            spans.append((_receiver_start(tokens, partner, index - 1), index - 1, index + 1, close))
+    for number, (_start, dot, open_, close) in enumerate(spans):
+        for position in range(open_ + 1, close):
+            owner[position] = number
+        structural.update((dot, dot + 1, open_, close))
+        # The iteration variable's declaration is not a use of it.
+        position = open_ + 1
+        while position < close and tokens[position].text != ",":
+            structural.add(position)
+            position += 1
+        structural.add(position)
+    # A receiver is evaluated once and then iterated: its cost is the comprehension's, not the
+    # enclosing expression's.
+    for start, dot, _open, _close in spans:
+        structural.update(p for p in range(start, dot) if owner[p] is None)
+    contexts = [_Context() for _ in spans]
+    outside = _Context()
+    for number, (start, dot, open_, close) in enumerate(spans):
+        body = contexts[number]
+        variables = _iteration_variables(tokens, open_, close)
+        receiver = _span(tokens, start, dot, spans, number)
+        path = _plain_path(tokens, start, dot)
+        loops.append(_Loop(tokens[dot + 1].text, variables, receiver, path, body))
+    for index in range(len(tokens)):
+        if index in structural:
+            continue
+        holder = owner[index]
+        context = outside if holder is None else contexts[holder]
+        _collect(tokens, index, context, partner)
+    # A comprehension is a value in the context that holds it, unless it is the receiver of a
+    # later one in a chain (`outputs.map(...).filter(...)`).
+    for number, (start, _dot, _open, close) in enumerate(spans):
+        chained = any(s <= start and close < d for s, d, _o, _c in spans[number + 1 :])
+        if not chained:
+            holder = owner[start]
+            (outside if holder is None else contexts[holder]).loops.append(number)
+    names = frozenset(
+        token.text
+        for index, token in enumerate(tokens)
+        if token.kind == "ident" and (index == 0 or tokens[index - 1].kind != "dot")
+    )
+    return Shape(outside, tuple(loops), names)
+
+
+def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[int, int]) -> None:
+    token = tokens[index]
+    previous = tokens[index - 1] if index else None
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    if token.kind == "binary":
+        if token.text in _WALKING_OPERATORS:
+            context.operators += 1
+    elif token.kind == "number":
+        context.leaves.append(_Leaf(units=1))
+    elif token.kind == "string":
+        context.leaves.append(_Leaf(units=len(token.text)))
+    elif token.kind == "ident":
+        calls = following is not None and following.text == "("
+        if previous is not None and previous.kind == "dot":
+            if calls:
+                if token.text in _WALKING_METHODS:
+                    context.operators += 1
+                if token.text in _QUADRATIC_METHODS and (index + 1) in partner:
+                    receiver = _receiver_start(tokens, partner, index - 1)
+                    context.quadratic.append(
+                        (
+                            _flat_span(tokens, receiver, index - 1),
+                            _flat_span(tokens, index + 2, partner[index + 1]),
+                        )
+                    )
+            return  # a field name: part of the path that starts at its first identifier
+        if calls:
+            if token.text in _WALKING_HELPERS:
+                context.helpers += 1
+        elif token.text not in ("true", "false", "null"):
+            context.leaves.append(_Leaf(path=_path_from(tokens, index)))
+        else:
+            context.leaves.append(_Leaf(units=1))
+
+
+def _path_from(tokens: list[Token], index: int, end: int | None = None) -> tuple[str, ...]:
+    """The name path starting at `index`, up to a method call, an index or `end`."""
+    end = len(tokens) if end is None else end
+    path = [tokens[index].text]
+    position = index + 1
+    while (
+        position + 1 < end
+        and tokens[position].kind == "dot"
+        and tokens[position + 1].kind == "ident"
+        and not (position + 2 < end and tokens[position + 2].text == "(")
+    ):
+        path.append(tokens[position + 1].text)
+        position += 2
+    return tuple(path)
+
+
+def _matching_brackets(tokens: list[Token]) -> dict[int, int]:
+    partner: dict[int, int] = {}
+    stack: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "open":
+            stack.append(index)
+        elif token.kind == "close" and stack:
+            opened = stack.pop()
+            partner[opened] = index
+            partner[index] = opened
+    return partner
+
+
+def _receiver_start(tokens: list[Token], partner: dict[int, int], dot: int) -> int:
+    """The first token of the operand a method is called on (`x.y[0].f(...)` for `.map`)."""
+    position = dot - 1
+    while position >= 0:
+        token = tokens[position]
+        if token.kind == "close" and position in partner:
+            position = partner[position]
+            if position > 0 and tokens[position - 1].kind in ("ident", "close"):
+                position -= 1
+                continue
+            if position > 0 and tokens[position - 1].kind == "dot":
+                position -= 2
+                continue
+            return position
+        if token.kind == "ident":
+            if position > 0 and tokens[position - 1].kind == "dot":
+                position -= 2
+                continue
+            return position
+        return position
+    return 0
+
+
+def _iteration_variables(tokens: list[Token], open_: int, close: int) -> frozenset[str]:
+    names = set()
+    for token in tokens[open_ + 1 : close]:
+        if token.text == ",":
+            break
+        if token.kind == "ident":
+            names.add(token.text)
+    return frozenset(names)
+
+
+def _plain_path(tokens: list[Token], start: int, end: int) -> tuple[str, ...] | None:
+    part = tokens[start:end]
+    if not part or part[0].kind != "ident" or len(part) % 2 == 0:
+        return None
+    for offset, token in enumerate(part):
+        if token.kind != ("ident" if offset % 2 == 0 else "dot"):
+            return None
+    return tuple(token.text for token in part[::2])
+
+
+def _span(
+    tokens: list[Token],
+    start: int,
+    end: int,
+    spans: list[tuple[int, int, int, int]],
+    number: int,
+) -> _Span:
+    """Leaves of a receiver, with the comprehensions chained inside it as values."""
+    flat = _flat_span(tokens, start, end, skip=spans[:number])
+    inner = tuple(n for n, (s, _d, _o, c) in enumerate(spans[:number]) if start <= s and c < end)
+    return _Span(flat.leaves, inner, flat.plus)
+
+
+def _flat_span(
+    tokens: list[Token],
+    start: int,
+    end: int,
+    skip: list[tuple[int, int, int, int]] | None = None,
+) -> _Span:
+    leaves: list[_Leaf] = []
+    plus = 0
+    inside = {p for _s, d, _o, c in skip or () for p in range(d, c + 1)}
+    for index in range(start, end):
+        if index in inside:
+            continue
+        token = tokens[index]
+        previous = tokens[index - 1] if index > start else None
+        if token.text == "+":
+            plus += 1
+        elif token.kind == "string":
+            leaves.append(_Leaf(units=len(token.text)))
+        elif token.kind == "number":
+            leaves.append(_Leaf(units=1))
+        elif token.kind == "ident" and (previous is None or previous.kind != "dot"):
+            following = tokens[index + 1] if index + 1 < end else None
+            if following is None or following.text != "(":
+                leaves.append(_Leaf(path=_path_from(tokens, index, end)))
+    return _Span(tuple(leaves), (), plus)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    work: int
+    iterations: int
+    copies: int  # list elements map() and filter() copy while accumulating: the arena's growth
+
+
+# Weights in nanoseconds of cel-expr work per unit, measured on this project's 2-core machines
+# (bench/README.md): converting a variable into the engine, a Python helper converting its
+# arguments, an engine operator walking its operands, one comprehension step, and the list a
+# map() or filter() accumulates, which cel-expr copies on every step (n²/2 element copies: a
+# filter over 1,000 outputs costs ~16 ms).
+W_CONVERT = 20
+W_HELPER = 30
+W_WALK = 3
+W_ITERATION = 100
+W_ACCUMULATE = 35
+W_QUADRATIC = 1
+
+
+def estimate(shape: Shape, sizes: DataSizes) -> Cost:
+    """An upper bound, in nanosecond-like units, on the work of one evaluation, and on its
+    comprehension iterations."""
+    results: list[_Measure] = []
+    iterations = copies = 0
+    # Every engine converts each variable the formula names once per evaluation.
+    work = W_CONVERT * sum(sizes.measure((name,)).units for name in shape.names)
+    for loop in shape.loops:
+        if loop.receiver_path is not None:
+            receiver = sizes.measure(loop.receiver_path)
+            length, element = receiver.length, receiver.largest
+        else:
+            measures = [_leaf_measure(leaf, sizes, {}) for leaf in loop.receiver.leaves]
+            measures += [results[n] for n in loop.receiver.loops]
+            longest = max((m.length or 1 for m in measures), default=0)
+            length = (loop.receiver.plus + 1) * longest
+            element = max((m.largest for m in measures), default=0)
+            work += W_WALK * (loop.receiver.plus + 1) * sum(m.units for m in measures)
+        bound = dict.fromkeys(loop.variables, _Measure(element, element, element))
+        per_iteration = _context_units(loop.body, sizes, bound, results)
+        body_work = W_ITERATION + _context_work(loop.body, per_iteration)
+        body_work += _quadratic(loop.body, sizes, bound, results)
+        work += length * body_work
+        iterations += length
+        if loop.macro in ("map", "filter"):
+            copies += length * (length + 1) // 2
+            work += W_ACCUMULATE * length * (length + 1) // 2
+        if loop.macro == "map":
+            results.append(_Measure(1 + length * per_iteration, length, per_iteration))
+        elif loop.macro == "filter":
+            results.append(_Measure(1 + length * element, length, element))
+        else:
+            results.append(_SCALAR)
+    outside = _context_units(shape.outside, sizes, {}, results)
+    work += _context_work(shape.outside, outside) + _quadratic(shape.outside, sizes, {}, results)
+    return Cost(work, iterations, copies)
+
+
+def _context_work(context: _Context, leaf_units: int) -> int:
+    """Each walking operator or helper costs at most the leaves under it; no leaf sits under more
+    operators than the formula is deep."""
+    depth = MAX_FORMULA_DEPTH
+    walking = W_WALK * min(context.operators, depth) + W_HELPER * min(context.helpers, depth)
+    return walking * leaf_units + len(context.leaves)
+
+
+def _leaf_measure(leaf: _Leaf, sizes: DataSizes, bound: Mapping[str, _Measure]) -> _Measure:
+    if not leaf.path:
+        return _Measure(leaf.units, 0, leaf.units)
+    if leaf.path[0] in bound:
+        return bound[leaf.path[0]]
+    return sizes.measure(leaf.path)
+
+
+def _context_units(
+    context: _Context, sizes: DataSizes, bound: Mapping[str, _Measure], results: list[_Measure]
+) -> int:
+    total = sum(_leaf_measure(leaf, sizes, bound).units for leaf in context.leaves)
+    return total + sum(results[n].units for n in context.loops if n < len(results))
+
+
+def _quadratic(
+    context: _Context, sizes: DataSizes, bound: Mapping[str, _Measure], results: list[_Measure]
+) -> int:
+    work = 0
+    for receiver, argument in context.quadratic:
+        left = sum(_leaf_measure(leaf, sizes, bound).units for leaf in receiver.leaves)
+        right = sum(_leaf_measure(leaf, sizes, bound).units for leaf in argument.leaves)
+        work += W_QUADRATIC * left * right
+    return work
+
+
+def check_budget(source: str, sizes: DataSizes) -> Cost:
+    """The formula's bound; raises BudgetExceededError when it does not fit."""
+    cost = estimate(shape_of(source), sizes)
+    if cost.iterations > MAX_ITERATIONS or cost.work > WORK_UNITS:
+        raise BudgetExceededError(BUDGET_EXCEEDED)
+    return cost
+
+
+__all__ = [
+    "BUDGET_EXCEEDED",
+    "ENGINE_ITERATION_LIMIT",
+    "MAX_ITERATIONS",
+    "SHARED_ARENA_COPIES",
+    "WORK_UNITS",
+    "BudgetExceededError",
+    "Cost",
+    "DataSizes",
+    "Shape",
+    "check_budget",
+    "estimate",
+    "shape_of",
+    "units",
+]
