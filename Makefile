@@ -8,7 +8,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: dashboard-vendor dashboard-vendor-check browser-deps browser-test soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
+.PHONY: dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -105,3 +105,8 @@ browser-deps:
 browser-test: venv browser-deps
 	mkdir -p $(BROWSER_REPORT)
 	CHROMIUM=$(CHROMIUM) BROWSER_REPORT=$(BROWSER_REPORT) $(BIN)/pytest -m browser tests/browser --junitxml=$(BROWSER_REPORT)/report.xml
+
+# The README's screenshot of the dashboard, taken by the browser tests from the demo data.
+dashboard-screenshot: venv browser-deps
+	DASHBOARD_README_SCREENSHOT=$(CURDIR)/docs/dashboard.png CHROMIUM=$(CHROMIUM) BROWSER_REPORT=$(BROWSER_REPORT) \
+		$(BIN)/pytest -q -m browser tests/browser -k test_the_spend_chart_totals_the_api_total

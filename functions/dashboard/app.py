@@ -15,8 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
-from usage_pricing.errors import FieldIssue, InvalidRequestError
-from usage_pricing.http import API_VERSION, new_resolver, problem_event_response
+from usage_pricing.http import Api
 from usage_pricing.observability import logger
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -68,28 +67,29 @@ ASSETS = {
     if path.is_file() and path.suffix in CONTENT_TYPES
 }
 
-app = new_resolver()
+app = Api()
 
 HTML_RESPONSE = {
-    200: {"description": "The dashboard page", "content": {"text/html": {"schema": {}}}},
-    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    200: {
+        "description": "The dashboard page (with an ETag: If-None-Match answers 304)",
+        "content": {"text/html": {"schema": {}}},
+    },
 }
 ASSET_RESPONSE = {
     200: {
-        "description": "A script, style sheet or license file of the page",
+        "description": "A script, style sheet or license file of the page (ETag as the page)",
         "content": {
             "text/javascript": {"schema": {}},
             "text/css": {"schema": {}},
             "text/markdown": {"schema": {}},
         },
     },
-    304: {"description": "Not modified (If-None-Match matched the ETag)"},
 }
 
 
 def _send(asset: Asset) -> Response[str]:
     headers = {**SECURITY_HEADERS, "ETag": asset.etag}
-    match = app.current_event.headers.get("if-none-match") or ""
+    match = app.resolver.current_event.headers.get("if-none-match") or ""
     if asset.etag in (tag.strip() for tag in match.split(",")):
         return Response(status_code=304, headers=headers, body="")
     return Response(
@@ -97,12 +97,12 @@ def _send(asset: Asset) -> Response[str]:
     )
 
 
-@app.get("/dashboard", responses=HTML_RESPONSE)  # type: ignore[arg-type]
+@app.public_get("/dashboard", responses=HTML_RESPONSE)
 def page() -> Response[str]:
     return _send(ASSETS[PAGE])
 
 
-@app.get("/dashboard/<asset>", responses=ASSET_RESPONSE)  # type: ignore[arg-type]
+@app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE)
 def asset(asset: str) -> Response[str]:
     found = ASSETS.get(asset)
     if found is None or asset == PAGE:
@@ -110,22 +110,9 @@ def asset(asset: str) -> Response[str]:
     return _send(found)
 
 
-def _version_error(event: dict[str, Any]) -> InvalidRequestError | None:
-    headers = event.get("headers") or {}
-    version = next((str(v) for k, v in headers.items() if k.lower() == "x-api-version"), None)
-    if version is None or version.strip() == API_VERSION:
-        return None
-    return InvalidRequestError(
-        f"unsupported API version {version!r}; this API serves version {API_VERSION}",
-        errors=[FieldIssue("X-API-Version", f"must be {API_VERSION} or absent")],
-    )
-
-
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # No caller check: these routes serve only the bundle's static files (template.yaml gives
-    # them no authorizer); the data the page shows comes from the authorized routes.
-    error = _version_error(event)
-    if error is not None:
-        return problem_event_response(error)
-    return app.resolve(event, context)
+    # Both routes are declared public: the version and size checks apply, no caller is needed
+    # (template.yaml gives them no authorizer); the data the page shows comes from the
+    # authorized routes, called with the key typed into the page.
+    return app.handle(event, context)

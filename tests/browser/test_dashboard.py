@@ -157,8 +157,33 @@ def test_the_spend_chart_totals_the_api_total(dashboard: Dashboard) -> None:
     )
     assert f"{int(point['value']):,} µ¢" in lines[0] and point["label"] in lines[0]
     if README_SCREENSHOT:
-        page.mouse.move(0, 0)
-        page.screenshot(path=README_SCREENSHOT, full_page=False)
+        take_readme_screenshot(dashboard, README_SCREENSHOT)
+
+
+def take_readme_screenshot(dashboard: Dashboard, path: str) -> None:
+    """The README's picture: the demo team's last 7 days, a tooltip open on the tallest bar."""
+    page = dashboard.page
+    page.select_option("#spend-range", "7d")
+    page.wait_for_function(
+        "() => document.querySelector('#panel-spend').dataset.query.includes('range=7d')"
+    )
+    dashboard.wait_ready("spend")
+    point = page.evaluate(
+        """() => {
+            const chart = Chart.getChart('spend-chart');
+            const box = chart.canvas.getBoundingClientRect();
+            let best = null;
+            chart.data.datasets.forEach((dataset, d) => chart.getDatasetMeta(d).data.forEach((bar) => {
+                const height = Math.abs(bar.base - bar.y);
+                if (!best || height > best.height) best = {height, x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2};
+            }));
+            return best;
+        }"""
+    )
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_function("() => Chart.getChart('spend-chart').tooltip.opacity > 0")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.screenshot(path=path, full_page=False)
 
 
 def answer_dollars(microcents: int) -> str:
@@ -439,9 +464,25 @@ def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: S
     )
     dashboard.wait_ready("spend")
     page.click("#tab-pricing")
+    # Another team's unpublished app does not exist for us: 404 beside the app picker.
+    dashboard.expect_failure("/apps/team_other/unpublished/pricing", 404)
+    page.fill("#pricing-app", "team_other/unpublished")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-app-error:not([hidden])")
+    assert "no published pricing for team_other/unpublished" in page.inner_text(
+        "#pricing-app-error"
+    )
+    # Another team's published app opens read-only: saving it is a 403.
+    other = stack.new_key("team_other", "apps:write")
+    for method, path, body in (
+        ("PATCH", "/apps/team_other/someone-elses/pricing", {"prices": {"per_run": 1000}}),
+        ("POST", "/apps/team_other/someone-elses/pricing/publish", None),
+    ):
+        assert stack.request(method, path, key=other, json=body).status_code == 200
     page.fill("#pricing-app", "team_other/someone-elses")
     page.click("#pricing-load")
     page.wait_for_selector("#pricing-editor:not([hidden])")
+    assert page.input_value("#prices-table .price-name") == "per_run"
     assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
     dashboard.expect_failure("/apps/team_other/someone-elses/pricing", 403)
     page.click("#pricing-save")
