@@ -275,12 +275,23 @@ def local_routes(
             if not consumer.dead_letter_queue:
                 continue
             url = bus.queue_urls[consumer.dead_letter_queue]
-            messages = bus.sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=0,
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
+            # Every message, not only the first ten: hide each page while reading the next,
+            # then make them all visible again (the local DLQ is only ever inspected).
+            messages: list[dict[str, Any]] = []
+            while True:
+                page = bus.sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=30,
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                if not page:
+                    break
+                messages += page
+            for message in messages:
+                bus.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
             found[consumer.dead_letter_queue] = [
                 {
                     "body": m["Body"],

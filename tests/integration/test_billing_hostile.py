@@ -136,10 +136,13 @@ def test_given_a_completion_within_the_clock_skew_then_it_is_billed(world: Billi
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ('{"detail": {"task_id": "t", "task_inputs": {"x": NaN}}}', "NaN is not a JSON number"),
-        ('{"detail": {"x": Infinity}}', "Infinity is not a JSON number"),
-        ("[" * 5000 + "]" * 5000, "invalid event: JSON nests too deeply"),
-        ('{"detail": {"n": ' + "9" * 5000 + "}}", "invalid event: "),
+        (
+            '{"detail": {"task_id": "t", "task_inputs": {"x": NaN}}}',
+            "invalid event: detail.task_inputs.x: NaN and Infinity are not JSON numbers",
+        ),
+        ('{"detail": {"x": Infinity}}', "NaN and Infinity are not JSON numbers"),
+        ("[" * 5000 + "]" * 5000, "nests deeper than 32 levels"),
+        ('{"detail": {"n": ' + "9" * 5000 + "}}", "invalid event: detail.n: integer out of range"),
     ],
     ids=["NaN", "Infinity", "deep nesting", "huge integer"],
 )

@@ -5,7 +5,6 @@ Infinity, no lone surrogates; every refusal names its field, and nothing reaches
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -147,11 +146,11 @@ def test_the_root_is_named_by_the_caller() -> None:
     ],
     ids=["open-arrays", "open-objects", "open-keys", "balanced", "long-int", "many-nans"],
 )
-def test_the_worst_bodies_of_the_size_limit_are_refused_quickly(text: str) -> None:
-    started = time.perf_counter()
+def test_the_worst_bodies_of_the_size_limit_are_refused(text: str) -> None:
+    # How fast is bench/'s business (no timed assertions on shared machines): here, that the
+    # scan refuses them without a RecursionError or a parser error escaping.
     with pytest.raises(JsonInputError):
         parse_json(text)
-    assert time.perf_counter() - started < 0.5
 
 
 json_values = st.recursive(

@@ -18,6 +18,7 @@ from .events import (
     TaskRefunded,
     TaskRefundedEvent,
 )
+from .jsonsafe import JsonInputError, parse_json
 from .meta import OutputMeta
 from .observability import logger
 from .pricing import AppPricing, PricingEvaluator, PricingInput
@@ -149,19 +150,15 @@ def describe_invalid(error: Exception) -> str:
             message = issue["msg"].removeprefix("Value error, ")
             parts.append(f"{location}: {message}" if location else message)
         return "invalid event: " + "; ".join(parts)
-    if isinstance(error, RecursionError):
-        return "invalid event: JSON nests too deeply"
+    if isinstance(error, JsonInputError) and error.errors:
+        return "invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in error.errors[:5])
     return f"invalid event: {error}"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_event_body(body: str) -> TaskCompletedEvent | TaskRefundedEvent:
-    """The SQS body as a task event; ValueError/RecursionError/ValidationError when it is not one.
-    NaN and Infinity are refused like any other non-JSON number."""
-    return TaskEventEnvelope.parse(json.loads(body, parse_constant=_reject_constant))
+    """The SQS body as a task event, through the same safe parser as HTTP bodies (depth, int64,
+    NaN); ValueError or ValidationError when it is not one."""
+    return TaskEventEnvelope.parse(parse_json(body, root="event"))
 
 
 def _task_id_of(body: str) -> str | None:

@@ -21,7 +21,6 @@ from .storage.api_keys import ApiKeyRepository
 from .storage.ledger import LedgerRepository
 from .storage.pricing import PricingRepository
 
-
 # botocore's legacy retry mode gives DynamoDB 10 attempts (about 25 s of back-off), longer than a
 # function's timeout: an outage would end as a timed-out function (a 500 at the gateway) instead
 # of the StorageError that answers 503. Three attempts with standard back-off fail in seconds.

@@ -230,9 +230,6 @@ class LedgerRepository:
                     # A concurrent duplicate or a hot item: back off and let the guard decide.
                     self.sleep(0.05 * 2**attempt)
                     continue
-                if transient:
-                    # Still contended after every attempt: the queue redelivers it later.
-                    raise StorageError(f"{action} failed: {code}", retryable=True) from error
                 raise translate_client_error(error, action) from error
             except BotoCoreError as error:
                 # Not retried here: a timed-out write may have committed. The message goes back
