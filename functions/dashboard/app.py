@@ -7,6 +7,7 @@ scripts, styles and requests from this origin only, so nothing loads from a CDN.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,13 @@ PAGE = "index.html"
 
 
 class Asset:
-    __slots__ = ("body", "content_type", "etag")
+    """A file as served: its text, compressed once at cold start, and its ETag."""
+
+    __slots__ = ("body", "content_type", "etag", "gzipped")
 
     def __init__(self, path: Path) -> None:
         self.body = path.read_text(encoding="utf-8")
+        self.gzipped = gzip.compress(self.body.encode(), compresslevel=9, mtime=0)
         self.content_type = CONTENT_TYPES[path.suffix]
         self.etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
 
@@ -87,23 +91,28 @@ ASSET_RESPONSE = {
 }
 
 
-def _send(asset: Asset) -> Response[str]:
-    headers = {**SECURITY_HEADERS, "ETag": asset.etag}
-    match = app.resolver.current_event.headers.get("if-none-match") or ""
+def _send(asset: Asset) -> Response[Any]:
+    headers = {**SECURITY_HEADERS, "ETag": asset.etag, "Vary": "Accept-Encoding"}
+    request = app.resolver.current_event.headers
+    match = request.get("if-none-match") or ""
     if asset.etag in (tag.strip() for tag in match.split(",")):
-        return Response(status_code=304, headers=headers, body="")
-    return Response(
-        status_code=200, content_type=asset.content_type, headers=headers, body=asset.body
-    )
+        return Response(status_code=304, headers=headers, body=None)
+    accepted = (request.get("accept-encoding") or "").lower()
+    if "gzip" in accepted:  # bytes: the resolver sends them base64-encoded, as API Gateway wants
+        headers["Content-Encoding"] = "gzip"
+        body: str | bytes = asset.gzipped
+    else:
+        body = asset.body
+    return Response(status_code=200, content_type=asset.content_type, headers=headers, body=body)
 
 
-@app.public_get("/dashboard", responses=HTML_RESPONSE)
-def page() -> Response[str]:
+@app.public_get("/dashboard", responses=HTML_RESPONSE, enable_validation=False)
+def page() -> Response[Any]:
     return _send(ASSETS[PAGE])
 
 
-@app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE)
-def asset(asset: str) -> Response[str]:
+@app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE, enable_validation=False)
+def asset(asset: str) -> Response[Any]:
     found = ASSETS.get(asset)
     if found is None or asset == PAGE:
         raise NotFoundError(f"no dashboard asset {asset}")

@@ -331,6 +331,16 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
         view["draft"]["pricing"]["inference_expression"]
         == "image_count(outputs) * prices.per_image"
     )
+    assert view["live"] is None
+    # Publishing asks first, then makes the saved draft live.
+    page.click("#pricing-publish")
+    page.wait_for_selector("#publish-confirm:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "publish-yes"
+    page.click("#publish-yes")
+    page.wait_for_selector("#pricing-action-status:has-text('Published')")
+    live = dashboard.api("/apps/team_local/browser-draft/pricing")["live"]
+    assert live["version"] == 1 and live["pricing"]["prices"] == {"per_image": 250000}
+    assert f"live version {live['version']}" in page.inner_text("#pricing-action-status")
 
 
 def _tasks_route_exists(stack: Stack) -> bool:

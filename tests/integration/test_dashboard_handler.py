@@ -3,7 +3,9 @@ The page itself is tested in a real browser in tests/browser."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import hashlib
 import json
 import re
@@ -83,11 +85,21 @@ def test_anything_else_is_a_404_problem(handler: ModuleType, path: str) -> None:
     assert response["headers"]["Content-Type"] == PROBLEM
 
 
+def test_files_are_gzipped_for_clients_that_take_it(handler: ModuleType) -> None:
+    response = get(handler, "/dashboard/chart.umd.min.js", **{"accept-encoding": "gzip, br"})
+    assert response["statusCode"] == 200 and response["isBase64Encoded"] is True
+    assert response["headers"]["Content-Encoding"] == "gzip"
+    assert response["headers"]["Vary"] == "Accept-Encoding"
+    body = gzip.decompress(base64.b64decode(response["body"]))
+    assert body == (STATIC / "chart.umd.min.js").read_bytes()
+    assert len(response["body"]) < len(body) / 2
+
+
 def test_an_unchanged_file_is_a_304(handler: ModuleType) -> None:
     etag = get(handler, "/dashboard/dashboard.js")["headers"]["ETag"]
     response = get(handler, "/dashboard/dashboard.js", **{"if-none-match": f'"other", {etag}'})
     assert response["statusCode"] == 304
-    assert response["body"] == ""
+    assert not response["body"]
     assert get(handler, "/dashboard/dashboard.js", **{"if-none-match": '"x"'})["statusCode"] == 200
 
 

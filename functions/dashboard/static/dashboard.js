@@ -266,7 +266,8 @@
     setKeyStatus('Checking key…');
     state.loaded = {};
     try {
-      await api('/usage/breakdown', { params: [['range', '1h']] });
+      const probe = await api('/usage/breakdown', { params: [['range', '1h']] });
+      state.windows = probe.bucket !== undefined; // an API with start/end windows echoes its bucket
       setKeyStatus('Key accepted', true);
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) {
@@ -463,6 +464,7 @@
     try {
       const data = await api('/usage/breakdown', { params });
       if (!fresh()) return;
+      state.windows = data.bucket !== undefined;
       const notes = [];
       // An API from before time windows answers every query as its default range.
       if (data.bucket === undefined && (custom || bucket)) {
@@ -678,6 +680,11 @@
     const fresh = begin(prefix);
     clearErrors($('#panel-usage'));
     const params = windowParams(prefix);
+    if ($('#usage-range').value === 'custom' && state.windows === false) {
+      showError('usage-start-error', 'Custom dates need an API with start/end windows; this one would answer its default range.');
+      settle('panel-usage', params, 'error');
+      return;
+    }
     try {
       const data = await api('/usage/summary', { params });
       if (!fresh()) return;
