@@ -84,6 +84,11 @@
 
   /** A money element: dollars shown, the exact microcents on hover and to assistive tech. */
   function money(microcents) {
+    if (microcents === null || microcents === undefined) {
+      // The API answers null for a figure beyond int64 and names it under `errors`.
+      const text = microcents === null ? 'overflow' : '–';
+      return el('span', { class: 'no-figure', title: microcents === null ? 'Beyond int64: see the errors the API reported' : 'Not reported', text });
+    }
     const element = document.createElement('data');
     element.className = 'money';
     element.value = big(microcents).toString();
@@ -479,6 +484,9 @@
       if (view.fallback) {
         showError('spend-group-error', `This API does not group by ${groupBy} yet: showing apps.`);
       }
+      if (Array.isArray(data.errors) && data.errors.length) {
+        notes.push(`Some figures could not be computed: ${data.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`);
+      }
       if (notes.length) {
         $('#spend-note').textContent = notes.join(' ');
         $('#spend-note').hidden = false;
@@ -607,7 +615,7 @@
     );
     const groupWord = { app: 'app', fee: 'fee', tier: 'tier' }[view.groupBy];
     $('#spend-chart').setAttribute('aria-label',
-      `Stacked bar chart of spend by ${groupWord}: ${view.buckets.length} buckets, ${view.series.length} series, total ${displayDollars(data.total_cost)}. The same data is in the table below the chart.`);
+      `Stacked bar chart of spend by ${groupWord}: ${view.buckets.length} buckets, ${view.series.length} series, total ${data.total_cost === null ? 'beyond int64' : displayDollars(data.total_cost)}. The same data is in the table below the chart.`);
 
     $('#top-apps tbody').replaceChildren(...(data.per_model || []).map((row) => el('tr', {},
       el('td', { text: row.app_endpoint }),
@@ -688,6 +696,9 @@
     try {
       const data = await api('/usage/summary', { params });
       if (!fresh()) return;
+      if (Array.isArray(data.errors) && data.errors.length) {
+        showError('usage-error', `Some figures could not be computed: ${data.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+      }
       $('#usage-total').replaceChildren(el('span', { title: `${Number(data.total_usage).toLocaleString('en-US')} resource-seconds`, text: formatSeconds(data.total_usage) }));
       const rows = [];
       for (const [id, dimension, values] of [['usage-tier', 'tier', data.tier_usage], ['usage-type', 'type', data.type_usage], ['usage-model', 'model', data.model_usage]]) {
