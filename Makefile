@@ -8,7 +8,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
+.PHONY: dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -62,6 +62,10 @@ revoke-key: venv
 	@test -n "$(KEY)" || { echo "usage: make revoke-key KEY=inf_… [STACK=<stack>]"; exit 2; }
 	@PYTHONPATH=layers/common $(BIN)/python -m local.api_key revoke --key "$(KEY)"
 
+# events/put-events.json stamped with the current time, for the README's first deployed task.
+first-task: venv
+	@$(BIN)/python -m local.first_task $(if $(TASK),--task-id "$(TASK)")
+
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
@@ -110,3 +114,31 @@ browser-test: venv browser-deps
 dashboard-screenshot: venv browser-deps
 	DASHBOARD_README_SCREENSHOT=$(CURDIR)/docs/dashboard.png CHROMIUM=$(CHROMIUM) BROWSER_REPORT=$(BROWSER_REPORT) \
 		$(BIN)/pytest -q -m browser tests/browser -k test_the_spend_chart_totals_the_api_total
+
+# CloudFormation security scan (SPEC §12): every finding is fixed in template.yaml or skipped there
+# (Metadata: checkov: skip) with a one-line reason; any other finding fails this target.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+$(CHECKOV):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV)
+
+security-scan: $(CHECKOV)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
+		--skip-download
+
+# The whole suite again on Python 3.13, the Lambda runtime's (SPEC §12), in its own virtualenv.
+# PY313 defaults to pyenv's newest 3.13, else python3.13 on PATH; without one this fails.
+PY313 ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python))),$(shell command -v python3.13 2>/dev/null))
+VENV313 := .venv-py313
+
+test-py313:
+	@test -n "$(PY313)" || { echo "test-py313: no Python 3.13 interpreter: none on PATH as python3.13 nor in ~/.pyenv/versions/3.13.*; install one (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
+	@$(PY313) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' || { echo "test-py313: $(PY313) is not Python 3.13" >&2; exit 1; }
+	$(MAKE) --no-print-directory VENV=$(VENV313) PYTHON=$(PY313) venv
+	$(VENV313)/bin/python --version
+	$(VENV313)/bin/pytest

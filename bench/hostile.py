@@ -1,5 +1,5 @@
 """The worst case of the hostile corpus (issue 9): wall time and peak memory of pricing each case
-of tests/hostile.py once, in a fresh process per case so one case's peak cannot hide another's.
+of tests/hostile_pricing.py once, in a fresh process per case so one case's peak cannot hide another's.
 Target (SPEC §5): every case ≤ 100 ms and ≤ 64 MB over the idle process on cel-expr."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 _CHILD = """
 import json, resource, sys, time
-from tests.hostile import CORPUS
+from tests.hostile_pricing import CORPUS
 from usage_pricing import PricingEvaluator, PricingInput, new_engine
 case = CORPUS[int(sys.argv[1])]
 evaluator = PricingEvaluator(new_engine(sys.argv[2]))
@@ -28,7 +28,7 @@ print(json.dumps({"ms": elapsed * 1000, "mb": peak / 1024, "errors": result.erro
 
 
 def hostile_worst(engine: str = "cel-expr") -> dict[str, Any]:
-    from tests.hostile import CORPUS
+    from tests.hostile_pricing import CORPUS
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "."])}
     worst_ms: tuple[float, str] = (0.0, "")

@@ -1,166 +1,186 @@
-"""The hostile pricing corpus (issue 9): formulas and data an attacker or a careless author could
-publish, each within the input limits (SPEC §9). Shared by the tests (every case prices, with an
-error on the heavy components at worst) and by bench/ (the slowest case's wall time and memory).
+"""The hostile corpus of the HTTP front door (issue 9: observations 3, 7, 8 and the storage edge),
+as plain tables, so tests/integration/test_hostile_front_door.py (in-process handlers, moto)
+and tests/e2e/test_hostile_front_door.py (the local stack over HTTP) run the same cases.
 
-`expect` names the components that must carry `evaluation budget exceeded`; every other component
-must price without error."""
+Every case is Given (the request) / Then (status, and the field a 4xx names)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from usage_pricing import AppPricing, OutputMeta, PricingInput
+INT64_MAX = 2**63 - 1
+DEPTH = "nests deeper than 32 levels"
+INT_RANGE = "integer out of range"
+NOT_A_NUMBER = "NaN and Infinity are not JSON numbers"
+FLOAT_RANGE = "number out of range"
+LONE_SURROGATE = "string is not valid Unicode"
 
-FIVE_FILTERS = " + ".join(["size(outputs.filter(o, o.type == 'image'))"] * 5)
-ONE_FILTER = "size(outputs.filter(o, o.type == 'image'))"
-EIGHT_FILTERS = " + ".join(["size(outputs.filter(o, o.type == 'image'))"] * 8)
-BIG = "x" * 50_000
+# The dev key's team on the local stack; in-process the same team calls with scope *.
+TEAM = "team_local"
+APP = "hostile"
+
+
+def nested(depth: int, inner: str = "") -> str:
+    return "[" * depth + inner + "]" * depth
 
 
 @dataclass(frozen=True)
-class HostileCase:
-    name: str
-    pricing: dict[str, Any]
-    outputs: int = 0
-    output_type: str = "image"
-    task_inputs: dict[str, Any] = field(default_factory=dict)
-    expect: frozenset[str] = frozenset()
-    inputs: int = 0
+class BodyCase:
+    """Given this body text on any route, then 400 naming `field` with a message starting
+    `message`."""
 
-    def app_pricing(self) -> AppPricing:
-        return AppPricing.model_validate(self.pricing)
-
-    def output_meta(self) -> dict[str, Any]:
-        return {
-            "inputs": [{"type": "text", "tokens": 10}] * self.inputs,
-            "outputs": [{"type": self.output_type}] * self.outputs,
-        }
-
-    def task(self) -> PricingInput:
-        return PricingInput(
-            output_meta=OutputMeta.model_validate(self.output_meta()),
-            task_inputs=self.task_inputs,
-            elapsed_ms=1000,
-        )
+    id: str
+    body: str
+    field: str
+    message: str
 
 
-CORPUS: tuple[HostileCase, ...] = (
-    HostileCase(
-        "five filters in two formulas over 1,000 images (a shared iteration budget lost a task)",
-        {"inference_expression": FIVE_FILTERS, "royalty_expression": FIVE_FILTERS},
-        outputs=1000,
-        expect=frozenset({"inference", "royalty"}),
+HOSTILE_BODIES = [
+    BodyCase(
+        "2000-nested-in-task_inputs",
+        '{"task_inputs": {"x": ' + nested(2000) + "}}",
+        "task_inputs.x.0.0.0.0.0.0…",
+        DEPTH,
     ),
-    HostileCase(
-        "five filters over 999 images: the same answer one item below the engine's limit",
-        {"inference_expression": FIVE_FILTERS, "royalty_expression": FIVE_FILTERS},
-        outputs=999,
-        expect=frozenset({"inference", "royalty"}),
+    BodyCase("2000-open-brackets", "[" * 2000, "body.0.0.0.0.0.0.0…", DEPTH),
+    BodyCase(
+        "33-levels",
+        '{"task_inputs": {"x": ' + nested(31) + "}}",
+        "task_inputs.x.0.0.0.0.0.0…",
+        DEPTH,
     ),
-    HostileCase(
-        "one filter over 1,000 images in each of the five formulas fits",
-        {f"{c}_expression": ONE_FILTER for c in ("resource", "inference", "royalty", "partner")}
-        | {"total_expression": ONE_FILTER + " + resource_fee + inference_fee"},
-        outputs=1000,
+    BodyCase(
+        "nested-objects-in-a-patch",
+        '{"prices": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}",
+        "prices.a.a.a.a.a.a.a…",
+        DEPTH,
     ),
-    HostileCase(
-        "eight filters in every fee formula over 1,000 images",
-        {f"{c}_expression": EIGHT_FILTERS for c in ("resource", "inference", "royalty", "partner")},
-        outputs=1000,
-        expect=frozenset({"resource", "inference", "royalty", "partner"}),
+    BodyCase(
+        "4301-digit-integer",
+        '{"task_inputs": {"n": ' + "1" * 4301 + "}}",
+        "task_inputs.n",
+        INT_RANGE,
     ),
-    HostileCase(
-        "a comprehension over a 10,000-item task_inputs list",
-        {
-            "inference_expression": "size(task_inputs.l.filter(x, x > 0))",
-            "royalty_expression": "7",
-        },
-        task_inputs={"l": [1] * 10_000},
-        expect=frozenset({"inference"}),
+    BodyCase(
+        "4301-digit-price",
+        '{"pricing": {"prices": {"p": ' + "9" * 4301 + "}}}",
+        "pricing.prices.p",
+        INT_RANGE,
     ),
-    HostileCase(
-        "a filter over a 5,000-item task_inputs list (cel-expr copies its result every step)",
-        {"inference_expression": "size(task_inputs.l.filter(x, x > 0))"},
-        task_inputs={"l": [1] * 5_000},
-        expect=frozenset({"inference"}),
+    BodyCase(
+        "int64-max-plus-one",
+        '{"usage_seconds": ' + str(INT64_MAX + 1) + "}",
+        "usage_seconds",
+        INT_RANGE,
     ),
-    HostileCase(
-        "exists() over a 9,000-item task_inputs list fits",
-        {"inference_expression": "task_inputs.l.exists(x, x < 0) ? 1 : 2"},
-        task_inputs={"l": [1] * 9_000},
+    BodyCase(
+        "huge-negative-token-count",
+        '{"output_meta": {"inputs": [{"type": "text", "tokens": -' + "9" * 5000 + "}]}}",
+        "output_meta.inputs.0.tokens",
+        INT_RANGE,
     ),
-    HostileCase(
-        "string concatenation of a 50,000-character input in a map over 1,000 outputs",
-        {
-            "inference_expression": "size(outputs.map(o, task_inputs.s + task_inputs.s + 'x'))",
-            "royalty_expression": "size(outputs)",
-        },
-        outputs=1000,
-        task_inputs={"s": BIG},
-        expect=frozenset({"inference"}),
+    BodyCase("nan-in-task_inputs", '{"task_inputs": {"x": NaN}}', "task_inputs.x", NOT_A_NUMBER),
+    BodyCase(
+        "infinity-in-output_meta",
+        '{"output_meta": {"outputs": [{"type": "raw", "cost": Infinity}]}}',
+        "output_meta.outputs.0.cost",
+        NOT_A_NUMBER,
     ),
-    HostileCase(
-        "list concatenation in a map over 1,000 outputs",
-        {"inference_expression": "size(outputs.map(o, outputs + outputs + outputs))"},
-        outputs=1000,
-        expect=frozenset({"inference"}),
+    BodyCase(
+        "minus-infinity-in-a-list",
+        '{"task_inputs": {"xs": [1, -Infinity]}}',
+        "task_inputs.xs.1",
+        NOT_A_NUMBER,
     ),
-    HostileCase(
-        "contains() of a 50,000-character input in a filter",
-        {
-            "inference_expression": (
-                "size(task_inputs.l.filter(x, task_inputs.s.contains(task_inputs.t)))"
-            )
-        },
-        task_inputs={"l": list(range(1000)), "s": BIG, "t": "x" * 20_000 + "y"},
-        expect=frozenset({"inference"}),
+    BodyCase("1e400", '{"task_inputs": {"x": 1e400}}', "task_inputs.x", FLOAT_RANGE),
+    BodyCase(
+        "lone-surrogate",
+        '{"task_inputs": {"s": "\\ud800"}}',
+        "task_inputs.s",
+        LONE_SURROGATE,
     ),
-    HostileCase(
-        "contains() of one large input in another, outside any comprehension",
-        {"inference_expression": "task_inputs.s.contains(task_inputs.t) ? 1 : 2"},
-        task_inputs={"s": BIG, "t": "x" * 20_000 + "y"},
-        expect=frozenset({"inference"}),
-    ),
-    HostileCase(
-        "a chain of 100 concatenations of a 50,000-character input",
-        {"inference_expression": "size(" + " + ".join(["task_inputs.s"] * 100) + ")"},
-        task_inputs={"s": BIG},
-        expect=frozenset({"inference"}),
-    ),
-    HostileCase(
-        "a list helper over 1,000 inputs in every iteration of a map",
-        {"inference_expression": "sum(outputs.map(o, text_tokens(inputs)))"},
-        outputs=1000,
-        inputs=1000,
-        expect=frozenset({"inference"}),
-    ),
-    HostileCase(
-        "a list helper over 100 inputs in a map over 20 outputs fits",
-        {"inference_expression": "sum(outputs.map(o, text_tokens(inputs)))"},
-        outputs=20,
-        inputs=100,
-    ),
-    HostileCase(
-        "the size of a 50,000-character input fits",
-        {
-            "inference_expression": "size(task_inputs.s) * 2 + size(get_string(task_inputs, 's', ''))"
-        },
-        task_inputs={"s": BIG},
-    ),
-    HostileCase(
-        "membership in a 10,000-item list in a filter over 1,000 outputs",
-        {"inference_expression": "size(outputs.filter(o, o.type in task_inputs.l))"},
-        outputs=1000,
-        task_inputs={"l": ["video"] * 10_000},
-        expect=frozenset({"inference"}),
-    ),
-    HostileCase(
-        "equality of two 1,000-item lists, twice",
-        {"inference_expression": " + ".join(["(outputs == inputs ? 1 : 0)"] * 2)},
-        outputs=1000,
-        inputs=1000,
-    ),
-)
+]
 
-__all__ = ["CORPUS", "HostileCase"]
+# Neighbours of the hostile bodies that must still be priced (evaluate answers 200).
+ACCEPTED_EVALUATE_BODIES = {
+    "32-levels": '{"pricing": {}, "task_inputs": {"x": ' + nested(30) + "}}",
+    "int64-max": '{"pricing": {}, "task_inputs": {"n": ' + str(INT64_MAX) + "}}",
+    "int64-min": '{"pricing": {}, "task_inputs": {"n": ' + str(-INT64_MAX - 1) + "}}",
+    "largest-double": '{"pricing": {}, "task_inputs": {"x": 1.7976931348623157e308}}',
+    "surrogate-pair": '{"pricing": {}, "task_inputs": {"s": "\\ud83d\\ude00"}}',
+    "brackets-in-a-string": '{"pricing": {}, "task_inputs": {"s": "' + "[" * 5000 + '"}}',
+}
+
+
+def routes(team: str = TEAM, app: str = APP) -> list[tuple[str, str]]:
+    """Every concrete route, as a client calls it."""
+    return [
+        ("POST", "/usage/cel/evaluate"),
+        ("GET", "/usage/breakdown"),
+        ("GET", "/usage/summary"),
+        ("GET", "/usage/tasks/t-hostile/cost"),
+        ("GET", f"/apps/{team}/{app}/pricing"),
+        ("PATCH", f"/apps/{team}/{app}/pricing"),
+        ("POST", f"/apps/{team}/{app}/pricing/publish"),
+    ]
+
+
+BODY_ROUTES = [("POST", "/usage/cel/evaluate"), ("PATCH", f"/apps/{TEAM}/{APP}/pricing")]
+
+# Media types are case-insensitive; JSON is application/json or application/<subtype>+json.
+ACCEPTED_MEDIA_TYPES = [
+    "APPLICATION/JSON",
+    "Application/Json; Charset=UTF-8",
+    "application/json;charset=utf-8",
+    "application/problem+json",
+    "APPLICATION/PROBLEM+JSON",
+    "application/merge-patch+json",
+]
+REFUSED_MEDIA_TYPES = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "text/json",
+    "application/json; charset=latin-1",
+    "application/jsonp",
+]
+# A body each body route accepts (evaluate prices it; PATCH saves a draft).
+VALID_BODY = {
+    "POST": '{"pricing": {"prices": {"p": 5}, "inference_expression": "prices.p"}}',
+    "PATCH": '{"prices": {"p": 5}, "inference_expression": "prices.p"}',
+}
+
+
+@dataclass(frozen=True)
+class DraftCase:
+    """Given team_a's app with `state`, when `team` with `scopes` reads its pricing, then
+    `status`, and the draft is shown only when `sees_draft`."""
+
+    id: str
+    state: str  # "draft-only" (never published) or "live-and-draft"
+    team: str  # "owner" or "other"
+    scopes: str
+    status: int
+    sees_draft: bool = False
+    live_version: int | None = None
+
+
+DRAFT_CASES = [
+    DraftCase("owner-reads-own-draft", "draft-only", "owner", "apps:read", 200, True),
+    DraftCase("owner-star-reads-own-draft", "draft-only", "owner", "*", 200, True),
+    DraftCase("owner-reads-live-and-draft", "live-and-draft", "owner", "apps", 200, True, 1),
+    DraftCase("other-team-apps-read-no-live", "draft-only", "other", "apps:read", 404),
+    DraftCase("other-team-star-no-live", "draft-only", "other", "*", 404),
+    DraftCase("other-team-sees-live-only", "live-and-draft", "other", "apps:read", 200, False, 1),
+    DraftCase("other-team-star-sees-live-only", "live-and-draft", "other", "*", 200, False, 1),
+    DraftCase("other-team-wrong-scope", "live-and-draft", "other", "apps:write", 403),
+    DraftCase("owner-wrong-scope", "draft-only", "owner", "billing:read", 403),
+]
+# What only the draft holds: none of it may appear in an answer to anyone but the owner.
+DRAFT_SECRET = "draft_only_price"
+LIVE_PRICING = {"prices": {"per_image": 100}, "inference_expression": "prices.per_image"}
+DRAFT_PRICING = {
+    "prices": {DRAFT_SECRET: 777},
+    "inference_expression": f"prices.{DRAFT_SECRET} * 2",
+    "upstream_pricing": "secret upstream deal",
+}

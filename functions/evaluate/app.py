@@ -5,12 +5,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing import EvaluateRequest, PricingEvaluator, PricingPreview, Settings, new_engine
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
+from usage_pricing.pricing import EvaluateRequest, PricingPreview
+from usage_pricing.wiring import Wiring
 
-settings = Settings.from_env()
-evaluator = PricingEvaluator(new_engine(settings.cel_engine), settings.platform_defaults())
+evaluator = Wiring().evaluator()
 app = Api()
 
 

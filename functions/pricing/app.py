@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing import new_engine
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing_store import AppPricingView, PricingPatch, PricingStore, app_path
@@ -13,7 +12,8 @@ from usage_pricing.wiring import Wiring
 
 wiring = Wiring()
 # Formulas are validated with the type-checking engine whatever engine evaluates them.
-store = PricingStore(wiring.pricing(), wiring.evaluator(), new_engine("cel-expr"))
+# (the same instance as the evaluator's when CEL_ENGINE is cel-expr, the default).
+store = PricingStore(wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr"))
 app = Api()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.hostile import CORPUS, FIVE_FILTERS, HostileCase
+from tests.hostile_pricing import CORPUS, FIVE_FILTERS, HostileCase
 from tests.integration.billing_helpers import completed
 from tests.stack import Stack
 

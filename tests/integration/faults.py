@@ -1,13 +1,22 @@
-"""Fault injection around the DynamoDB client the ledger uses: throttling, transaction
-conflicts, and timeouts before or after the write reached the table."""
+"""Fault injection around DynamoDB: the client the ledger uses (throttling, transaction
+conflicts, and timeouts before or after the write reached the table), and a resource whose every
+call fails, for the storage error edge."""
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 
 def client_error(code: str, reasons: list[str] | None = None) -> ClientError:
@@ -70,3 +79,57 @@ class FaultyClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
+
+
+TRANSPORT_FAULTS: dict[str, Callable[[], Exception]] = {
+    "throttled": lambda: client_error("ThrottlingException"),
+    "throughput": lambda: client_error("ProvisionedThroughputExceededException"),
+    "internal": lambda: client_error("InternalServerError"),
+    "endpoint": lambda: EndpointConnectionError(endpoint_url="http://dynamodb"),
+    "read_timeout": lambda: ReadTimeoutError(endpoint_url="http://dynamodb"),
+    "connection_closed": lambda: ConnectionClosedError(endpoint_url="http://dynamodb"),
+}
+"""Storage failures that may pass: 503 with Retry-After."""
+PERMANENT_FAULTS: dict[str, Callable[[], Exception]] = {
+    "no_table": lambda: client_error("ResourceNotFoundException"),
+    "denied": lambda: client_error("AccessDeniedException"),
+}
+"""Storage failures a retry will not fix: 503 without Retry-After."""
+
+
+class _Failing:
+    """Every DynamoDB call raises the planned error; the names a repository reads at
+    construction (name, meta.client) still work."""
+
+    def __init__(self, fault: Callable[[], Exception], name: str = "") -> None:
+        self._fault = fault
+        self.name = name
+        self.calls: list[str] = []
+
+    def __getattr__(self, operation: str) -> Callable[..., Any]:
+        if operation.startswith("__"):
+            raise AttributeError(operation)
+
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            self.calls.append(operation)
+            raise self._fault()
+
+        return fail
+
+
+class FailingDynamoDB:
+    """A DynamoDB resource whose tables and client fail every call: inject it through the
+    composition root (Wiring(dynamodb=...) or Wiring.resource_factory)."""
+
+    def __init__(self, fault: Callable[[], Exception]) -> None:
+        self.fault = fault
+        self.client = _Failing(fault)
+        self.tables: dict[str, _Failing] = {}
+
+    def Table(self, name: str) -> Any:  # noqa: N802 — boto3's name
+        table = self.tables.setdefault(name, _Failing(self.fault, name))
+        table.__dict__["meta"] = SimpleNamespace(client=self.client)
+        return table
+
+    def calls(self) -> list[str]:
+        return [c for t in self.tables.values() for c in t.calls] + self.client.calls

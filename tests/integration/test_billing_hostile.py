@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext
-from tests.hostile import FIVE_FILTERS
+from tests.hostile_pricing import FIVE_FILTERS
 
 from .billing_helpers import completed, sqs_batch
 from .test_billing import Billing

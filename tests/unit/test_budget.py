@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.hostile import CORPUS, FIVE_FILTERS, ONE_FILTER, HostileCase
+from tests.hostile_pricing import CORPUS, FIVE_FILTERS, ONE_FILTER, HostileCase
 from usage_pricing import AppPricing, PricingEvaluator, new_engine
 from usage_pricing.cel.budget import (
     BUDGET_EXCEEDED,

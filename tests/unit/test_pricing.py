@@ -239,9 +239,9 @@ def _pricing_rejection(payload: dict[str, Any]) -> list[tuple[str, str]]:
         ({"prices": {"per_image": 1.5}}, "prices.per_image", "Input should be a valid integer"),
         ({"prices": {"per_image": "5"}}, "prices.per_image", "Input should be a valid integer"),
         (
-            {"prices": {"per image": 5}},
+            {"prices": {"per\nimage": 5}},
             "prices",
-            "Value error, price name 'per image' must be an identifier (letters, digits, _; not starting with a digit)",
+            "Value error, price name 'per\\nimage' must not contain control characters",
         ),
         (
             {"prices": {f"p{i}": 1 for i in range(201)}},

@@ -2,60 +2,71 @@
 
 App code imports the metadata models from here:
     from usage_pricing import BaseAppOutput, OutputMeta, TextMeta, ImageMeta
+
+The names are loaded on first use (PEP 562 `__getattr__`), so a handler pays only for the
+submodules it uses: the evaluate function never imports storage, the breakdown function never
+imports the CEL engines (SPEC §12, cold start). `_LAZY` maps each submodule to the names it
+exports; tests/unit/test_cold_import.py keeps it equal to `__all__`.
 """
 
-from .cel import CelEngine, Scope, new_engine
-from .config import Settings
-from .errors import (
-    ConflictError,
-    FieldIssue,
-    ForbiddenError,
-    FormulaError,
-    InvalidRequestError,
-    NotFoundError,
-    PayloadTooLargeError,
-    StorageError,
-    UnauthorizedError,
-    UsagePricingError,
-)
-from .meta import (
-    AudioMeta,
-    BaseAppOutput,
-    ImageMeta,
-    MetaItem,
-    OutputMeta,
-    RawMeta,
-    TextMeta,
-    VideoMeta,
-)
-from .meters import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
-from .money import (
-    INT64_MAX,
-    MICROCENTS_PER_CENT,
-    MICROCENTS_PER_DOLLAR,
-    FeeValueError,
-    fee_from_result,
-    round_half_away,
-    to_cents,
-    to_dollars,
-)
-from .pricing import (
-    AppPricing,
-    Description,
-    DescriptionView,
-    EvaluateRequest,
-    Fee,
-    FeeView,
-    PlatformDefaults,
-    PricingEvaluator,
-    PricingInput,
-    PricingPreview,
-    PricingResult,
-    cel_string_literal,
-    description_source,
-    validate_pricing,
-)
-from .scopes import Caller, has_scope, scope_grants
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cel import CelEngine, Scope, new_engine
+    from .config import Settings
+    from .errors import (
+        ConflictError,
+        FieldIssue,
+        ForbiddenError,
+        FormulaError,
+        InvalidRequestError,
+        NotFoundError,
+        PayloadTooLargeError,
+        StorageError,
+        UnauthorizedError,
+        UsagePricingError,
+    )
+    from .meta import (
+        AudioMeta,
+        BaseAppOutput,
+        ImageMeta,
+        MetaItem,
+        OutputMeta,
+        RawMeta,
+        TextMeta,
+        VideoMeta,
+    )
+    from .meters import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
+    from .money import (
+        INT64_MAX,
+        MICROCENTS_PER_CENT,
+        MICROCENTS_PER_DOLLAR,
+        FeeValueError,
+        fee_from_result,
+        round_half_away,
+        to_cents,
+        to_dollars,
+    )
+    from .pricing import (
+        AppPricing,
+        Description,
+        DescriptionView,
+        EvaluateRequest,
+        Fee,
+        FeeView,
+        PlatformDefaults,
+        PricingEvaluator,
+        PricingInput,
+        PricingPreview,
+        PricingResult,
+        cel_string_literal,
+        description_source,
+        validate_pricing,
+    )
+    from .scopes import Caller, has_scope, scope_grants
 
 __all__ = [
     "INT64_MAX",
@@ -110,3 +121,72 @@ __all__ = [
     "usage_seconds_from_ms",
     "validate_pricing",
 ]
+
+_LAZY: dict[str, tuple[str, ...]] = {
+    "cel": ("CelEngine", "Scope", "new_engine"),
+    "config": ("Settings",),
+    "errors": (
+        "ConflictError",
+        "FieldIssue",
+        "ForbiddenError",
+        "FormulaError",
+        "InvalidRequestError",
+        "NotFoundError",
+        "PayloadTooLargeError",
+        "StorageError",
+        "UnauthorizedError",
+        "UsagePricingError",
+    ),
+    "meta": (
+        "AudioMeta",
+        "BaseAppOutput",
+        "ImageMeta",
+        "MetaItem",
+        "OutputMeta",
+        "RawMeta",
+        "TextMeta",
+        "VideoMeta",
+    ),
+    "meters": ("METER_CATALOGUE", "Resource", "default_resource_fee", "usage_seconds_from_ms"),
+    "money": (
+        "INT64_MAX",
+        "MICROCENTS_PER_CENT",
+        "MICROCENTS_PER_DOLLAR",
+        "FeeValueError",
+        "fee_from_result",
+        "round_half_away",
+        "to_cents",
+        "to_dollars",
+    ),
+    "pricing": (
+        "AppPricing",
+        "Description",
+        "DescriptionView",
+        "EvaluateRequest",
+        "Fee",
+        "FeeView",
+        "PlatformDefaults",
+        "PricingEvaluator",
+        "PricingInput",
+        "PricingPreview",
+        "PricingResult",
+        "cel_string_literal",
+        "description_source",
+        "validate_pricing",
+    ),
+    "scopes": ("Caller", "has_scope", "scope_grants"),
+}
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

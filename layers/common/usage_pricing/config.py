@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .pricing import PlatformDefaults
+if TYPE_CHECKING:
+    from .pricing import PlatformDefaults
 
 
 class Settings(BaseModel):
@@ -34,6 +35,9 @@ class Settings(BaseModel):
         return cls.model_validate({k: v for k, v in source.items() if k.isupper()})
 
     def platform_defaults(self) -> PlatformDefaults:
+        # Imported here: handlers that price nothing (breakdown, summary) never load pricing.
+        from .pricing import PlatformDefaults  # noqa: PLC0415
+
         return PlatformDefaults(
             inference_fee=self.platform_inference_fee,
             royalty_fee=self.platform_royalty_fee,

@@ -48,7 +48,6 @@ from .errors import (
 )
 from .jsonsafe import parse_json
 from .limits import MAX_BODY_BYTES
-from .meta import META_TYPES
 from .observability import logger
 from .scopes import Caller
 
@@ -102,6 +101,8 @@ def problem_event_response(error: UsagePricingError) -> dict[str, Any]:
 def field_path(loc: Sequence[Any]) -> str:
     """A pydantic error location as the dotted field a client sent ("output_meta.outputs.0.count"):
     the request-part prefix and the union tag pydantic inserts after a list index are dropped."""
+    from .meta import META_TYPES  # noqa: PLC0415 — only on a 400, and not every handler has meta
+
     parts: list[str] = []
     previous: Any = None
     for index, part in enumerate(loc):

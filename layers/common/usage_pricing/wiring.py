@@ -1,5 +1,10 @@
-"""Cold-start construction shared by the handlers: configuration read once, AWS resources and
-repositories built once per process, tables injected.
+"""Cold-start construction shared by the handlers: configuration read once, AWS resources,
+engines and repositories built once per process (each method returns the same object every
+call), tables injected.
+
+Every import below is made by the method that needs it, so a handler loads only what it wires:
+the evaluate function never imports boto3, the breakdown function never imports a CEL engine
+(SPEC §12, cold start).
 
 The DynamoDB resource is the seam for tests: `Wiring(dynamodb=...)` for one wiring, or
 `Wiring.resource_factory` for the handlers, which build theirs at import (a test sets it, loads
@@ -8,27 +13,31 @@ a handler, and every repository of that handler sees the failing or faulty table
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import boto3
-from botocore.config import Config
-
-from .cel import new_engine
 from .config import Settings
-from .pricing import PricingEvaluator
-from .storage.aggregates import AggregateRepository
-from .storage.api_keys import ApiKeyRepository
-from .storage.ledger import LedgerRepository
-from .storage.pricing import PricingRepository
 
-# botocore's legacy retry mode gives DynamoDB 10 attempts (about 25 s of back-off), longer than a
-# function's timeout: an outage would end as a timed-out function (a 500 at the gateway) instead
-# of the StorageError that answers 503. Three attempts with standard back-off fail in seconds.
-DYNAMODB_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+if TYPE_CHECKING:
+    from .cel import CelEngine
+    from .pricing import PricingEvaluator
+    from .storage.aggregates import AggregateRepository
+    from .storage.api_keys import ApiKeyRepository
+    from .storage.ledger import LedgerRepository
+    from .storage.pricing import PricingRepository
 
 
 def _boto3_dynamodb() -> Any:
-    return boto3.resource("dynamodb", config=DYNAMODB_CONFIG)
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    # botocore's legacy retry mode gives DynamoDB 10 attempts (about 25 s of back-off), longer
+    # than a function's timeout: an outage would end as a timed-out function (a 500 at the
+    # gateway) instead of the StorageError that answers 503. Three attempts with standard
+    # back-off fail in seconds.
+    return boto3.resource(
+        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+    )
 
 
 class Wiring:
@@ -37,6 +46,7 @@ class Wiring:
     def __init__(self, settings: Settings | None = None, *, dynamodb: Any = None) -> None:
         self.settings = settings or Settings.from_env()
         self._dynamodb: Any = dynamodb
+        self._engines: dict[str, CelEngine] = {}
 
     @property
     def dynamodb(self) -> Any:
@@ -44,26 +54,63 @@ class Wiring:
             self._dynamodb = type(self).resource_factory()
         return self._dynamodb
 
-    def evaluator(self) -> PricingEvaluator:
-        return PricingEvaluator(
-            new_engine(self.settings.cel_engine), self.settings.platform_defaults()
-        )
+    def engine(self, name: str | None = None) -> CelEngine:
+        """The CEL engine `name` (default: the configured one), one instance per name."""
+        from .cel import new_engine  # noqa: PLC0415
 
-    def ledger(self) -> LedgerRepository:
+        name = name or self.settings.cel_engine
+        if name not in self._engines:
+            self._engines[name] = new_engine(name)
+        return self._engines[name]
+
+    @cached_property
+    def _evaluator(self) -> PricingEvaluator:
+        from .pricing import PricingEvaluator  # noqa: PLC0415
+
+        return PricingEvaluator(self.engine(), self.settings.platform_defaults())
+
+    def evaluator(self) -> PricingEvaluator:
+        return self._evaluator
+
+    @cached_property
+    def _ledger(self) -> LedgerRepository:
+        from .storage.ledger import LedgerRepository  # noqa: PLC0415
+
         return LedgerRepository(
             self.dynamodb.Table(self.settings.billing_table),
             self.dynamodb.Table(self.settings.aggregates_table),
             shards=self.settings.aggregate_shards,
         )
 
-    def aggregates(self) -> AggregateRepository:
+    def ledger(self) -> LedgerRepository:
+        return self._ledger
+
+    @cached_property
+    def _aggregates(self) -> AggregateRepository:
+        from .storage.aggregates import AggregateRepository  # noqa: PLC0415
+
         return AggregateRepository(
             self.dynamodb.Table(self.settings.aggregates_table),
             shards=self.settings.aggregate_shards,
         )
 
-    def api_keys(self) -> ApiKeyRepository:
+    def aggregates(self) -> AggregateRepository:
+        return self._aggregates
+
+    @cached_property
+    def _api_keys(self) -> ApiKeyRepository:
+        from .storage.api_keys import ApiKeyRepository  # noqa: PLC0415
+
         return ApiKeyRepository(self.dynamodb.Table(self.settings.api_keys_table))
 
-    def pricing(self) -> PricingRepository:
+    def api_keys(self) -> ApiKeyRepository:
+        return self._api_keys
+
+    @cached_property
+    def _pricing(self) -> PricingRepository:
+        from .storage.pricing import PricingRepository  # noqa: PLC0415
+
         return PricingRepository(self.dynamodb.Table(self.settings.pricing_table))
+
+    def pricing(self) -> PricingRepository:
+        return self._pricing
