@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,17 @@ PAGE = "index.html"
 
 
 class Asset:
-    """A file as served: its text, compressed once at cold start, and its ETag."""
-
-    __slots__ = ("body", "content_type", "etag", "gzipped")
+    """A file as served: its text, its ETag, and its gzip form (made once, when first asked for:
+    compressing at import would slow every cold start by more than the rest of the import)."""
 
     def __init__(self, path: Path) -> None:
         self.body = path.read_text(encoding="utf-8")
-        self.gzipped = gzip.compress(self.body.encode(), compresslevel=9, mtime=0)
         self.content_type = CONTENT_TYPES[path.suffix]
         self.etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body.encode(), compresslevel=9, mtime=0)
 
 
 # Everything servable, read once at cold start; a request can name only these (no file system
