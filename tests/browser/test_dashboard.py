@@ -332,6 +332,13 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
         == "image_count(outputs) * prices.per_image"
     )
     assert view["live"] is None
+    # The backtest button exists exactly when the API has the route (SPEC §7).
+    probe = dashboard.stack.request(
+        "POST", "/apps/team_local/browser-draft/pricing/backtest", json={"limit": 0}
+    )
+    has_backtest = not (probe.status_code == 404 and probe.json()["detail"] == "no such route")
+    page.wait_for_selector("#pricing-backtest[data-probed]", state="attached")
+    assert page.is_visible("#pricing-backtest") == has_backtest
     # Publishing asks first, then makes the saved draft live.
     page.click("#pricing-publish")
     page.wait_for_selector("#publish-confirm:not([hidden])")

@@ -427,6 +427,7 @@
 
   /** Starts a request for a section; a later one makes earlier answers stale. */
   function begin(section) {
+    if (['spend', 'usage', 'tasks'].includes(section)) document.getElementById(`panel-${section}`).setAttribute('aria-busy', 'true');
     state.sequence[section] = (state.sequence[section] || 0) + 1;
     const ticket = state.sequence[section];
     return () => ticket === state.sequence[section];
@@ -462,9 +463,9 @@
     const custom = $('#spend-range').value === 'custom';
     if (custom && !params.some(([name]) => name === 'start')) {
       showError('spend-start-error', 'Choose a start date.');
+      settle('panel-spend', params, 'error');
       return;
     }
-    $('#panel-spend').setAttribute('aria-busy', 'true');
     $('#spend-refresh').setAttribute('aria-busy', 'true');
     try {
       const data = await api('/usage/breakdown', { params });
@@ -1126,11 +1127,14 @@
   async function detectBacktest([namespace, name]) {
     const button = $('#pricing-backtest');
     button.hidden = true;
+    delete button.dataset.probed;
     try {
       await api(`/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/pricing/backtest`, { method: 'POST', body: { limit: 0 } });
       button.hidden = false;
     } catch (error) {
       button.hidden = error instanceof ApiError && (error.noSuchRoute || error.status === 405);
+    } finally {
+      button.dataset.probed = 'yes';
     }
   }
 
