@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 from decimal import Decimal
@@ -304,6 +305,30 @@ def test_a_bad_formula_shows_its_line_and_column(dashboard: Dashboard) -> None:
     assert page.is_hidden("#pricing-action-error")
 
 
+def test_bad_sample_usage_is_shown_beside_it_naming_the_field(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.expect_failure("/usage/cel/evaluate", 400)
+    dashboard.open("pricing")
+    dashboard.use_key()
+    page.fill("#pricing-app", "team_local/flux-dev")
+    page.click("#pricing-load")
+    page.wait_for_selector("#preview[data-state='ready']")
+    sample = {"output_meta": {"inputs": [{"type": "text", "tokens": -5}]}, "usage_seconds": 1}
+    with page.expect_response(lambda r: "/usage/cel/evaluate" in r.url) as answered:
+        page.fill("#sample-usage", json.dumps(sample))
+    assert answered.value.status == 400
+    error = page.locator("#sample-usage-error")
+    error.wait_for(state="visible")
+    assert "output_meta.inputs.0.tokens" in error.inner_text()
+    assert page.get_attribute("#sample-usage", "aria-invalid") == "true"
+    assert page.is_hidden("#preview-error")
+    # Not JSON at all: said beside it before anything is sent.
+    page.fill("#sample-usage", "{not json")
+    page.wait_for_function(
+        "() => document.querySelector('#sample-usage-error').textContent.includes('not valid JSON')"
+    )
+
+
 def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None:
     page = dashboard.page
     dashboard.open("pricing")
@@ -513,6 +538,29 @@ def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: S
     page.wait_for_selector("#pricing-app-error:not([hidden])")
     assert "namespace" in page.inner_text("#pricing-app-error")
     assert page.get_attribute("#pricing-app", "aria-invalid") == "true"
+
+
+def test_a_bad_window_is_shown_beside_the_dates(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.expect_failure("/usage/breakdown", 400)
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    page.select_option("#spend-range", "custom")
+    dashboard.wait_ready("spend")
+    with page.expect_request(lambda r: "end=2026-11-11" in r.url) as sent:
+        page.fill("#spend-start", "2026-11-20")
+        page.fill("#spend-end", "2026-11-10")
+        page.click("#spend-refresh")
+    query = dict(_query(sent.value.url))
+    assert (query["start"], query["end"]) == ("2026-11-20", "2026-11-11")  # "to" is inclusive
+    dashboard.wait_ready("spend")
+    beside = page.locator("#spend-start-error, #spend-end-error").filter(has_text="")
+    shown = [t for t in beside.all_inner_texts() if t.strip()]
+    assert shown, "an error beside the date pickers"
+    # An API with windows names the field (end ≤ start); one without says it has none.
+    assert any("end" in t or "start" in t or "Custom dates" in t for t in shown), shown
+    assert page.is_disabled("#spend-csv")
 
 
 def test_keyboard_only(dashboard: Dashboard) -> None:

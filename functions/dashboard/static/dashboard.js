@@ -190,7 +190,7 @@
 
   function showError(id, message) {
     const slot = document.getElementById(id);
-    if (!slot) return;
+    if (!slot || !slot.classList.contains('error')) return;
     slot.textContent = message;
     slot.hidden = !message;
     const control = document.querySelector(`[aria-describedby~="${id}"]`);
@@ -227,8 +227,9 @@
     const placed = new Set();
     for (const issue of error.fields) {
       const field = String(issue.field || '');
-      const slot = fields[field] || fields[field.split('.')[0]] || fields[field.split('.').slice(0, 2).join('.')];
-      if (slot) {
+      const slot = fields[field] || fields[field.split('.').slice(0, 2).join('.')] || fields[field.split('.')[0]];
+      const target = slot && document.getElementById(slot);
+      if (target && target.classList.contains('error')) {
         const existing = document.getElementById(slot);
         const prior = existing && !existing.hidden ? `${existing.textContent}\n` : '';
         showError(slot, `${prior}${field}: ${issue.message}`);
@@ -398,11 +399,13 @@
     return params;
   }
 
+  /** API field names of a section's query → the error slot beside the control that sent it. */
   function windowFields(prefix) {
     return {
-      range: `${prefix}-range`, start: `${prefix}-start`, end: `${prefix}-end`, tz: `${prefix}-tz`,
-      app: `${prefix}-app`, bucket: `${prefix}-bucket`, group_by: `${prefix}-group`,
-      status: `${prefix}-status`, limit: `${prefix}-limit`, cursor: `${prefix}-error`,
+      range: `${prefix}-range-error`, start: `${prefix}-start-error`, end: `${prefix}-end-error`,
+      tz: `${prefix}-tz-error`, app: `${prefix}-app-error`, bucket: `${prefix}-bucket-error`,
+      group_by: `${prefix}-group-error`, status: `${prefix}-status-error`,
+      limit: `${prefix}-limit-error`, cursor: `${prefix}-error`,
     };
   }
 
