@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,49 @@ def test_the_csv_download_is_what_the_chart_shows(dashboard: Dashboard, tmp_path
     }
     assert {(r["bucket_start"], r["group"], int(r["cost_microcents"])) for r in rows} == cells
     assert len(rows) == len(cells)
+
+
+def test_beyond_the_palette_the_smallest_apps_share_one_series(dashboard: Dashboard) -> None:
+    """Nine more apps bill a task each: 12 apps in the last hour, 8 colours; the chart still adds
+    up to the API's total, and the CSV (what the chart shows) names the shared series."""
+    now = datetime.now(UTC)
+    events = [
+        {
+            "source": "inference.tasks",
+            "detail-type": "Task Completed",
+            "detail": {
+                "task_id": f"browser_palette_{index}",
+                "team_id": "team_local",
+                "app": f"team_local/palette-{index}",
+                "status": "completed",
+                "started_at": (now - timedelta(seconds=10 + index)).isoformat(),
+                "completed_at": now.isoformat(),
+                "elapsed_ms": (10 + index) * 1000,
+                "tier": "cloud",
+                "resources": [{"name": "gpu0", "type": "gpu", "model": "m", "meter": "llm/micro"}],
+            },
+        }
+        for index in range(1, 10)
+    ]
+    delivered = requests.post(f"{dashboard.stack.url}/local/events", json=events, timeout=60)
+    assert delivered.json()["dead_lettered"] == []
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    with page.expect_request(lambda r: "range=1h" in r.url):
+        page.select_option("#spend-range", "1h")
+    dashboard.wait_ready("spend")
+    answer = dashboard.api(f"/usage/breakdown?{dashboard.query_of('spend')}")
+    assert len(answer["models"]) >= 12
+    series = chart_series(dashboard)
+    assert len(series) == 8
+    assert series[-1]["label"] == f"Other ({len(answer['models']) - 7} apps)"
+    assert sum(int(v) for d in series for v in d["microcents"]) == answer["total_cost"]
+    csv_text = page.evaluate("window.dashboard.spendCsv()")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert sum(int(r["cost_microcents"]) for r in rows) == answer["total_cost"]
+    assert {r["group"] for r in rows} <= {d["label"] for d in series}
 
 
 def test_a_bad_formula_shows_its_line_and_column(dashboard: Dashboard) -> None:
