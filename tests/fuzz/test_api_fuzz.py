@@ -260,7 +260,8 @@ media_types = st.one_of(
         st.sampled_from(["", "; charset=utf-8", "; CHARSET=UTF-8", "; charset=latin-1", ";"]),
     ),
     st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "text/json", "*/*", ""]),
-    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
+    # requests refuses to send a header value with surrounding whitespace: not the API's answer.
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60).map(str.strip),
 )
 time_zones = st.one_of(
     st.sampled_from(
