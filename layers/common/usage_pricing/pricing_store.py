@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cel import CelEngine
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from .fees import COMPONENTS, declare_fields
 from .limits import MAX_FORMULA_BYTES
 from .pricing import (
     AppPricing,
@@ -39,11 +40,10 @@ class PricingPatch(BaseModel):
 
     prices: dict[str, Microcents] | None = None
     upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] | None = None
-    resource_expression: Formula | None = None
-    inference_expression: Formula | None = None
-    royalty_expression: Formula | None = None
-    partner_expression: Formula | None = None
-    total_expression: Formula | None = None
+    # resource_expression … total_expression (fees.COMPONENTS).
+    declare_fields(
+        vars(), Formula | None, None, components=COMPONENTS, attribute=lambda c: c.expression
+    )
     description: Formula | None = None
 
 
