@@ -1,4 +1,5 @@
-"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish."""
+"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, and the
+backtest of a proposed pricing against the team's own billed tasks, POST …/backtest."""
 
 from typing import Annotated, Any
 
@@ -7,7 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
-from usage_pricing.pricing_store import AppPricingView, PricingPatch, PricingStore, app_path
+from usage_pricing.pricing_store import (
+    AppPricingView,
+    PricingPatch,
+    PricingStore,
+    PublishRequest,
+    app_path,
+)
 from usage_pricing.wiring import Wiring
 
 wiring = Wiring()
@@ -33,8 +40,10 @@ def patch_pricing(
 
 @app.post("/apps/{namespace}/{name}/pricing/publish", scopes=("apps:write",))
 @tracer.capture_method
-def publish_pricing(namespace: str, name: str) -> AppPricingView:
-    return store.publish(app.caller, namespace, app_path(namespace, name))
+def publish_pricing(
+    namespace: str, name: str, request: Annotated[PublishRequest | None, Body()] = None
+) -> AppPricingView:
+    return store.publish(app.caller, namespace, app_path(namespace, name), request)
 
 
 @logger.inject_lambda_context(clear_state=True)
