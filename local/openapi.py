@@ -34,6 +34,7 @@ ERROR_STATUSES = {
     "404": "Not found",
     "413": "Request body over 256 KB",
     "415": "Request body not JSON",
+    "503": "Storage unavailable (with Retry-After when a retry may succeed)",
 }
 
 

@@ -45,7 +45,43 @@ class HostileCase:
         )
 
 
+LITERAL_1990 = "[" + ",".join(["1"] * 1990) + "]"
+
 CORPUS: tuple[HostileCase, ...] = (
+    HostileCase(
+        "an indexed receiver hides 12,000 iterations from a plain-path bound; a neighbour fits",
+        {
+            "inference_expression": 'size(task_inputs["l"].map(x, x))',
+            "resource_expression": "size(outputs.map(o, o)) + 7",
+        },
+        outputs=10,
+        task_inputs={"l": [1] * 12_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "get() as a receiver over 20,000 items",
+        {"inference_expression": "size(get(task_inputs, 'l', []).map(x, x * 2))"},
+        task_inputs={"l": [1] * 20_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "dyn() as a receiver over 20,000 items",
+        {"inference_expression": "size(dyn(task_inputs).l.map(x, x * 2))"},
+        task_inputs={"l": [1] * 20_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "a 1,990-element list literal mapping to 240,000-character strings",
+        {"inference_expression": f"size({LITERAL_1990}.map(x, task_inputs.s + task_inputs.s))"},
+        task_inputs={"s": "a" * 120_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "an indexed receiver building 120 KB per step (an out-of-memory kill at 512 MB)",
+        {"inference_expression": 'size(task_inputs["l"].map(x, task_inputs.s + task_inputs.s))'},
+        task_inputs={"l": [1] * 9000, "s": "a" * 60_000},
+        expect=frozenset({"inference"}),
+    ),
     HostileCase(
         "five filters in two formulas over 1,000 images (a shared iteration budget lost a task)",
         {"inference_expression": FIVE_FILTERS, "royalty_expression": FIVE_FILTERS},

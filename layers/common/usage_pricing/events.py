@@ -34,7 +34,11 @@ CLOCK_SKEW = timedelta(minutes=15)
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+14:00 or 9999-12-31T23:59-14:00: no UTC instant to bill.
+        raise ValueError("is outside the range of UTC times") from None
 
 
 class TaskCompleted(BaseModel):
@@ -80,7 +84,9 @@ class TaskCompleted(BaseModel):
     def fingerprint(self) -> str:
         """A digest of everything billing prices from (SPEC §6): the same task id with another
         fingerprint is a conflict, not a duplicate."""
-        content = self.model_dump(mode="json", exclude={"task_id"})
+        # `function` is not priced; a missing output_meta prices like an empty one.
+        content = self.model_dump(mode="json", exclude={"task_id", "function", "output_meta"})
+        content["output_meta"] = (self.output_meta or OutputMeta()).model_dump(mode="json")
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

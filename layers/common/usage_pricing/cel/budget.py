@@ -114,7 +114,10 @@ class Shape:
 class _Measure:
     units: int
     length: int  # elements of a list, entries of a map; 0 for scalars
-    largest: int  # the largest element's units (a scalar's own units)
+    largest: int  # the largest element's units (a scalar's own units); bounds nested ones too
+    # The longest list or map anywhere inside, itself included: what an expression that is not
+    # a plain path (`task_inputs["l"]`, `get(task_inputs, "l", [])`, `dyn(x).l`) can iterate.
+    deepest: int = 0
 
 
 _SCALAR = _Measure(1, 0, 1)
@@ -149,6 +152,7 @@ class DataSizes:
                 1 + len("inputs") + len("outputs") + 2 + sum(m.units for m in lists),
                 2,
                 max(m.units for m in lists),
+                max(m.deepest for m in lists),
             )
         return _measure_value(self._resolve(path))
 
@@ -186,27 +190,38 @@ _META_ITEM_UNITS = (
 
 
 def _meta_list_measure(items: list[Any]) -> _Measure:
-    extras = [units(item["extra"]) for item in items if item.get("extra")]
-    largest = _META_ITEM_UNITS + max(extras, default=0)
-    return _Measure(1 + len(items) * _META_ITEM_UNITS + sum(extras), len(items), largest)
+    extras = [_walk(item["extra"]) for item in items if item.get("extra")]
+    largest = _META_ITEM_UNITS + max((u for u, _ in extras), default=0)
+    deepest = max([len(items), *(d for _, d in extras)])
+    return _Measure(
+        1 + len(items) * _META_ITEM_UNITS + sum(u for u, _ in extras), len(items), largest, deepest
+    )
 
 
 def _measure_value(value: Any) -> _Measure:
     if isinstance(value, str):
         return _Measure(len(value) + 1, 0, len(value) + 1)
-    if isinstance(value, list | tuple):
-        sizes = [units(v) for v in value]
-        return _Measure(1 + sum(sizes), len(sizes), max(sizes, default=0))
-    if isinstance(value, dict):
-        sizes = [units(v) for v in value.values()]
-        keys = sum(len(str(k)) + 1 for k in value)
-        return _Measure(1 + keys + sum(sizes), len(sizes), max(sizes, default=0))
+    if isinstance(value, list | tuple | dict):
+        children = list(value.values()) if isinstance(value, dict) else list(value)
+        walked = [_walk(v) for v in children]
+        keys = sum(len(str(k)) + 1 for k in value) if isinstance(value, dict) else 0
+        return _Measure(
+            1 + keys + sum(u for u, _ in walked),
+            len(children),
+            max((u for u, _ in walked), default=0),
+            max([len(children), *(d for _, d in walked)]),
+        )
     return _SCALAR
 
 
 def units(value: Any) -> int:
     """The size of a plain value in budget units, without recursion (data may nest 32 deep)."""
-    total = 0
+    return _walk(value)[0]
+
+
+def _walk(value: Any) -> tuple[int, int]:
+    """Units of a value and the length of the longest list or map inside it, iteratively."""
+    total = longest = 0
     stack = [value]
     while stack:
         item = stack.pop()
@@ -215,10 +230,12 @@ def units(value: Any) -> int:
             total += len(item)
         elif isinstance(item, dict):
             total += sum(len(str(k)) for k in item)
+            longest = max(longest, len(item))
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
+            longest = max(longest, len(item))
             stack.extend(item)
-    return total
+    return total, longest
 
 
 @functools.lru_cache(maxsize=4096)
@@ -467,13 +484,17 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             receiver = sizes.measure(loop.receiver_path)
             length, element = receiver.length, receiver.largest
         else:
+            # Any expression: it may index or look up any list inside what it names (or be a
+            # list literal, one leaf or more per element).
             measures = [_leaf_measure(leaf, sizes, {}) for leaf in loop.receiver.leaves]
             measures += [results[n] for n in loop.receiver.loops]
-            longest = max((m.length or 1 for m in measures), default=0)
+            longest = max(
+                [len(loop.receiver.leaves), *(max(m.deepest, m.length) for m in measures)]
+            )
             length = (loop.receiver.plus + 1) * longest
             element = max((m.largest for m in measures), default=0)
             work += W_WALK * (loop.receiver.plus + 1) * sum(m.units for m in measures)
-        bound = dict.fromkeys(loop.variables, _Measure(element, element, element))
+        bound = dict.fromkeys(loop.variables, _Measure(element, element, element, element))
         per_iteration = _context_units(loop.body, sizes, bound, results)
         body_work = W_ITERATION + _context_work(loop.body, per_iteration)
         body_work += _quadratic(loop.body, sizes, bound, results)
@@ -483,9 +504,9 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             copies += length * (length + 1) // 2
             work += W_ACCUMULATE * length * (length + 1) // 2
         if loop.macro == "map":
-            results.append(_Measure(1 + length * per_iteration, length, per_iteration))
+            results.append(_Measure(1 + length * per_iteration, length, per_iteration, length))
         elif loop.macro == "filter":
-            results.append(_Measure(1 + length * element, length, element))
+            results.append(_Measure(1 + length * element, length, element, length))
         else:
             results.append(_SCALAR)
     outside = _context_units(shape.outside, sizes, {}, results)

@@ -1,0 +1,108 @@
+"""Review findings (hostile review of issue 9): each test fails on the reviewed main."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from usage_pricing.billing import parse_event_body
+from usage_pricing.cel.budget import (
+    BudgetExceededError,
+    DataSizes,
+    check_budget,
+    estimate,
+    shape_of,
+)
+
+LONG = [1] * 20_000
+LITERAL = "[" + ",".join(["1"] * 1990) + "]"
+
+
+@pytest.mark.parametrize(
+    ("source", "task_inputs", "length"),
+    [
+        ('size(task_inputs["l"].map(x, x * 2))', {"l": LONG}, 20_000),
+        ("size(get(task_inputs, 'l', []).map(x, x * 2))", {"l": LONG}, 20_000),
+        ("size(dyn(task_inputs).l.map(x, x * 2))", {"l": LONG}, 20_000),
+        (f"size({LITERAL}.map(x, task_inputs.s + task_inputs.s))", {"s": "a"}, 1990),
+    ],
+    ids=["index", "get", "dyn", "list-literal"],
+)
+def test_given_a_receiver_that_is_not_a_plain_path_then_its_iterations_are_not_underestimated(
+    source: str, task_inputs: dict[str, object], length: int
+) -> None:
+    # Today the bound takes the number of *keys of task_inputs* (1) as the iteration count, so
+    # cel-expr runs 10,000 map steps (6 s, 1.5 GB) and cel-python prices 20,000.
+    cost = estimate(shape_of(source), DataSizes({"task_inputs": task_inputs}))
+    assert cost.iterations >= length
+
+
+def test_given_an_indexed_receiver_over_20000_items_then_the_budget_is_exceeded() -> None:
+    with pytest.raises(BudgetExceededError):
+        check_budget(
+            'size(task_inputs["l"].map(x, x * 2))', DataSizes({"task_inputs": {"l": LONG}})
+        )
+
+
+def test_given_hidden_iterations_building_strings_then_the_budget_is_exceeded() -> None:
+    # 85 KB event: 9,000 steps each building 120 KB; priced today after ~2 s and +1.6 GB RSS
+    # (17 s / 4.7 GB with a 200 KB string): OOM on the 512 MB billing Lambda.
+    variables = {"task_inputs": {"l": [1] * 9000, "s": "a" * 60_000}}
+    with pytest.raises(BudgetExceededError):
+        check_budget(
+            'size(task_inputs["l"].map(x, task_inputs.s + task_inputs.s))', DataSizes(variables)
+        )
+
+
+@pytest.mark.parametrize("started_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_given_a_time_that_overflows_in_utc_then_the_event_is_poison_not_retried(
+    started_at: str,
+) -> None:
+    # Today: OverflowError escapes parsing, is treated as retryable, 5 receives, then the DLQ.
+    body = {
+        "source": "inference.tasks",
+        "detail-type": "Task Completed",
+        "detail": {
+            "task_id": "t1", "team_id": "team_a", "app": "team_a/app", "status": "completed",
+            "started_at": started_at, "completed_at": "2026-01-01T00:00:00Z", "elapsed_ms": 1,
+        },
+    }  # fmt: skip
+    with pytest.raises((ValueError, ValidationError)) as raised:
+        parse_event_body(json.dumps(body))
+    assert not isinstance(raised.value, OverflowError)
+
+
+def _task(**changes: object) -> object:
+    from usage_pricing.events import TaskCompleted
+
+    detail: dict[str, object] = {
+        "task_id": "t1", "team_id": "team_a", "app": "team_a/app", "status": "completed",
+        "started_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:01:00Z",
+        "elapsed_ms": 60_000,
+    }  # fmt: skip
+    return TaskCompleted.model_validate({**detail, **changes})
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ({}, {"output_meta": {}}, True),
+        ({}, {"output_meta": {"inputs": [], "outputs": []}}, True),
+        ({}, {"function": "other"}, True),
+        ({}, {"completed_at": "2026-01-01T01:01:00+01:00"}, True),
+        ({}, {"task_id": "t2"}, True),
+        ({}, {"team_id": "team_b"}, False),
+        ({"task_inputs": {"x": 1}}, {"task_inputs": {"x": 1.0}}, False),
+        ({}, {"output_meta": {"outputs": [{"type": "image"}]}}, False),
+        ({}, {"elapsed_ms": 60_001}, False),
+    ],
+    ids=["no meta vs empty", "no meta vs empty lists", "function", "same instant, other offset",
+         "task id", "team", "int vs double input", "usage", "elapsed"],
+)  # fmt: skip
+def test_given_two_events_then_their_fingerprints_agree_exactly_when_they_price_alike(
+    first: dict[str, object], second: dict[str, object], same: bool
+) -> None:
+    a, b = _task(**first), _task(**second)
+    assert (a.fingerprint() == b.fingerprint()) is same  # type: ignore[attr-defined]
