@@ -1,11 +1,18 @@
 """The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, and the
 backtest of a proposed pricing against the team's own billed tasks, POST …/backtest."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.backtest import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Backtest,
+    BacktestRequest,
+    BacktestService,
+)
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing_store import (
@@ -21,6 +28,9 @@ wiring = Wiring()
 # Formulas are validated with the type-checking engine whatever engine evaluates them.
 # (the same instance as the evaluator's when CEL_ENGINE is cel-expr, the default).
 store = PricingStore(wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr"))
+backtests = BacktestService(
+    wiring.ledger(), wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr")
+)
 app = Api()
 
 
@@ -44,6 +54,50 @@ def publish_pricing(
     namespace: str, name: str, request: Annotated[PublishRequest | None, Body()] = None
 ) -> AppPricingView:
     return store.publish(app.caller, namespace, app_path(namespace, name), request)
+
+
+@app.post("/apps/{namespace}/{name}/pricing/backtest", scopes=("apps:write",))
+@tracer.capture_method
+def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
+    namespace: str,
+    name: str,
+    request: Annotated[BacktestRequest | None, Body()] = None,
+    range: Annotated[
+        Literal["1h", "1d", "7d", "30d", "90d"] | None,
+        Query(description="1h, 1d, 7d, 30d or 90d back from now (default 7d); or start/end"),
+    ] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Inclusive: RFC 3339 with an offset (2026-11-20T10:00:00Z) or a date "
+            "(2026-11-20, local midnight in tz)",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None, Query(max_length=64, description="Exclusive, like start; default now")
+    ] = None,
+    tz: Annotated[
+        str | None, Query(max_length=64, description="IANA time zone of dates (default UTC)")
+    ] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} tasks (default {DEFAULT_LIMIT:,})"
+        ),
+    ] = DEFAULT_LIMIT,
+) -> Backtest:
+    return backtests.run(
+        app.caller,
+        namespace,
+        app_path(namespace, name),
+        request,
+        range_name=range,
+        start=start,
+        end=end,
+        tz_name=tz,
+        limit=limit,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

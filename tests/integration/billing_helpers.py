@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlencode
 
 from boto3.dynamodb.conditions import Key
 
@@ -119,10 +120,14 @@ class Billing:
         team: str = "team_a",
         scopes: str = "*",
         body: Any = None,
+        query: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         event = sample_event("evaluate")
         method = route_key.split(" ", maxsplit=1)[0]
         event.update(routeKey=route_key, rawPath=path, pathParameters=params)
+        if query:
+            event["queryStringParameters"] = query
+            event["rawQueryString"] = urlencode(query)
         event["requestContext"].update(routeKey=route_key)
         event["requestContext"]["http"].update(method=method, path=path)
         event["requestContext"]["authorizer"]["lambda"] = {"team_id": team, "scopes": scopes}
@@ -160,6 +165,9 @@ class Billing:
 
     def view(self, app: str, **kwargs: Any) -> tuple[int, Any]:
         return self.pricing_route("GET", app, **kwargs)
+
+    def backtest(self, app: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("POST", app, "/backtest", **kwargs)
 
     def records(self) -> list[dict[str, Any]]:
         return self.aws.dynamodb.Table("BillingTable").scan()["Items"]  # type: ignore[no-any-return]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -142,6 +144,26 @@ def record_from_item(item: dict[str, Any]) -> BillingRecord:
     return BillingRecord.model_validate(fields)
 
 
+BY_TEAM = "by_team_time"
+BY_TEAM_APP = "by_team_app_time"
+
+
+@dataclass
+class RecordReads:
+    """What reading records through an index cost (the backtest's and audit's figures)."""
+
+    queries: int = 0
+    items: int = 0
+    read_units: float = 0.0  # as DynamoDB reports them (ReturnConsumedCapacity), when it does
+
+
+def _time_bound(moment: datetime) -> str:
+    """A sort-key bound on the records' "{completed_at}#{task_id}" keys. Those hold
+    completed_at as pydantic writes it (no fraction when it is 0), so keys of one second are not
+    in time order among themselves: callers widen their bounds by a second and filter."""
+    return utc_iso(moment.replace(microsecond=0))
+
+
 class LedgerRepository:
     def __init__(
         self,
@@ -161,6 +183,49 @@ class LedgerRepository:
         with storage_errors("read billing record"):
             item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
         return None if item is None else record_from_item(item)
+
+    def records(
+        self,
+        team_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        app: str | None = None,
+        newest_first: bool = False,
+        stats: RecordReads | None = None,
+    ) -> Iterator[BillingRecord]:
+        """The team's records (of one app, through by_team_app_time; else through by_team_time)
+        completed in [start, end), page by page. GSIs are eventually consistent: a record billed
+        a moment ago may not be read yet."""
+        if app is None:
+            index, key, partition = BY_TEAM, "gsi1", f"TEAM#{team_id}"
+        else:
+            index, key, partition = BY_TEAM_APP, "gsi2", f"TEAM#{team_id}#APP#{app}"
+        low = _time_bound(start - timedelta(seconds=1))
+        high = _time_bound(end + timedelta(seconds=1)) + "~"
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": Key(f"{key}pk").eq(partition)
+            & Key(f"{key}sk").between(low, high),
+            "ScanIndexForward": not newest_first,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        while True:
+            with storage_errors("read billing records"):
+                page = self.billing.query(**request)
+            if stats is not None:
+                stats.queries += 1
+                stats.items += len(page["Items"])
+                stats.read_units += float(
+                    (page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0
+                )
+            for item in page["Items"]:
+                record = record_from_item(item)
+                if start <= record.completed_at < end:
+                    yield record
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
         put = {
