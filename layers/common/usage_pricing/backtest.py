@@ -144,7 +144,8 @@ def _zone(name: str | None) -> ZoneInfo:
         raise _invalid("tz", "must be an IANA time zone name, e.g. Europe/Berlin") from None
 
 
-def _moment(value: str, field_name: str, tz: ZoneInfo) -> datetime:
+def parse_moment(value: str, field_name: str, tz: ZoneInfo) -> datetime:
+    """An RFC 3339 date-time with an offset, or a date (local midnight in tz), as UTC."""
     text = value.strip()
     try:
         if _DATE.fullmatch(text):
@@ -194,8 +195,8 @@ def resolve_window(
         if name not in RANGES:
             raise _invalid("range", f"must be one of {', '.join(RANGES)}")
         return now - RANGES[name], now
-    first = _moment(start, "start", tz)
-    last = now if end is None else _moment(end, "end", tz)
+    first = parse_moment(start, "start", tz)
+    last = now if end is None else parse_moment(end, "end", tz)
     if last <= first:
         raise _invalid("end", "must be after start")
     return first, last
@@ -382,5 +383,6 @@ __all__ = [
     "Backtest",
     "BacktestRequest",
     "BacktestService",
+    "parse_moment",
     "resolve_window",
 ]

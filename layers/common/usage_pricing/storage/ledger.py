@@ -63,10 +63,14 @@ def task_key(task_id: str) -> dict[str, str]:
     return {"pk": f"TASK#{task_id}"}
 
 
+def aggregate_partition(team_id: str, granularity: Granularity, shard: int) -> str:
+    return f"{team_id}#{granularity.value}#{shard}"
+
+
 def aggregate_key(
     team_id: str, granularity: Granularity, shard: int, bucket: str, app: str
 ) -> dict[str, str]:
-    return {"pk": f"{team_id}#{granularity.value}#{shard}", "sk": f"{bucket}#{app}"}
+    return {"pk": aggregate_partition(team_id, granularity, shard), "sk": f"{bucket}#{app}"}
 
 
 def _dynamo(value: Any) -> Any:
@@ -193,10 +197,12 @@ class LedgerRepository:
         app: str | None = None,
         newest_first: bool = False,
         stats: RecordReads | None = None,
+        unreadable: Callable[[dict[str, Any], ValueError], None] | None = None,
     ) -> Iterator[BillingRecord]:
         """The team's records (of one app, through by_team_app_time; else through by_team_time)
         completed in [start, end), page by page. GSIs are eventually consistent: a record billed
-        a moment ago may not be read yet."""
+        a moment ago may not be read yet. An item that is no valid record raises, or goes to
+        `unreadable` when given (the audit reports it)."""
         if app is None:
             index, key, partition = BY_TEAM, "gsi1", f"TEAM#{team_id}"
         else:
@@ -220,7 +226,13 @@ class LedgerRepository:
                     (page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0
                 )
             for item in page["Items"]:
-                record = record_from_item(item)
+                try:
+                    record = record_from_item(item)
+                except (ValueError, zlib.error) as error:  # pydantic's ValidationError is one
+                    if unreadable is None:
+                        raise
+                    unreadable(item, ValueError(str(error)))
+                    continue
                 if start <= record.completed_at < end:
                     yield record
             if "LastEvaluatedKey" not in page:
@@ -270,6 +282,13 @@ class LedgerRepository:
             }
         }
         return self._transact([mark, *self._aggregate_updates(record, sign=-1)], "refund task")
+
+    def aggregate_updates(
+        self, record: BillingRecord, *, refund: bool = False
+    ) -> list[dict[str, Any]]:
+        """The aggregate Updates the record's charge makes (with refund, its refund's), exactly
+        as the billing transaction sends them: what the audit replays."""
+        return self._aggregate_updates(record, sign=-1 if refund else 1)
 
     def _aggregate_updates(self, record: BillingRecord, sign: int) -> list[dict[str, Any]]:
         counters: dict[str, int] = {"cost": record.charged, "calls": 1}
