@@ -148,6 +148,7 @@ class Auditor:
         last_day = Granularity.DAY.floor(end)
         if last_day < end:
             last_day += timedelta(days=1)
+
         def unreadable(item: dict[str, Any], error: ValueError) -> None:
             first_line = str(error).splitlines()[:3]
             report.differences.append(
