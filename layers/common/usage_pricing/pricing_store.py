@@ -66,7 +66,10 @@ class LivePricing(BaseModel):
         )
 
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+# ASCII digits only: \d alone would take any script's digits.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
 
 
