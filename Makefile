@@ -79,7 +79,8 @@ sam-validate: $(SAM)
 
 # No Docker: the layer's makefile build cross-installs python3.13/arm64 wheels.
 sam-build: $(SAM)
-	$(SAM_ENV) $(SAM) build --parallel
+	PY313="$(PY313)" $(SAM_ENV) $(SAM) build --parallel
+	@test -f .aws-sam/build/CommonLayer/python/usage_pricing/__pycache__/__init__.cpython-313.pyc || { echo "sam-build: the layer has no Python 3.13 bytecode (see layers/common/Makefile)" >&2; exit 1; }
 
 # The full soak: 10,000 deliveries, 30% duplicates, 8 workers, injected throttling and timeouts.
 soak: venv

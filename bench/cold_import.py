@@ -10,7 +10,9 @@ process (what the target is judged on; it does not count time spent waiting for 
 shared machine) and wall time beside it. Each function imports with its environment from
 template.yaml, as on Lambda.
 
-`python -m bench.cold_import [runs]` prints the table alone."""
+`make bench` runs it with its own interpreter and again with `.venv-py313`'s Python 3.13 (the
+Lambda runtime's) when `make test-py313` has built it. `python -m bench.cold_import [runs]` prints
+the table alone."""
 
 from __future__ import annotations
 
@@ -91,9 +93,28 @@ def _environment(target: Target) -> dict[str, str]:
     return env
 
 
-def _run(target: Target) -> dict[str, float]:
+def interpreters() -> list[str]:
+    """This interpreter, and Python 3.13 from .venv-py313 when it exists."""
+    found = [sys.executable]
+    py313 = ROOT / ".venv-py313" / "bin" / "python"
+    if py313.exists() and sys.version_info[:2] != (3, 13):
+        found.append(str(py313))
+    return found
+
+
+def version_of(python: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(target.path)],
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def _run(target: Target, python: str) -> dict[str, float]:
+    out = subprocess.run(
+        [python, "-c", PROBE, str(target.path)],
         env=_environment(target),
         capture_output=True,
         text=True,
@@ -104,18 +125,20 @@ def _run(target: Target) -> dict[str, float]:
     return figure
 
 
-def cold_imports(runs: int, seed: int = 13) -> dict[str, dict[str, Any]]:
+def cold_imports(
+    runs: int, python: str = sys.executable, seed: int = 13
+) -> dict[str, dict[str, Any]]:
     """Per target: CPU and wall medians (µs), the anchor and the two ratios."""
     found = targets()
     for target in found:
-        _run(target)  # bytecode cached; not counted
+        _run(target, python)  # bytecode cached; not counted
     samples: dict[str, dict[str, list[float]]] = {t.name: {"cpu": [], "wall": []} for t in found}
     order = list(found)
     shuffle = random.Random(seed).shuffle
     for _ in range(runs):
         shuffle(order)
         for target in order:
-            figure = _run(target)
+            figure = _run(target, python)
             for clock in ("cpu", "wall"):
                 samples[target.name][clock].append(figure[clock] * 1e6)
     results: dict[str, dict[str, Any]] = {}
@@ -144,13 +167,14 @@ def over_target(results: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
-def rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+def rows(results: dict[str, dict[str, Any]], version: str = "") -> list[tuple[str, str, str, str]]:
+    on = f", Python {version}" if version else ""
     table = []
     for name, at in results.items():
         if "anchor" not in at:
             table.append(
                 (
-                    f"cold import, anchor: hello-world {name}",
+                    f"cold import, anchor: hello-world {name}{on}",
                     f"fresh process, median of {at['n']}, CPU (wall)",
                     f"{at['cpu_p50'] / 1000:,.1f} ms ({at['wall_p50'] / 1000:,.1f} ms)",
                     "—",
@@ -160,7 +184,7 @@ def rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
         kind = "HTTP handler" if at["http"] else "queue consumer (no target)"
         table.append(
             (
-                f"cold import, {name} ({kind}): {at['ratio_cpu']:.2f}× its anchor "
+                f"cold import, {name} ({kind}{on}): {at['ratio_cpu']:.2f}× its anchor "
                 f"({at['ratio_wall']:.2f}× wall)",
                 f"anchor: {at['anchor']}; CPU (wall)",
                 f"{at['cpu_p50'] / 1000:,.1f} ms ({at['wall_p50'] / 1000:,.1f} ms)",
@@ -171,11 +195,14 @@ def rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
 
 
 if __name__ == "__main__":
-    figures = cold_imports(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    missed = []
     print("| what | setup | p50 (or value) | p99 |\n|---|---|---|---|")
-    for row in rows(figures):
-        print("| " + " | ".join(row) + " |")
-    missed = over_target(figures)
+    for interpreter in interpreters():
+        version = version_of(interpreter)
+        figures = cold_imports(int(sys.argv[1]) if len(sys.argv) > 1 else 15, interpreter)
+        for row in rows(figures, version):
+            print("| " + " | ".join(row) + " |")
+        missed += [f"{name} (Python {version})" for name in over_target(figures)]
     if missed:
         print(f"over {TARGET_RATIO}x: {', '.join(missed)}", file=sys.stderr)
         sys.exit(1)

@@ -10,6 +10,7 @@ rules to the rest; cel-expr is the reference."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -207,6 +208,37 @@ def _not(value: Any) -> Any:
     return _no_overload("!_", value)
 
 
+# cel-expr parses numbers from strings as absl does: ASCII whitespace around, ASCII digits inside,
+# no base prefixes or digit separators. Python's int() and float() accept far more (Unicode
+# digits and spaces, "0x10", "1_0"), so cel-python parses strings itself.
+_ASCII_SPACE = " \t\n\v\f\r"
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_UINT_TEXT = re.compile(r"\+?[0-9]+")
+_DOUBLE_TEXT = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE
+)
+
+
+def _conversion(name: str, pattern: re.Pattern[str], convert: Callable[[Any], Any]) -> Any:
+    def apply(value: Any) -> Any:
+        if isinstance(value, CELEvalError):
+            return value
+        if kind(value) == "string":
+            text = str(value).strip(_ASCII_SPACE)
+            if not pattern.fullmatch(text):
+                return CELEvalError(f"cannot convert string to {name}")
+            try:
+                return convert(celtypes.StringType(text))
+            except (ValueError, OverflowError) as error:
+                return CELEvalError(str(error))
+        try:
+            return convert(value)
+        except (ValueError, OverflowError, TypeError) as error:
+            return CELEvalError(str(error))
+
+    return apply
+
+
 NUMBERS = ("int", "uint", "double")
 OPERATORS: dict[str, Callable[..., Any]] = {
     "_+_": _arithmetic("_+_", _same(*NUMBERS, "string", "bytes", "list", "duration")
@@ -227,4 +259,7 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "_||_": _logical("_||_", absorbing=True),
     "-_": _negate,
     "!_": _not,
+    "int": _conversion("int", _INT_TEXT, celtypes.IntType),
+    "uint": _conversion("uint", _UINT_TEXT, celtypes.UintType),
+    "double": _conversion("double", _DOUBLE_TEXT, celtypes.DoubleType),
 }  # fmt: skip
