@@ -39,8 +39,9 @@ format: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# BENCH=<section …> runs only those sections of the table (bench/__main__.py SECTIONS).
 bench: venv
-	PYTHONPATH=layers/common $(BIN)/python -m bench
+	PYTHONPATH=layers/common $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -1,4 +1,5 @@
 """`make bench`: run every benchmark and print the table that bench/README.md records.
+`python -m bench <section> …` runs only the sections named (SECTIONS below).
 
 BENCH_QUICK=1 shrinks sample counts, task counts and durations (for a smoke run); the README
 figures use the defaults. BENCH_ANALYTICS_TASKS=small,large overrides the analytics sizes and
@@ -273,12 +274,28 @@ def load_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def main() -> None:
+SECTIONS = {
+    "cold_import": cold_import_table,
+    "pricing": pricing_rows,
+    "billing": billing_rows,
+    "records": record_rows,
+    "analytics": analytics_rows,
+    "backtest": backtest_rows,
+    "load": load_rows,
+}
+
+
+def main(argv: list[str]) -> None:
+    """Every section, or only those named (`python -m bench records backtest`), in table order."""
+    unknown = sorted(set(argv) - set(SECTIONS))
+    if unknown:
+        sys.exit(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "quick": QUICK}
-    rows = cold_import_table(results) + pricing_rows(results) + billing_rows(results)
-    rows += record_rows(results) + analytics_rows(results) + backtest_rows(results)
-    rows += load_rows(results)
+    rows: list[Row] = []
+    for name, section in SECTIONS.items():
+        if not argv or name in argv:
+            rows += section(results)
     results["duration_seconds"] = time.perf_counter() - started
 
     print(f"Machine: {results['machine']}\n")
@@ -288,13 +305,14 @@ def main() -> None:
     print(f"\nTook {results['duration_seconds']:,.0f} s{' (BENCH_QUICK=1)' if QUICK else ''}.")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2))
-    errors = sum(at["errors"] for at in results["load"].values())
+    name = "latest" if not argv else "latest-" + "-".join(argv)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    errors = sum(at["errors"] for at in results.get("load", {}).values())
     if errors:
         print(f"load test: {errors} failed requests (expected 0)", file=sys.stderr)
     missed = [
         f"{name} (Python {version})"
-        for version, figures in results["cold_import"].items()
+        for version, figures in results.get("cold_import", {}).items()
         for name in over_target(figures)
     ]
     if missed:
@@ -304,4 +322,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

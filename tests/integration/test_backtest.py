@@ -18,12 +18,13 @@ a task before the window."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.conftest import AwsWorld
+from tests.conftest import AwsWorld, LambdaContext, sample_event
 
 from .billing_helpers import Billing, completed, refunded
 
@@ -267,3 +268,22 @@ def test_given_charges_near_int64_when_backtested_then_an_overflowing_sum_is_nul
     assert answer["proposed"] == {"charged": None}
     assert "proposed.charged" in answer["overflow"] and "difference" in answer["overflow"]
     assert answer["current"]["charged"] == R + (R + 400_000) + R + (R + 300_000)
+
+
+def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a_backtest(
+    aws: AwsWorld,
+) -> None:
+    """events/backtest.json (sam local invoke PricingFunction -e events/backtest.json)."""
+    world = Billing(aws)
+    done = datetime.now(UTC) - timedelta(minutes=1)
+    assert (
+        world.deliver(
+            completed("mine", team="team_local", app="team_local/flux-dev", completed_at=done)
+        )
+        == []
+    )
+    response = world.pricing.lambda_handler(sample_event("backtest"), LambdaContext())
+    assert response["statusCode"] == 200, response
+    answer = json.loads(response["body"])
+    figures = (answer["tasks"], answer["current"]["charged"], answer["proposed"]["charged"])
+    assert figures == (1, R, R + 500_000)  # 2 images at the sample's 250,000
