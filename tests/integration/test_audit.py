@@ -222,3 +222,39 @@ def test_given_minute_items_past_their_ttl_when_audited_then_present_or_deleted_
     aggregates.delete_item(Key={"pk": expired[0]["pk"], "sk": expired[0]["sk"]})
     code, out = run_audit(history, capsys)
     assert code == 0, out
+
+
+def test_given_a_stack_when_audited_then_its_tables_and_shards_come_from_its_outputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+
+    import local.audit
+
+    described = {
+        "Outputs": [
+            {"OutputKey": "BillingTableName", "OutputValue": "s-Billing-1"},
+            {"OutputKey": "AggregatesTableName", "OutputValue": "s-Aggregates-1"},
+            {"OutputKey": "PricingTableName", "OutputValue": "s-Pricing-1"},
+        ],
+        "Parameters": [{"ParameterKey": "AggregateShards", "ParameterValue": "8"}],
+    }
+    asked: list[str] = []
+
+    class CloudFormation:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 — boto3's name
+            asked.append(StackName)
+            return {"Stacks": [described]}
+
+    monkeypatch.setattr(boto3, "client", lambda service, **_: CloudFormation())
+    _, names, shards = local.audit._tables("usage-pricing")
+    assert asked == ["usage-pricing"]
+    assert names == {
+        "BillingTableName": "s-Billing-1",
+        "AggregatesTableName": "s-Aggregates-1",
+        "PricingTableName": "s-Pricing-1",
+    }
+    assert shards == 8
+    described["Outputs"] = described["Outputs"][:1]  # a stack deployed before these outputs
+    with pytest.raises(SystemExit, match="no output AggregatesTableName, PricingTableName"):
+        local.audit._tables("usage-pricing")
