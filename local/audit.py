@@ -32,20 +32,35 @@ LOCAL_TABLES = {
 DEFAULT_SHARDS = 4
 
 
+def _describe(stack: str) -> dict[str, Any]:
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    described: dict[str, Any] = stacks[0]
+    return described
+
+
+def _parameters(described: dict[str, Any]) -> dict[str, str]:
+    return {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+
+
+def _engine(stack: str | None) -> str:
+    """The CEL engine the target bills with (error messages differ between engines; the fees
+    do not): the stack's CelEngine parameter, else CEL_ENGINE, else cel-expr."""
+    if stack:
+        return _parameters(_describe(stack)).get("CelEngine", "cel-expr")
+    return os.environ.get("CEL_ENGINE") or "cel-expr"
+
+
 def _tables(stack: str | None) -> tuple[Any, dict[str, str], int]:
     """The DynamoDB resource, the table names and the shard count of the target."""
     if stack:
-        described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+        described = _describe(stack)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         missing = sorted(set(LOCAL_TABLES) - set(outputs))
         if missing:
             raise SystemExit(
                 f"stack {stack} has no output {', '.join(missing)}: deploy this version"
             )
-        parameters = {
-            p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])
-        }
-        shards = int(parameters.get("AggregateShards", DEFAULT_SHARDS))
+        shards = int(_parameters(described).get("AggregateShards", DEFAULT_SHARDS))
         return boto3.resource("dynamodb"), {k: outputs[k] for k in LOCAL_TABLES}, shards
     for key, value in (
         ("AWS_ACCESS_KEY_ID", "local"),
@@ -68,7 +83,11 @@ def main(
     parser.add_argument("--start", default=os.environ.get("START") or None)
     parser.add_argument("--end", default=os.environ.get("END") or None)
     parser.add_argument("--stack", default=os.environ.get("STACK") or None)
-    parser.add_argument("--engine", default="cel-expr", choices=("cel-expr", "cel-python"))
+    parser.add_argument(
+        "--engine",
+        choices=("cel-expr", "cel-python"),
+        help="the CEL engine to price with (default: the one the target bills with)",
+    )
     args = parser.parse_args(argv)
 
     # The layer is imported after argument parsing: `--help` needs none of it.
@@ -99,7 +118,7 @@ def main(
             shards=shards,
         ),
         PricingRepository(resource.Table(names["PricingTableName"])),
-        PricingEvaluator(new_engine(args.engine)),
+        PricingEvaluator(new_engine(args.engine or _engine(None if target else args.stack))),
     )
     try:
         report = auditor.audit(args.team, start.astimezone(UTC) if start else None, end)

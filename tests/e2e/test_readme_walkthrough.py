@@ -44,7 +44,9 @@ def commands(script: str) -> list[str]:
 
 
 def run(stack: Stack, command: str) -> subprocess.CompletedProcess[str]:
-    env = {**stack.env, "LOCAL_DB_PORT": str(stack.db_port)}
+    # As from a user's shell: not a sub-make of `make test` (which would print directories).
+    env = {k: v for k, v in stack.env.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env["LOCAL_DB_PORT"] = str(stack.db_port)
     if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
         # The suite runs in another virtualenv (make test-py313): make's targets use it too.
         command = command.replace("make ", f"make VENV={sys.prefix} ", 1)

@@ -237,7 +237,10 @@ def test_given_a_stack_when_audited_then_its_tables_and_shards_come_from_its_out
             {"OutputKey": "AggregatesTableName", "OutputValue": "s-Aggregates-1"},
             {"OutputKey": "PricingTableName", "OutputValue": "s-Pricing-1"},
         ],
-        "Parameters": [{"ParameterKey": "AggregateShards", "ParameterValue": "8"}],
+        "Parameters": [
+            {"ParameterKey": "AggregateShards", "ParameterValue": "8"},
+            {"ParameterKey": "CelEngine", "ParameterValue": "cel-python"},
+        ],
     }
     asked: list[str] = []
 
@@ -255,6 +258,7 @@ def test_given_a_stack_when_audited_then_its_tables_and_shards_come_from_its_out
         "PricingTableName": "s-Pricing-1",
     }
     assert shards == 8
+    assert local.audit._engine("usage-pricing") == "cel-python"  # error messages are the engine's
     described["Outputs"] = described["Outputs"][:1]  # a stack deployed before these outputs
     with pytest.raises(SystemExit, match="no output AggregatesTableName, PricingTableName"):
         local.audit._tables("usage-pricing")
