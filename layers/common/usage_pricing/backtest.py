@@ -14,18 +14,14 @@ Figures are integer microcents. A sum that leaves int64 is reported as null and 
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cel import CelEngine
-from .charges import NotReproducibleError, record_shares, reprice
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from .fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
 from .money import INT64_MAX
@@ -34,6 +30,11 @@ from .records import BillingRecord, utc_iso
 from .scopes import Caller
 from .storage.ledger import LedgerRepository, RecordReads
 from .storage.pricing import PricingRepository
+
+if TYPE_CHECKING:  # the pricing function's cold start loads only what its routes declare
+    from zoneinfo import ZoneInfo
+
+    from .cel import CelEngine
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
@@ -136,6 +137,8 @@ def _invalid(field_name: str, message: str) -> InvalidRequestError:
 
 
 def _zone(name: str | None) -> ZoneInfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 — on a request only
+
     try:
         if name and (len(name) > 64 or name.startswith(("/", ".")) or ".." in name):
             raise ValueError(name)
@@ -293,6 +296,10 @@ class BacktestService:
     def _compare(
         self, proposed: AppPricing, records: Iterable[BillingRecord], limit: int
     ) -> Backtest:
+        import heapq  # noqa: PLC0415 — on a request only, as is re-pricing
+
+        from .charges import NotReproducibleError, record_shares, reprice  # noqa: PLC0415
+
         tally = _Tally()
         tasks = errors = 0
         examples: list[ErrorExample] = []

@@ -18,8 +18,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import Binary
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
@@ -118,7 +116,9 @@ def decode_priced_from(item: dict[str, Any]) -> str:
     if compressed is None:
         text: str = item.get("priced_from", "")
         return text
-    raw = compressed.value if isinstance(compressed, Binary) else bytes(compressed)
+    # boto3 reads a Binary as boto3.dynamodb.types.Binary (its bytes in .value); not imported
+    # here: that module alone costs a handler's cold start about 20 ms.
+    raw = bytes(getattr(compressed, "value", compressed))
     return zlib.decompress(raw).decode("utf-8")
 
 
@@ -211,8 +211,10 @@ class LedgerRepository:
         high = _time_bound(end + timedelta(seconds=1)) + "~"
         request: dict[str, Any] = {
             "IndexName": index,
-            "KeyConditionExpression": Key(f"{key}pk").eq(partition)
-            & Key(f"{key}sk").between(low, high),
+            # A plain expression: boto3.dynamodb.conditions (and the types module it loads) would
+            # cost the pricing function's cold start about 20 ms.
+            "KeyConditionExpression": f"{key}pk = :partition AND {key}sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":partition": partition, ":low": low, ":high": high},
             "ScanIndexForward": not newest_first,
             "ReturnConsumedCapacity": "TOTAL",
         }
