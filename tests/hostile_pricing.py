@@ -77,6 +77,34 @@ CORPUS: tuple[HostileCase, ...] = (
         expect=frozenset({"inference"}),
     ),
     HostileCase(
+        "a list handed back by a map() body hides the next comprehension's 9,000 steps",
+        {
+            "inference_expression": (
+                "size([1].map(x, task_inputs.big)[0].map(y, task_inputs.s + task_inputs.s))"
+            )
+        },
+        task_inputs={"big": [0] * 9000, "s": "a" * 100_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "map keys far longer than their values",
+        {
+            "inference_expression": " + ".join(
+                ["size(task_inputs.m.map(k, " + "+".join(["k"] * 20) + ")[0])"] * 8
+            )
+        },
+        task_inputs={"m": {"a" * 240_000: 0}},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
+        "size() of a 230 KB string in every step of exists_one()",
+        {
+            "inference_expression": "task_inputs.l.exists_one(x, [true][size(task_inputs.s) * 0]) ? 1 : 0"
+        },
+        task_inputs={"l": [0] * 8500, "s": "a" * 230_000},
+        expect=frozenset({"inference"}),
+    ),
+    HostileCase(
         "an indexed receiver building 120 KB per step (an out-of-memory kill at 512 MB)",
         {"inference_expression": 'size(task_inputs["l"].map(x, task_inputs.s + task_inputs.s))'},
         task_inputs={"l": [1] * 9000, "s": "a" * 60_000},
@@ -97,7 +125,7 @@ CORPUS: tuple[HostileCase, ...] = (
     HostileCase(
         "one filter over 1,000 images in each of the five formulas fits",
         {f"{c}_expression": ONE_FILTER for c in ("resource", "inference", "royalty", "partner")}
-        | {"total_expression": ONE_FILTER + " + resource_fee + inference_fee"},
+        | {"total_expression": ONE_FILTER},
         outputs=1000,
     ),
     HostileCase(
@@ -159,8 +187,8 @@ CORPUS: tuple[HostileCase, ...] = (
         expect=frozenset({"inference"}),
     ),
     HostileCase(
-        "a chain of 100 concatenations of a 50,000-character input",
-        {"inference_expression": "size(" + " + ".join(["task_inputs.s"] * 100) + ")"},
+        "a chain of 25 concatenations of a 50,000-character input",
+        {"inference_expression": "size(" + " + ".join(["task_inputs.s"] * 25) + ")"},
         task_inputs={"s": BIG},
         expect=frozenset({"inference"}),
     ),

@@ -53,7 +53,7 @@ def test_every_declaration_has_scopes_and_every_registered_route_a_declaration(
     for logical_id, module in handlers.items():
         api: Api = module.app
         for route in api.routes.values():
-            assert route.scopes and all(route.scopes), (logical_id, route.key)
+            assert route.public or (route.scopes and all(route.scopes)), (logical_id, route.key)
         resolver_routes = {
             f"{r.method} {r.path}"
             for r in api.resolver._static_routes + api.resolver._dynamic_routes
@@ -76,8 +76,25 @@ def test_the_declared_scopes_are_the_specs() -> None:
         "GET /apps/{namespace}/{name}/pricing": ("apps:read",),
         "PATCH /apps/{namespace}/{name}/pricing": ("apps:write",),
         "POST /apps/{namespace}/{name}/pricing/publish": ("apps:write",),
+        "GET /dashboard": (),  # public: none to load (SPEC §11)
+        "GET /dashboard/{asset}": (),
     }
     assert {k: v for k, v in declared.items() if k in spec} == spec
+
+
+def test_public_declarations_are_exactly_the_routes_the_gateway_serves_without_a_key(
+    handlers: dict[str, ModuleType],
+) -> None:
+    """A route is public in the handler exactly when template.yaml gives it no authorizer, and
+    the only public routes are the dashboard's page and files."""
+    public = {
+        key
+        for module in handlers.values()
+        for key, route in module.app.routes.items()
+        if route.public
+    }
+    unauthorized = {r.route_key for r in TEMPLATE.routes() if not r.authorized}
+    assert public == unauthorized == {"GET /dashboard", "GET /dashboard/{asset}"}
 
 
 def route_event(route_key: str, scopes: str) -> dict[str, object]:
@@ -100,6 +117,8 @@ def test_a_key_without_the_routes_scope_is_refused_on_every_route(
     """Given a key whose scopes grant none of a route's, when it calls any route, then 403."""
     for logical_id, module in handlers.items():
         for route in module.app.routes.values():
+            if route.public:
+                continue
             assert not any(has_scope(scopes.split(), s) for s in route.scopes)
             response = module.lambda_handler(route_event(route.key, scopes), LambdaContext())
             assert response["statusCode"] == 403, (logical_id, route.key, response)

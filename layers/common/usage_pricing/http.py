@@ -15,7 +15,9 @@ them), and nowhere else:
 
 Fail closed: a request reaches a function only through a declaration, and a declaration cannot
 be made without scopes. A gateway route this function serves but does not declare is refused
-(403); a path nothing declares is 404 (401 first, without a key)."""
+(403); a path nothing declares is 404 (401 first, without a key). The one exception is declared as
+such: `app.public_get(path)` for a page that holds no data (the dashboard), which template.yaml
+serves without the authorizer and which answers the same to everyone."""
 
 from __future__ import annotations
 
@@ -152,6 +154,7 @@ class Route:
     method: str
     path: str
     scopes: tuple[str, ...]
+    public: bool = False  # needs no key: declared only through Api.public_get
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -180,7 +183,7 @@ class Route:
 class Admitted:
     """A request that passed every check made before routing."""
 
-    caller: Caller
+    caller: Caller | None  # None on a public route only
     route: Route
     body: Any = None  # the parsed JSON body, None when there was none
 
@@ -234,7 +237,14 @@ class Api:
         function for it. `options` go to the resolver (summary, responses, ...)."""
         if isinstance(scopes, str) or not scopes or not all(scopes):
             raise ValueError(f"{method} {path}: declare the scopes as a non-empty sequence")
-        declared = Route(method.upper(), path, tuple(scopes))
+        return self._declare(Route(method.upper(), path, tuple(scopes)), options)
+
+    def public_get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Declare a GET route that needs no key (template.yaml gives it no authorizer). Only for
+        what is the same for everyone and guarded by nothing: the dashboard's page and files."""
+        return self._declare(Route("GET", path, (), public=True), options)
+
+    def _declare(self, declared: Route, options: dict[str, Any]) -> Callable[[Handler], Handler]:
         if declared.key in self.routes:
             raise ValueError(f"{declared.key} is declared twice")
         self.routes[declared.key] = declared
@@ -362,7 +372,8 @@ def route_for(event: Mapping[str, Any], routes: Mapping[str, Route]) -> Route:
 
 def check_request(event: dict[str, Any], routes: Mapping[str, Route]) -> Admitted:
     """Everything decided before routing, in order: version, size, who calls (401), whether
-    their key opens the route (404 for no route, 403), media type (415) and the body (400)."""
+    their key opens the route (404 for no route, 403), media type (415) and the body (400).
+    A public route's gateway route key skips the caller and the body: it takes neither."""
     version = _header(event, "x-api-version")
     if version is not None and version.strip() != API_VERSION:
         raise InvalidRequestError(
@@ -390,6 +401,10 @@ def check_request(event: dict[str, Any], routes: Mapping[str, Route]) -> Admitte
         raise InvalidRequestError(
             "request body is not UTF-8 text", errors=[FieldIssue("body", "must be UTF-8 JSON")]
         ) from None
+    public = routes.get(str(event.get("routeKey") or ""))
+    if public is not None and public.public:
+        _normalize_content_type(event)
+        return Admitted(None, route_for(event, routes))
     authorizer = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
     caller = Caller.from_authorizer(authorizer)
     route = route_for(event, routes)

@@ -224,15 +224,24 @@ def _checked_defaults(defaults: list[int]) -> list[Fee]:
     return fees
 
 
-def _over_budget(sources: Sequence[str | None], variables: Mapping[str, Any]) -> set[int] | None:
+def _over_budget(
+    engine: CelEngine, sources: Sequence[str | None], variables: Mapping[str, Any]
+) -> set[int] | None:
     """Indexes of the formulas whose work bound exceeds their own budget; None when every
-    formula fits and all of them together stay inside one engine evaluation's iteration limit
-    (so the single-program fast path may run them). Measures each referenced value once."""
+    formula compiles and fits, and all of them together stay inside one engine evaluation's
+    limits (so the single-program fast path may run them). A formula that does not compile is
+    left to the staged path, which reports its compile error. Measures each value once."""
     sizes = DataSizes(variables)
     over: set[int] = set()
     iterations = copies = 0
-    for index, source in enumerate(sources):
+    compiles = True
+    for index, (scope, source) in enumerate(zip(FEE_SCOPES, sources, strict=True)):
         if source is None:
+            continue
+        try:
+            engine.compile(source, scope)
+        except FormulaError:
+            compiles = False
             continue
         try:
             cost = check_budget(source, sizes)
@@ -241,7 +250,8 @@ def _over_budget(sources: Sequence[str | None], variables: Mapping[str, Any]) ->
         else:
             iterations += cost.iterations
             copies += cost.copies
-    if not over and iterations < ENGINE_ITERATION_LIMIT and copies <= SHARED_ARENA_COPIES:
+    fits = iterations < ENGINE_ITERATION_LIMIT and copies <= SHARED_ARENA_COPIES
+    if compiles and not over and fits:
         return None
     return over
 
@@ -333,7 +343,7 @@ class PricingEvaluator:
             fees = _checked_defaults(defaults)
         else:
             variables = task.cel_variables(pricing.prices)
-            over_budget = _over_budget(sources, variables)
+            over_budget = _over_budget(self.engine, sources, variables)
             if over_budget is None and max(defaults) <= INT64_MAX:
                 # Every formula fits its own budget and together they stay inside the engine's
                 # per-evaluation limit: the single program prices exactly as each formula alone.
@@ -357,13 +367,21 @@ class PricingEvaluator:
         defaults: list[int],
         over_budget: frozenset[int] | set[int] = frozenset(),
     ) -> list[Fee]:
-        bound = self.engine.bind(variables)
+        unbound = None
+        try:
+            bound = self.engine.bind(variables)
+        except (ValueError, TypeError, OverflowError, RecursionError) as failure:
+            # A value the engine cannot represent (the JSON edge refuses these; the evaluator
+            # does not rely on every caller going through it).
+            bound, unbound = None, f"the task's data cannot be evaluated: {failure}"
         seen: dict[str, int] = {}
         results = []
         for index, (scope, source) in enumerate(zip(FEE_SCOPES, sources, strict=True)):
             error = None
             if index in over_budget:
                 value, error = 0, BUDGET_EXCEEDED
+            elif source is not None and unbound is not None:
+                value, error = 0, unbound
             elif source is not None:
                 try:
                     program = self.engine.compile(source, scope)

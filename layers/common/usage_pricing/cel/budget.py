@@ -33,7 +33,15 @@ from typing import Any
 
 from ..fees import COMPONENTS
 from ..limits import MAX_FORMULA_DEPTH
-from .guard import COMPREHENSION_MACROS, Token, scan
+from .guard import (
+    COMPREHENSION_MACROS,
+    MAX_REGEX_COST,
+    Token,
+    last_argument,
+    literal_text,
+    regex_cost,
+    scan,
+)
 
 BUDGET_EXCEEDED = "evaluation budget exceeded"
 # Calibrated by bench/pricing.py's hostile corpus: the costliest formula that fits prices in well
@@ -52,7 +60,9 @@ _QUADRATIC_METHODS = frozenset({"contains", "matches"})
 # and every helper that hands a list or map to Python). Arithmetic, logic, field access, size()
 # and the scalar helpers are O(1) and do not count.
 _WALKING_OPERATORS = frozenset({"+", "==", "!=", "<", "<=", ">", ">=", "in"})
-_WALKING_METHODS = frozenset({"contains", "matches", "startsWith", "endsWith"})
+# size() of a string counts its code points.
+_WALKING_METHODS = frozenset({"contains", "matches", "startsWith", "endsWith", "size"})
+_WALKING_FUNCTIONS = frozenset({"size", "matches"})
 _WALKING_HELPERS = frozenset(
     {
         "text_tokens", "image_count", "video_seconds", "audio_seconds", "count_type", "first",
@@ -82,6 +92,7 @@ class _Context:
     loops: list[int] = field(default_factory=list)  # indexes of comprehensions used as values
     operators: int = 0  # engine operators that walk their operands
     helpers: int = 0  # Python helper calls, which convert their arguments
+    patterns: int = 0  # estimated RE2 program size of every matches() call (compiled per call)
     quadratic: list[tuple[_Span, _Span]] = field(default_factory=list)
 
 
@@ -205,10 +216,14 @@ def _measure_value(value: Any) -> _Measure:
         children = list(value.values()) if isinstance(value, dict) else list(value)
         walked = [_walk(v) for v in children]
         keys = sum(len(str(k)) + 1 for k in value) if isinstance(value, dict) else 0
+        # A comprehension over a map binds its keys: the largest element is a key or a value.
+        longest_key = (
+            max((len(str(k)) + 1 for k in value), default=0) if isinstance(value, dict) else 0
+        )
         return _Measure(
             1 + keys + sum(u for u, _ in walked),
             len(children),
-            max((u for u, _ in walked), default=0),
+            max([longest_key, *(u for u, _ in walked)]),
             max([len(children), *(d for _, d in walked)]),
         )
     return _SCALAR
@@ -322,6 +337,8 @@ def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[i
             if calls:
                 if token.text in _WALKING_METHODS:
                     context.operators += 1
+                if token.text == "matches":
+                    context.patterns += _pattern_cost(tokens, index + 1)
                 if token.text in _QUADRATIC_METHODS and (index + 1) in partner:
                     receiver = _receiver_start(tokens, partner, index - 1)
                     context.quadratic.append(
@@ -334,10 +351,22 @@ def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[i
         if calls:
             if token.text in _WALKING_HELPERS:
                 context.helpers += 1
+            elif token.text in _WALKING_FUNCTIONS:
+                context.operators += 1
+            if token.text == "matches":
+                context.patterns += _pattern_cost(tokens, index + 1)
         elif token.text not in ("true", "false", "null"):
             context.leaves.append(_Leaf(path=_path_from(tokens, index)))
         else:
             context.leaves.append(_Leaf(units=1))
+
+
+def _pattern_cost(tokens: list[Token], open_index: int) -> int:
+    """The RE2 program size of a matches() call's literal pattern (the guard refuses others)."""
+    argument = last_argument(tokens, open_index)
+    if len(argument) == 1 and argument[0].kind == "string":
+        return regex_cost(literal_text(argument[0].text))
+    return MAX_REGEX_COST
 
 
 def _path_from(tokens: list[Token], index: int, end: int | None = None) -> tuple[str, ...]:
@@ -470,6 +499,7 @@ W_WALK = 3
 W_ITERATION = 100
 W_ACCUMULATE = 35
 W_QUADRATIC = 1
+W_REGEX = 2_000  # per unit of estimated RE2 program: '\pL{300}' (120,400) compiles in ~220 ms
 
 
 def estimate(shape: Shape, sizes: DataSizes) -> Cost:
@@ -496,6 +526,12 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             work += W_WALK * (loop.receiver.plus + 1) * sum(m.units for m in measures)
         bound = dict.fromkeys(loop.variables, _Measure(element, element, element, element))
         per_iteration = _context_units(loop.body, sizes, bound, results)
+        # A body may hand back (part of) any list it names: a map's elements can be that long.
+        body_deepest = max(
+            [_leaf_measure(leaf, sizes, bound).deepest for leaf in loop.body.leaves]
+            + [results[n].deepest for n in loop.body.loops if n < len(results)]
+            + [len(loop.body.leaves)]
+        )
         body_work = W_ITERATION + _context_work(loop.body, per_iteration)
         body_work += _quadratic(loop.body, sizes, bound, results)
         work += length * body_work
@@ -504,9 +540,13 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             copies += length * (length + 1) // 2
             work += W_ACCUMULATE * length * (length + 1) // 2
         if loop.macro == "map":
-            results.append(_Measure(1 + length * per_iteration, length, per_iteration, length))
+            results.append(
+                _Measure(
+                    1 + length * per_iteration, length, per_iteration, max(length, body_deepest)
+                )
+            )
         elif loop.macro == "filter":
-            results.append(_Measure(1 + length * element, length, element, length))
+            results.append(_Measure(1 + length * element, length, element, max(length, element)))
         else:
             results.append(_SCALAR)
     outside = _context_units(shape.outside, sizes, {}, results)
@@ -519,7 +559,7 @@ def _context_work(context: _Context, leaf_units: int) -> int:
     operators than the formula is deep."""
     depth = MAX_FORMULA_DEPTH
     walking = W_WALK * min(context.operators, depth) + W_HELPER * min(context.helpers, depth)
-    return walking * leaf_units + len(context.leaves)
+    return walking * leaf_units + len(context.leaves) + W_REGEX * context.patterns
 
 
 def _leaf_measure(leaf: _Leaf, sizes: DataSizes, bound: Mapping[str, _Measure]) -> _Measure:

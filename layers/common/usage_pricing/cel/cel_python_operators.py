@@ -239,6 +239,21 @@ def _conversion(name: str, pattern: re.Pattern[str], convert: Callable[[Any], An
     return apply
 
 
+def _to_string(value: Any) -> Any:
+    """string(): bytes must be UTF-8 and lists or maps have no overload, as in cel-expr."""
+    if isinstance(value, CELEvalError):
+        return value
+    value_kind = kind(value)
+    if value_kind == "bytes":
+        try:
+            return celtypes.StringType(bytes(value).decode("utf-8"))
+        except UnicodeDecodeError:
+            return CELEvalError("malformed UTF-8 bytes")
+    if value_kind in ("list", "map"):
+        return _no_overload("string", value)
+    return celtypes.StringType(value)
+
+
 NUMBERS = ("int", "uint", "double")
 OPERATORS: dict[str, Callable[..., Any]] = {
     "_+_": _arithmetic("_+_", _same(*NUMBERS, "string", "bytes", "list", "duration")
@@ -262,4 +277,5 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "int": _conversion("int", _INT_TEXT, celtypes.IntType),
     "uint": _conversion("uint", _UINT_TEXT, celtypes.UintType),
     "double": _conversion("double", _DOUBLE_TEXT, celtypes.DoubleType),
+    "string": _to_string,
 }  # fmt: skip

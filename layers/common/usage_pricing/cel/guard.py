@@ -150,6 +150,7 @@ def check_formula(source: str, *, max_bytes: int = MAX_FORMULA_BYTES) -> None:
                 line, column, phase="compile",
             )  # fmt: skip
         previous = token
+    check_patterns(source)
 
 
 def _string_end(source: str, start: int, opener: str) -> int:
@@ -173,3 +174,128 @@ def max_source_bytes(scope: str) -> int:
     # A plain-text description (itself ≤ 4 KB) is stored as a CEL literal; escaping can grow it
     # up to 6x (\u00XX per control character), and that literal must still compile.
     return 6 * MAX_FORMULA_BYTES + 2 if scope == "description" else MAX_FORMULA_BYTES
+
+
+# RE2 compiles a pattern into a program that grows with repeat counts and Unicode classes
+# ('\pL{300}' takes ~220 ms to compile, and cel-expr compiles on every call): a pattern must be
+# a literal whose estimated program stays small.
+MAX_REGEX_COST = 5_000
+_UNICODE_CLASS_COST = 400
+
+
+def literal_text(token: str) -> str:
+    """The text of a CEL string literal token, close enough to bound a regex: prefixes and
+    quotes removed, and in a non-raw literal an escaped backslash read as one."""
+    prefix = len(token) - len(token.lstrip("rRbB"))
+    raw = "r" in token[:prefix].lower()
+    body = token[prefix:]
+    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+    text = body[len(quote) : len(body) - len(quote) if body.endswith(quote) else len(body)]
+    return text if raw else text.replace("\\\\", "\\")
+
+
+def regex_cost(pattern: str) -> int:
+    """An upper bound on the size of RE2's program for `pattern`: each atom's cost, times the
+    repeat counts applied to it or to the groups around it."""
+    frames = [[0, 0]]  # per open group: [total so far, cost of the last atom]
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        atom = 1
+        if char == "\\":
+            following = pattern[position + 1 : position + 2]
+            if following in ("p", "P"):
+                close = (
+                    pattern.find("}", position)
+                    if pattern[position + 2 : position + 3] == "{"
+                    else -1
+                )
+                position = close + 1 if close != -1 else position + 3
+                atom = _UNICODE_CLASS_COST
+            else:
+                position += 2
+                atom = 4 if following in "dDwWsS" else 1
+        elif char == "[":
+            close = pattern.find("]", position + 2)
+            close = len(pattern) - 1 if close == -1 else close
+            content = pattern[position + 1 : close]
+            atom = (
+                1
+                + len(content)
+                + _UNICODE_CLASS_COST * (content.count("\\p") + content.count("\\P"))
+            )
+            position = close + 1
+        elif char == "(":
+            frames.append([0, 0])
+            position += 1
+            continue
+        elif char == ")":
+            position += 1
+            if len(frames) == 1:
+                continue
+            atom = frames.pop()[0] + 1
+        elif char in "*+?":
+            frames[-1][0] += frames[-1][1]
+            position += 1
+            continue
+        elif char == "{":
+            close = pattern.find("}", position)
+            counts = pattern[position + 1 : close].split(",") if close != -1 else []
+            if (
+                counts
+                and all(c.strip().isdigit() or c.strip() == "" for c in counts)
+                and counts[0].strip()
+            ):
+                highest = max(int(c) for c in counts if c.strip())
+                frames[-1][0] += frames[-1][1] * max(highest, 1)
+                position = close + 1
+                continue
+            position += 1
+        elif char == "|":
+            position += 1
+            continue
+        else:
+            position += 1
+            atom = 8 if char == "." else 1
+        frames[-1][0] += atom
+        frames[-1][1] = atom
+    return sum(frame[0] for frame in frames)
+
+
+def check_patterns(source: str) -> None:
+    """Raise FormulaError unless every matches() call has a literal pattern of bounded cost."""
+    tokens = list(scan(source))
+    for index, token in enumerate(tokens):
+        if token.text != "matches" or index + 1 >= len(tokens) or tokens[index + 1].text != "(":
+            continue
+        argument = last_argument(tokens, index + 1)
+        if len(argument) != 1 or argument[0].kind != "string":
+            raise FormulaError(
+                "matches() needs a string literal pattern",
+                token.line,
+                token.column,
+                phase="compile",
+            )
+        cost = regex_cost(literal_text(argument[0].text))
+        if cost > MAX_REGEX_COST:
+            raise FormulaError(
+                f"the regular expression is too complex (estimated {cost:,} > {MAX_REGEX_COST:,})",
+                argument[0].line, argument[0].column, phase="compile",
+            )  # fmt: skip
+
+
+def last_argument(tokens: list[Token], open_index: int) -> list[Token]:
+    depth = 0
+    argument: list[Token] = []
+    for token in tokens[open_index + 1 :]:
+        if token.kind == "open":
+            depth += 1
+        elif token.kind == "close":
+            if depth == 0:
+                return argument
+            depth -= 1
+        elif token.text == "," and depth == 0:
+            argument = []
+            continue
+        argument.append(token)
+    return argument

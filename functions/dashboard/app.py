@@ -1,0 +1,130 @@
+"""GET /dashboard — the spend dashboard: one page, its scripts and styles, all from this bundle.
+
+The page is public (the route has no authorizer): it holds no data. The API key is typed into the
+page, kept in the browser's sessionStorage, and sent by the page's own calls to the data routes,
+which check it as for any client. Every response carries a Content-Security-Policy that allows
+scripts, styles and requests from this origin only, so nothing loads from a CDN."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from usage_pricing import NotFoundError
+from usage_pricing.http import Api
+from usage_pricing.observability import logger
+
+STATIC = Path(__file__).resolve().parent / "static"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    # The page is small and changes with each deploy: revalidate every time (ETag → 304).
+    "Cache-Control": "no-cache",
+}
+PAGE = "index.html"
+
+
+class Asset:
+    """A file as served: its text, its ETag, and its gzip form (made once, when first asked for:
+    compressing at import would slow every cold start by more than the rest of the import)."""
+
+    def __init__(self, path: Path) -> None:
+        self.body = path.read_text(encoding="utf-8")
+        self.content_type = CONTENT_TYPES[path.suffix]
+        self.etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body.encode(), compresslevel=9, mtime=0)
+
+
+# Everything servable, read once at cold start; a request can name only these (no file system
+# path is ever built from a request).
+ASSETS = {
+    path.name: Asset(path)
+    for path in sorted(STATIC.iterdir())
+    if path.is_file() and path.suffix in CONTENT_TYPES
+}
+
+app = Api()
+
+HTML_RESPONSE = {
+    200: {
+        "description": "The dashboard page (with an ETag: If-None-Match answers 304)",
+        "content": {"text/html": {"schema": {}}},
+    },
+}
+ASSET_RESPONSE = {
+    200: {
+        "description": "A script, style sheet or license file of the page (ETag as the page)",
+        "content": {
+            "text/javascript": {"schema": {}},
+            "text/css": {"schema": {}},
+            "text/markdown": {"schema": {}},
+        },
+    },
+}
+
+
+def _send(asset: Asset) -> Response[Any]:
+    headers = {**SECURITY_HEADERS, "ETag": asset.etag, "Vary": "Accept-Encoding"}
+    request = app.resolver.current_event.headers
+    match = request.get("if-none-match") or ""
+    if asset.etag in (tag.strip() for tag in match.split(",")):
+        return Response(status_code=304, headers=headers, body=None)
+    accepted = (request.get("accept-encoding") or "").lower()
+    if "gzip" in accepted:  # bytes: the resolver sends them base64-encoded, as API Gateway wants
+        headers["Content-Encoding"] = "gzip"
+        body: str | bytes = asset.gzipped
+    else:
+        body = asset.body
+    return Response(status_code=200, content_type=asset.content_type, headers=headers, body=body)
+
+
+@app.public_get("/dashboard", responses=HTML_RESPONSE, enable_validation=False)
+def page() -> Response[Any]:
+    return _send(ASSETS[PAGE])
+
+
+@app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE, enable_validation=False)
+def asset(asset: str) -> Response[Any]:
+    found = ASSETS.get(asset)
+    if found is None or asset == PAGE:
+        raise NotFoundError(f"no dashboard asset {asset}")
+    return _send(found)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Both routes are declared public: the version and size checks apply, no caller is needed
+    # (template.yaml gives them no authorizer); the data the page shows comes from the
+    # authorized routes, called with the key typed into the page.
+    return app.handle(event, context)

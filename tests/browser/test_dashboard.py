@@ -1,0 +1,674 @@
+"""GET /dashboard in headless Chromium against the local stack and its demo data (SPEC §11)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import requests
+
+from tests.browser.conftest import KEY, Dashboard
+from tests.stack import Stack
+
+# `make dashboard-screenshot` sets this to refresh the README's picture.
+README_SCREENSHOT = os.environ.get("DASHBOARD_README_SCREENSHOT")
+
+
+def chart_series(dashboard: Dashboard, canvas: str = "spend-chart") -> list[dict[str, Any]]:
+    """Every dataset of a chart as drawn: its label, the microcents behind each bar and the
+    height in pixels Chart.js gave each bar."""
+    return dashboard.page.evaluate(  # type: ignore[no-any-return]
+        """(id) => {
+            const chart = Chart.getChart(id);
+            return chart.data.datasets.map((dataset, index) => ({
+                label: dataset.label,
+                microcents: dataset.microcents,
+                heights: chart.getDatasetMeta(index).data.map((bar) => Math.abs(bar.base - bar.y)),
+            }));
+        }""",
+        canvas,
+    )
+
+
+def shown_microcents(dashboard: Dashboard, selector: str) -> int:
+    value = dashboard.page.get_attribute(f"{selector} data.money", "value")
+    assert value is not None, f"no amount in {selector}"
+    return int(value)
+
+
+def test_the_page_is_self_contained_with_a_content_security_policy(stack: Stack) -> None:
+    response = requests.get(f"{stack.url}/dashboard", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "http" not in policy  # no other origin allowed
+    # No inline script or style for the policy to have to allow, nothing from elsewhere.
+    html = response.text
+    assert "<script>" not in html and "<style" not in html and " style=" not in html
+    for link in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert link.startswith(("/dashboard/", "#", "data:")), link
+
+
+def test_the_key_is_accepted_and_kept_in_session_storage_only(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    page = dashboard.page
+    dashboard.open()
+    assert page.is_visible("#no-key")
+    dashboard.use_key()
+    page.wait_for_selector("#key-status.ok")
+    assert page.inner_text("#key-status") == "Key accepted"
+    dashboard.wait_ready("spend")
+    assert page.evaluate("sessionStorage.getItem('usage-pricing.api-key')") == KEY
+    assert page.evaluate("localStorage.length") == 0
+    assert page.context.cookies() == []
+    assert page.is_hidden("#no-key")
+    # Every request the page made went to its own origin.
+    origins = page.evaluate(
+        "performance.getEntriesByType('resource').map((entry) => new URL(entry.name).origin)"
+    )
+    assert set(origins) == {stack.url}
+    # A reload keeps the key for the tab; a new tab (context) has none.
+    page.reload()
+    dashboard.wait_ready("spend")
+    assert page.input_value("#api-key") == KEY
+    fresh = page.context.browser.new_context().new_page()
+    fresh.goto(f"{stack.url}/dashboard")
+    fresh.wait_for_function("() => window.dashboard !== undefined")
+    assert fresh.evaluate("sessionStorage.length") == 0
+    assert fresh.input_value("#api-key") == ""
+    fresh.context.close()
+
+
+def test_a_rejected_key_is_shown_beside_the_key(dashboard: Dashboard) -> None:
+    dashboard.expect_failure("/usage/breakdown", 401)
+    dashboard.open()
+    dashboard.use_key("inf_neverissuedneverissued")
+    dashboard.page.wait_for_selector("#key-error:not([hidden])")
+    assert "401" in dashboard.page.inner_text("#key-error")
+    assert "unknown API key" in dashboard.page.inner_text("#key-error")
+    assert dashboard.page.get_attribute("#api-key", "aria-invalid") == "true"
+
+
+def test_the_spend_chart_totals_the_api_total(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    query = dashboard.wait_ready("spend")
+    assert query == {"range": "30d", "tz": "UTC", "group_by": "app"}
+    answer = dashboard.api(f"/usage/breakdown?{dashboard.query_of('spend')}")
+    total = answer["total_cost"]
+    assert total > 0, "the demo data bills tasks in the last 30 days"
+
+    series = chart_series(dashboard)
+    drawn = sum(int(value) for dataset in series for value in dataset["microcents"])
+    assert drawn == total
+    # One bar per bucket and series, with height where there is spend.
+    for dataset in series:
+        assert len(dataset["heights"]) == len(answer["timeseries"])
+        for value, height in zip(dataset["microcents"], dataset["heights"], strict=True):
+            assert (height > 0) == (int(value) > 0), dataset["label"]
+    assert {d["label"] for d in series} == set(answer["models"])
+    assert shown_microcents(dashboard, "#spend-total") == total
+    # Dollars on the card, the exact microcents on hover.
+    assert page.get_attribute("#spend-total data.money", "title") == (
+        f"${answer_dollars(total)} exactly = {total:,} microcents"
+    )
+    rows = page.locator("#top-apps tbody tr")
+    assert rows.count() == len(answer["per_model"])
+    assert [
+        int(v)
+        for v in page.eval_on_selector_all("#top-apps data.money", "e => e.map(x => x.value)")
+    ] == [row["cost"] for row in answer["per_model"]]
+
+    # Hovering a bar shows its exact microcents in the tooltip.
+    point = page.evaluate(
+        """() => {
+            const chart = Chart.getChart('spend-chart');
+            for (let d = 0; d < chart.data.datasets.length; d++) {
+                const meta = chart.getDatasetMeta(d);
+                for (let i = 0; i < meta.data.length; i++) {
+                    const bar = meta.data[i];
+                    if (Math.abs(bar.base - bar.y) > 6) {
+                        const box = chart.canvas.getBoundingClientRect();
+                        return {x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2,
+                                value: chart.data.datasets[d].microcents[i], label: chart.data.datasets[d].label};
+                    }
+                }
+            }
+            return null;
+        }"""
+    )
+    assert point is not None
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_function("() => Chart.getChart('spend-chart').tooltip.opacity > 0")
+    lines = page.evaluate(
+        "Chart.getChart('spend-chart').tooltip.body.flatMap((part) => part.lines)"
+    )
+    assert f"{int(point['value']):,} µ¢" in lines[0] and point["label"] in lines[0]
+    if README_SCREENSHOT:
+        take_readme_screenshot(dashboard, README_SCREENSHOT)
+
+
+def take_readme_screenshot(dashboard: Dashboard, path: str) -> None:
+    """The README's picture: the demo team's last 7 days, a tooltip open on the tallest bar."""
+    page = dashboard.page
+    page.select_option("#spend-range", "7d")
+    page.wait_for_function(
+        "() => document.querySelector('#panel-spend').dataset.query.includes('range=7d')"
+    )
+    dashboard.wait_ready("spend")
+    point = page.evaluate(
+        """() => {
+            const chart = Chart.getChart('spend-chart');
+            const box = chart.canvas.getBoundingClientRect();
+            let best = null;
+            chart.data.datasets.forEach((dataset, d) => chart.getDatasetMeta(d).data.forEach((bar) => {
+                const height = Math.abs(bar.base - bar.y);
+                if (!best || height > best.height) best = {height, x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2};
+            }));
+            return best;
+        }"""
+    )
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_function("() => Chart.getChart('spend-chart').tooltip.opacity > 0")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.screenshot(path=path, full_page=False)
+
+
+def answer_dollars(microcents: int) -> str:
+    whole, fraction = divmod(microcents, 100_000_000)
+    digits = f"{fraction:08d}".rstrip("0").ljust(2, "0")
+    return f"{whole:,}.{digits}"
+
+
+def test_switching_zone_and_grouping_changes_the_request(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    with page.expect_request(lambda r: "/usage/breakdown" in r.url) as zone_request:
+        page.select_option("#spend-tz", "Asia/Kolkata")
+    sent = dict(_query(zone_request.value.url))
+    assert sent["tz"] == "Asia/Kolkata" and sent["group_by"] == "app"
+    page.wait_for_function(
+        "() => document.querySelector('#panel-spend').dataset.query.includes('tz=Asia%2FKolkata')"
+    )
+    with page.expect_request(lambda r: "/usage/breakdown" in r.url) as group_request:
+        page.select_option("#spend-group", "fee")
+    sent = dict(_query(group_request.value.url))
+    assert sent["tz"] == "Asia/Kolkata" and sent["group_by"] == "fee"
+    query = dashboard.wait_ready("spend")
+    assert query["group_by"] == "fee"
+    answer = dashboard.api(f"/usage/breakdown?{dashboard.query_of('spend')}")
+    series = chart_series(dashboard)
+    assert sum(int(v) for d in series for v in d["microcents"]) == answer["total_cost"]
+    if all("per_group" in bucket for bucket in answer["timeseries"]):
+        fee_groups = {"resource", "inference", "royalty", "partner", "adjustment"}
+        assert {d["label"] for d in series} <= fee_groups
+        assert page.is_hidden("#spend-group-error")
+    else:  # an API without grouping: the page says so beside the picker and shows apps
+        assert "does not group by fee" in page.inner_text("#spend-group-error")
+    with page.expect_request(lambda r: "/usage/breakdown" in r.url) as range_request:
+        page.select_option("#spend-range", "7d")
+    assert dict(_query(range_request.value.url))["range"] == "7d"
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(urlsplit(url).query)
+
+
+def test_the_csv_download_is_what_the_chart_shows(dashboard: Dashboard, tmp_path: Path) -> None:
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    with page.expect_download() as download_info:
+        page.click("#spend-csv")
+    download = download_info.value
+    assert download.suggested_filename == "spend_30d_app_UTC.csv"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    answer = dashboard.api(f"/usage/breakdown?{dashboard.query_of('spend')}")
+    assert rows, "the demo data has spend"
+    assert sum(int(row["cost_microcents"]) for row in rows) == answer["total_cost"]
+    assert sum(Decimal(row["cost_usd"]) for row in rows) == Decimal(answer["total_cost"]) / 10**8
+    # Exactly the chart's cells: every non-zero (bucket, series) once.
+    series = chart_series(dashboard)
+    labels = [b["date"] for b in answer["timeseries"]]
+    cells = {
+        (labels[i], d["label"], int(v))
+        for d in series
+        for i, v in enumerate(d["microcents"])
+        if int(v)
+    }
+    assert {(r["bucket_start"], r["group"], int(r["cost_microcents"])) for r in rows} == cells
+    assert len(rows) == len(cells)
+
+
+def test_beyond_the_palette_the_smallest_apps_share_one_series(dashboard: Dashboard) -> None:
+    """Nine more apps bill a task each: 12 apps in the last hour, 8 colours; the chart still adds
+    up to the API's total, and the CSV (what the chart shows) names the shared series."""
+    now = datetime.now(UTC)
+    events = [
+        {
+            "source": "inference.tasks",
+            "detail-type": "Task Completed",
+            "detail": {
+                "task_id": f"browser_palette_{index}",
+                "team_id": "team_local",
+                "app": f"team_local/palette-{index}",
+                "status": "completed",
+                "started_at": (now - timedelta(seconds=10 + index)).isoformat(),
+                "completed_at": now.isoformat(),
+                "elapsed_ms": (10 + index) * 1000,
+                "tier": "cloud",
+                "resources": [{"name": "gpu0", "type": "gpu", "model": "m", "meter": "llm/micro"}],
+            },
+        }
+        for index in range(1, 10)
+    ]
+    delivered = requests.post(f"{dashboard.stack.url}/local/events", json=events, timeout=60)
+    assert delivered.json()["dead_lettered"] == []
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    with page.expect_request(lambda r: "range=1h" in r.url):
+        page.select_option("#spend-range", "1h")
+    dashboard.wait_ready("spend")
+    answer = dashboard.api(f"/usage/breakdown?{dashboard.query_of('spend')}")
+    assert len(answer["models"]) >= 12
+    series = chart_series(dashboard)
+    assert len(series) == 8
+    assert series[-1]["label"] == f"Other ({len(answer['models']) - 7} apps)"
+    assert sum(int(v) for d in series for v in d["microcents"]) == answer["total_cost"]
+    csv_text = page.evaluate("window.dashboard.spendCsv()")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert sum(int(r["cost_microcents"]) for r in rows) == answer["total_cost"]
+    assert {r["group"] for r in rows} <= {d["label"] for d in series}
+
+
+def test_a_bad_formula_shows_its_line_and_column(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open("pricing")
+    dashboard.use_key()
+    page.fill("#pricing-app", "team_local/flux-dev")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-editor:not([hidden])")
+    assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
+    page.wait_for_selector("#preview[data-state='ready']")
+    formula = "image_count(outputs) * prices.per_image +\n  no_such_helper(1)"
+    evaluated = dashboard.stack.request(
+        "POST",
+        "/usage/cel/evaluate",
+        json={"pricing": {"prices": {"per_image": 200000}, "inference_expression": formula}},
+    ).json()
+    line, column = evaluated["inference_fee"]["error"].split(":")[:2]
+    assert line == "2"
+    count = int(page.get_attribute("#preview", "data-count") or 0)
+    page.fill("#f-inference_expression", formula)
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#preview').dataset.count) > {count}"
+    )
+    error = page.locator("#f-inference_expression-error")
+    error.wait_for(state="visible")
+    assert f"line {line}, column {column} ({line}:{column})" in error.inner_text()
+    assert "no_such_helper" in error.inner_text()
+    assert page.get_attribute("#f-inference_expression", "aria-invalid") == "true"
+    # "Go to" puts the caret on the offending character.
+    page.click("#f-inference_expression-error button.goto")
+    caret = page.evaluate("document.activeElement.selectionStart")
+    assert page.evaluate("document.activeElement.id") == "f-inference_expression"
+    first_line = formula.split("\n", maxsplit=1)[0]
+    assert caret == len(first_line) + 1 + int(column) - 1
+    # Saving is refused by the API with the same position, shown beside the same formula.
+    dashboard.expect_failure("/apps/team_local/flux-dev/pricing", 400)
+    with page.expect_response(lambda r: r.request.method == "PATCH") as saved:
+        page.click("#pricing-save")
+    assert saved.value.status == 400
+    page.wait_for_function(
+        "() => document.querySelector('#f-inference_expression-error').textContent.includes('column')"
+    )
+    assert f"({line}:{column})" in error.inner_text()
+    assert page.is_hidden("#pricing-action-error")
+
+
+def test_bad_sample_usage_is_shown_beside_it_naming_the_field(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.expect_failure("/usage/cel/evaluate", 400)
+    dashboard.open("pricing")
+    dashboard.use_key()
+    page.fill("#pricing-app", "team_local/flux-dev")
+    page.click("#pricing-load")
+    page.wait_for_selector("#preview[data-state='ready']")
+    sample = {"output_meta": {"inputs": [{"type": "text", "tokens": -5}]}, "usage_seconds": 1}
+    with page.expect_response(lambda r: "/usage/cel/evaluate" in r.url) as answered:
+        page.fill("#sample-usage", json.dumps(sample))
+    assert answered.value.status == 400
+    error = page.locator("#sample-usage-error")
+    error.wait_for(state="visible")
+    assert "output_meta.inputs.0.tokens" in error.inner_text()
+    assert page.get_attribute("#sample-usage", "aria-invalid") == "true"
+    assert page.is_hidden("#preview-error")
+    # Not JSON at all: said beside it before anything is sent.
+    page.fill("#sample-usage", "{not json")
+    page.wait_for_function(
+        "() => document.querySelector('#sample-usage-error').textContent.includes('not valid JSON')"
+    )
+
+
+def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open("pricing")
+    dashboard.use_key()
+    page.fill("#pricing-app", "team_local/browser-draft")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-editor:not([hidden])")
+    assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
+    page.click("#price-add")
+    page.fill("#prices-table tbody tr:last-child .price-name", "per_image")
+    page.fill("#prices-table tbody tr:last-child .price-value", "250000")
+    count = int(page.get_attribute("#preview", "data-count") or 0)
+    page.fill("#f-inference_expression", "image_count(outputs) * prices.per_image")
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#preview').dataset.count) > {count}"
+    )
+    # The sample usage has 2 images: 500,000 µ¢.
+    fee = page.get_attribute("#preview tr[data-component='inference_fee'] data.money", "value")
+    assert fee == "500000"
+    page.click("#pricing-save")
+    page.wait_for_selector("#pricing-action-status:has-text('Draft saved')")
+    view = dashboard.api("/apps/team_local/browser-draft/pricing")
+    assert view["draft"]["pricing"]["prices"] == {"per_image": 250000}
+    assert (
+        view["draft"]["pricing"]["inference_expression"]
+        == "image_count(outputs) * prices.per_image"
+    )
+    assert view["live"] is None
+    # The backtest button exists exactly when the API has the route (SPEC §7).
+    probe = dashboard.stack.request(
+        "POST", "/apps/team_local/browser-draft/pricing/backtest", json={"limit": 0}
+    )
+    has_backtest = not (probe.status_code == 404 and probe.json()["detail"] == "no such route")
+    page.wait_for_selector("#pricing-backtest[data-probed]", state="attached")
+    assert page.is_visible("#pricing-backtest") == has_backtest
+    # Publishing asks first, then makes the saved draft live.
+    page.click("#pricing-publish")
+    page.wait_for_selector("#publish-confirm:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "publish-yes"
+    page.click("#publish-yes")
+    page.wait_for_selector("#pricing-action-status:has-text('Published')")
+    live = dashboard.api("/apps/team_local/browser-draft/pricing")["live"]
+    assert live["version"] == 1 and live["pricing"]["prices"] == {"per_image": 250000}
+    assert f"live version {live['version']}" in page.inner_text("#pricing-action-status")
+
+
+def _tasks_route_exists(stack: Stack) -> bool:
+    return stack.request("GET", "/usage/tasks?limit=1").status_code != 404
+
+
+def test_the_task_list_pages(dashboard: Dashboard, stack: Stack) -> None:
+    if not _tasks_route_exists(stack):
+        pytest.skip("this API has no GET /usage/tasks yet (the analytics branch adds it)")
+    page = dashboard.page
+    dashboard.open("tasks")
+    dashboard.use_key()
+    dashboard.wait_ready("tasks")
+    # 30 days: the demo's oldest tasks are up to 7 days old and must not age out mid-test.
+    with page.expect_request(lambda r: "/usage/tasks?" in r.url):
+        page.select_option("#tasks-range", "30d")
+    dashboard.wait_ready("tasks")
+    with page.expect_request(lambda r: "/usage/tasks?" in r.url):
+        page.select_option("#tasks-limit", "10")
+    query = dashboard.wait_ready("tasks")
+    assert query["limit"] == "10"
+    expected = _all_tasks(dashboard, {k: v for k, v in query.items() if k != "limit"})
+    assert len(expected) > 10, "the demo data bills more than one page of tasks"
+
+    seen: list[str] = []
+    pages = 0
+    while True:
+        pages += 1
+        assert page.get_attribute("#panel-tasks", "data-page") == str(pages)
+        seen += page.eval_on_selector_all(
+            "#tasks-table tbody tr[data-task-id]", "rows => rows.map(r => r.dataset.taskId)"
+        )
+        if page.is_disabled("#tasks-next"):
+            break
+        page.click("#tasks-next")
+        page.wait_for_function(
+            f"() => document.querySelector('#panel-tasks').dataset.page === '{pages + 1}'"
+        )
+    assert seen == expected  # every task once, in the API's order
+    assert pages == -(-len(expected) // 10)
+    assert "(last)" in page.inner_text("#tasks-page")
+    page.click("#tasks-prev")
+    page.wait_for_function(
+        f"() => document.querySelector('#panel-tasks').dataset.page === '{pages - 1}'"
+    )
+
+    # Filters go into the request.
+    with page.expect_request(lambda r: "/usage/tasks?" in r.url) as filtered:
+        page.select_option("#tasks-status", "failed")
+    assert ("status", "failed") in _query(filtered.value.url)
+    dashboard.wait_ready("tasks")
+    statuses = page.eval_on_selector_all(
+        "#tasks-table tbody tr[data-task-id] td:nth-child(4)",
+        "cells => cells.map(c => c.textContent)",
+    )
+    assert statuses and set(statuses) == {"failed"}
+
+    # A task opens its cost with every fee.
+    page.click("#tasks-table .task-open")
+    dialog = page.locator("#task-dialog")
+    dialog.wait_for(state="visible")
+    page.wait_for_selector("#task-dialog dl.cost")
+    text = dialog.inner_text()
+    for label in (
+        "Resource fee",
+        "Inference fee",
+        "Royalty fee",
+        "Partner fee",
+        "Total",
+        "Discount",
+        "Charged",
+        "Meter",
+        "Pricing version",
+        "Inference time",
+    ):
+        assert label in text
+    assert "task_failed" in text  # a failed task: 100% discount
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.classList.contains('task-open')")
+
+
+def _all_tasks(dashboard: Dashboard, query: dict[str, str]) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        params = {**query, "limit": "1000", **({"cursor": cursor} if cursor else {})}
+        answer = dashboard.api(f"/usage/tasks?{urlencode(params)}")
+        ids += [task["task_id"] for task in answer["data"]]
+        if not answer["has_more"]:
+            return ids
+        cursor = answer["next_cursor"]
+
+
+def test_a_task_opens_its_cost_by_id(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open("tasks")
+    dashboard.use_key()
+    page.wait_for_selector("#panel-tasks[data-state]")
+    page.fill("#task-id", "demo_0042")
+    page.press("#task-id", "Enter")
+    page.wait_for_selector("#task-dialog dl.cost")
+    cost = dashboard.api("/usage/tasks/demo_0042/cost")
+    text = page.inner_text("#task-dialog")
+    assert "refunded" in text.lower() and "demo refund" in text
+    charged = page.eval_on_selector_all("#task-dialog data.money", "e => e.map(x => x.value)")
+    assert str(cost["charged"]["value"]) in charged and str(cost["total"]["value"]) in charged
+    page.click("#task-dialog-close")
+    dashboard.expect_failure("/usage/tasks/no_such_task/cost", 404)
+    page.fill("#task-id", "no_such_task")
+    page.press("#task-id", "Enter")
+    page.wait_for_selector("#task-dialog-error:not([hidden])")
+    assert "no task no_such_task" in page.inner_text("#task-dialog-error")
+
+
+def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: Stack) -> None:
+    page = dashboard.page
+    # A key without billing:read: the 403 appears on the Spend tab, the page still works.
+    reader = stack.new_key("team_browser", "apps:read")
+    dashboard.expect_failure("/usage/breakdown", 403)
+    dashboard.open()
+    dashboard.use_key(reader)
+    page.wait_for_selector("#key-status.ok")
+    dashboard.wait_ready("spend")
+    assert "403" in page.inner_text("#spend-error")
+    assert "billing:read" in page.inner_text("#spend-error")
+    # Editing another team's namespace: the 403 names the namespace, beside the save button.
+    dashboard.use_key()
+    page.wait_for_function(
+        "() => document.querySelector('#key-status').textContent === 'Key accepted'"
+    )
+    dashboard.wait_ready("spend")
+    page.click("#tab-pricing")
+    # Another team's unpublished app does not exist for us: 404 beside the app picker.
+    dashboard.expect_failure("/apps/team_other/unpublished/pricing", 404)
+    page.fill("#pricing-app", "team_other/unpublished")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-app-error:not([hidden])")
+    assert "no published pricing for team_other/unpublished" in page.inner_text(
+        "#pricing-app-error"
+    )
+    # Another team's published app opens read-only: saving it is a 403.
+    other = stack.new_key("team_other", "apps:write")
+    for method, path, body in (
+        ("PATCH", "/apps/team_other/someone-elses/pricing", {"prices": {"per_run": 1000}}),
+        ("POST", "/apps/team_other/someone-elses/pricing/publish", None),
+    ):
+        assert stack.request(method, path, key=other, json=body).status_code == 200
+    page.fill("#pricing-app", "team_other/someone-elses")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-editor:not([hidden])")
+    assert page.input_value("#prices-table .price-name") == "per_run"
+    assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
+    dashboard.expect_failure("/apps/team_other/someone-elses/pricing", 403)
+    page.click("#pricing-save")
+    page.wait_for_selector("#pricing-action-error:not([hidden])")
+    assert "403" in page.inner_text("#pricing-action-error")
+    assert "namespace team_other" in page.inner_text("#pricing-action-error")
+    # A malformed app name: the 400 names its field, beside the app picker.
+    dashboard.expect_failure("/apps/Bad%20Name/x/pricing", 400)
+    page.fill("#pricing-app", "Bad Name/x")
+    page.click("#pricing-load")
+    page.wait_for_selector("#pricing-app-error:not([hidden])")
+    assert "namespace" in page.inner_text("#pricing-app-error")
+    assert page.get_attribute("#pricing-app", "aria-invalid") == "true"
+
+
+def test_a_bad_window_is_shown_beside_the_dates(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.expect_failure("/usage/breakdown", 400)
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    page.select_option("#spend-range", "custom")
+    dashboard.wait_ready("spend")
+    with page.expect_request(lambda r: "end=2026-11-11" in r.url) as sent:
+        page.fill("#spend-start", "2026-11-20")
+        page.fill("#spend-end", "2026-11-10")
+        page.click("#spend-refresh")
+    query = dict(_query(sent.value.url))
+    assert (query["start"], query["end"]) == ("2026-11-20", "2026-11-11")  # "to" is inclusive
+    dashboard.wait_ready("spend")
+    beside = page.locator("#spend-start-error, #spend-end-error").filter(has_text="")
+    shown = [t for t in beside.all_inner_texts() if t.strip()]
+    assert shown, "an error beside the date pickers"
+    # An API with windows names the field (end ≤ start); one without says it has none.
+    assert any("end" in t or "start" in t or "Custom dates" in t for t in shown), shown
+    assert page.is_disabled("#spend-csv")
+
+
+def test_keyboard_only(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open()
+    page.focus("#api-key")
+    page.keyboard.type(KEY)
+    page.keyboard.press("Enter")
+    dashboard.wait_ready("spend")
+    page.focus("#tab-spend")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-usage"
+    assert page.get_attribute("#tab-usage", "aria-selected") == "true"
+    assert page.is_visible("#panel-usage") and page.is_hidden("#panel-spend")
+    dashboard.wait_ready("usage")
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.id") == "tab-pricing"
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.id") == "tab-spend"
+    # Tab moves from the selected tab into its panel, not through the other tabs.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "panel-spend"
+    # Every form control has a label.
+    unlabelled = page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea'))
+              .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+              .map((e) => e.id || e.outerHTML)"""
+    )
+    assert unlabelled == []
+
+
+def test_usage_tab_charts_the_summary(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open("usage")
+    dashboard.use_key()
+    dashboard.wait_ready("usage")
+    answer = dashboard.api(f"/usage/summary?{dashboard.query_of('usage')}")
+    for canvas, key in (
+        ("usage-tier", "tier_usage"),
+        ("usage-type", "type_usage"),
+        ("usage-model", "model_usage"),
+    ):
+        drawn = page.evaluate(
+            "(id) => { const c = Chart.getChart(id); return Object.fromEntries(c.data.labels.map((l, i) => [l, c.data.datasets[0].data[i]])); }",
+            canvas,
+        )
+        assert drawn == answer[key], canvas
+    assert answer["total_usage"] > 0
+
+
+def test_every_tab_without_console_errors(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    page.click("#spend-data summary")
+    page.wait_for_selector("#spend-table")
+    for tab in ("usage", "tasks", "pricing", "spend"):
+        page.click(f"#tab-{tab}")
+        if tab in ("usage", "spend"):
+            dashboard.wait_ready(tab)
+        elif tab == "tasks":
+            page.wait_for_selector("#panel-tasks[data-state]")
+        else:
+            page.wait_for_selector("#pricing-editor:not([hidden])")
+            page.wait_for_selector("#preview[data-state='ready']")
+    dashboard.assert_clean()

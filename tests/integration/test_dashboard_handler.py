@@ -1,0 +1,167 @@
+"""GET /dashboard and its files, invoked in-process; the vendored chart library held to its pin.
+The page itself is tested in a real browser in tests/browser."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import hashlib
+import json
+import re
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from local.template import load_template
+from tests.conftest import ROOT, LambdaContext, load_handler, sample_event
+
+STATIC = ROOT / "functions" / "dashboard" / "static"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def handler() -> ModuleType:
+    return load_handler("dashboard")
+
+
+def get(handler: ModuleType, path: str, **headers: str) -> dict[str, Any]:
+    event = copy.deepcopy(sample_event("dashboard"))
+    if path != "/dashboard":
+        asset = path.removeprefix("/dashboard/")
+        event["routeKey"] = event["requestContext"]["routeKey"] = "GET /dashboard/{asset}"
+        event["pathParameters"] = {"asset": asset}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["headers"].update(headers)
+    return handler.lambda_handler(event, LambdaContext())  # type: ignore[no-any-return]
+
+
+def test_the_page_with_its_security_headers(handler: ModuleType) -> None:
+    response = get(handler, "/dashboard")
+    assert response["statusCode"] == 200
+    headers = response["headers"]
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == policy["style-src"] == policy["connect-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert re.fullmatch(r'"[0-9a-f]{32}"', headers["ETag"])
+
+
+def test_every_file_the_page_names_is_served_from_the_bundle(handler: ModuleType) -> None:
+    html = get(handler, "/dashboard")["body"]
+    links = re.findall(r'(?:src|href)="(/dashboard/[^"]+)"', html)
+    assert {
+        "/dashboard/dashboard.js",
+        "/dashboard/chart.umd.min.js",
+        "/dashboard/dashboard.css",
+    } <= set(links)
+    types = {".js": "text/javascript", ".css": "text/css", ".md": "text/markdown"}
+    for link in links:
+        response = get(handler, link)
+        assert response["statusCode"] == 200, link
+        name = link.rsplit("/", 1)[1]
+        assert response["body"] == (STATIC / name).read_text(encoding="utf-8")
+        assert response["headers"]["Content-Type"].startswith(types[name[name.rindex(".") :]])
+        assert "Content-Security-Policy" in response["headers"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/nothing.js",
+        "/dashboard/index.html",  # the page is served at /dashboard only
+        "/dashboard/..%2Fapp.py",
+        "/dashboard/VENDORED.sha256",
+        "/dashboard/chart.umd.min.js.map",
+    ],
+)
+def test_anything_else_is_a_404_problem(handler: ModuleType, path: str) -> None:
+    response = get(handler, path)
+    assert response["statusCode"] == 404
+    assert response["headers"]["Content-Type"] == PROBLEM
+
+
+def test_files_are_gzipped_for_clients_that_take_it(handler: ModuleType) -> None:
+    response = get(handler, "/dashboard/chart.umd.min.js", **{"accept-encoding": "gzip, br"})
+    assert response["statusCode"] == 200 and response["isBase64Encoded"] is True
+    assert response["headers"]["Content-Encoding"] == "gzip"
+    assert response["headers"]["Vary"] == "Accept-Encoding"
+    body = gzip.decompress(base64.b64decode(response["body"]))
+    assert body == (STATIC / "chart.umd.min.js").read_bytes()
+    assert len(response["body"]) < len(body) / 2
+
+
+def test_an_unchanged_file_is_a_304(handler: ModuleType) -> None:
+    etag = get(handler, "/dashboard/dashboard.js")["headers"]["ETag"]
+    response = get(handler, "/dashboard/dashboard.js", **{"if-none-match": f'"other", {etag}'})
+    assert response["statusCode"] == 304
+    assert not response["body"]
+    assert get(handler, "/dashboard/dashboard.js", **{"if-none-match": '"x"'})["statusCode"] == 200
+
+
+def test_it_needs_no_key_and_ignores_one(handler: ModuleType) -> None:
+    assert get(handler, "/dashboard", authorization="Bearer inf_whatever")["statusCode"] == 200
+
+
+def test_other_api_versions_are_400(handler: ModuleType) -> None:
+    response = get(handler, "/dashboard", **{"x-api-version": "3"})
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["errors"] == [
+        {"field": "X-API-Version", "message": "must be 2 or absent"}
+    ]
+
+
+def test_reached_through_the_authorized_fallback_it_still_wants_a_key(handler: ModuleType) -> None:
+    """Public is a property of the gateway's own route key, not of the path."""
+    event = copy.deepcopy(sample_event("dashboard"))
+    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    response = handler.lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 401
+
+
+def test_the_function_holds_no_data_access() -> None:
+    props = load_template().document["Resources"]["DashboardFunction"]["Properties"]
+    assert "Policies" not in props
+    assert "Environment" not in props
+    routes = [r for r in load_template().routes() if r.function == "DashboardFunction"]
+    assert {(r.route_key, r.authorized) for r in routes} == {
+        ("GET /dashboard", False),
+        ("GET /dashboard/{asset}", False),
+    }
+
+
+# ---- the vendored charting library
+
+
+def test_vendored_files_match_their_checksums() -> None:
+    lines = (STATIC / "VENDORED.sha256").read_text().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        digest, name = line.split()
+        assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_vendored_build_is_the_locked_version() -> None:
+    package = json.loads((ROOT / "web" / "package.json").read_text())
+    lock = json.loads((ROOT / "web" / "package-lock.json").read_text())
+    pinned = package["dependencies"]["chart.js"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), "pin an exact version"
+    locked = lock["packages"]["node_modules/chart.js"]
+    assert locked["version"] == pinned and locked["integrity"].startswith("sha512-")
+    banner = (STATIC / "chart.umd.min.js").read_text(encoding="utf-8")[:200]
+    assert f"Chart.js v{pinned}" in banner
+    assert "Released under the MIT License" in banner
+    assert "MIT License" in (STATIC / "chart.js.LICENSE.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_the_dashboard() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", readme)
+    assert shots, "the README's dashboard section shows a screenshot"
+    for shot in shots:
+        data = (ROOT / shot).read_bytes()
+        assert data.startswith(b"\x89PNG"), shot
