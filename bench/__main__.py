@@ -123,56 +123,83 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
             figure["http_charge"],
         )
     ]
-    small, large = figure["sizes"]
-    for size in (small, large):
-        at = figure[str(size)]
-        loader = "over HTTP" if figure["via_http"] else "in-process loader"
-        partial = (
-            f"; fewer tasks than the {figure['cells']:,} (day, app, shard) cells"
-            if size < figure["cells"]
-            else ""
-        )
+    for apps in figure["stages"]:
+        at = figure[f"breakdown/{apps}"]
         rows += [
             (
-                f"90d breakdown @ {size:,} tasks: aggregate items read",
-                f"{at['queries']} Queries, {at['returned_bytes'] / 1024:,.0f} KB, "
-                f"{at['read_units']:g} RCU (eventually consistent){partial}",
+                f"90d breakdown, {apps} apps ({at['records']:,} records): aggregate items read",
+                f"{at['queries']} Queries reading {at['read_bytes'] / 1024:,.0f} KB: "
+                f"{at['read_units']:g} RCU (eventually consistent)",
                 f"{at['items_read']:,} items",
                 NO_P99,
             ),
-            (
-                f"90d breakdown @ {size:,} tasks: handler time",
-                f"lambda_handler → local DynamoDB (moto, {at['aggregate_items_in_table']:,} "
-                "aggregate items)",
-                fmt_us(at["handler"]["p50"]),
-                fmt_us(at["handler"]["p99"]),
-            ),
             timing_row(
-                f"90d breakdown @ {size:,} tasks: handler time without the DB server",
-                "handler + boto3 parsing, moto's time subtracted",
+                f"90d breakdown, {apps} apps: handler time without the DB server",
+                "handler + boto3, moto's time subtracted",
                 at["handler_without_db_server"],
             ),
-            (
-                f"load {size:,} tasks through LedgerRepository.charge",
-                f"{loader}, cumulative",
-                f"{at['load_seconds']:,.0f} s ({at['tasks_per_second']:,.0f} tasks/s)",
-                NO_P99,
-            ),
         ]
-    at = figure[str(large)]
+    at = figure["breakdown/100"]
+    rows.append(
+        timing_row(
+            "90d breakdown, 100 apps: handler time with the DB server",
+            f"lambda_handler → local DynamoDB (moto, {figure['aggregate_items_in_table']:,} "
+            "aggregate items)",
+            at["handler"],
+        )
+    )
+    for name, what in (
+        ("berlin", "90d breakdown, 100 apps, tz=Europe/Berlin (local days from day slots)"),
+        ("fee", "90d breakdown, 100 apps, group_by=fee"),
+        ("kolkata_fee_7d", "7d breakdown, 100 apps, tz=Asia/Kolkata, group_by=fee (quarter-hours)"),
+    ):
+        at = figure[f"breakdown/100/{name}"]
+        rows.append(
+            timing_row(
+                what,
+                f"{at['items_read']:,} items in {at['queries']} Queries; moto's time subtracted",
+                at["handler_without_db_server"],
+            )
+        )
+    at = figure["breakdown/hot"]
     rows += [
         (
-            "90d breakdown @ 1,000,000 tasks: aggregate items read (projection)",
-            "same (day, app, shard) keys as above",
+            f"90d breakdown, {at['apps']} hot apps (every cell in all 4 shards): items read",
+            f"{at['queries']} Queries reading {at['read_bytes'] / 1024:,.0f} KB: "
+            f"{at['read_units']:g} RCU",
             f"{at['items_read']:,} items",
             NO_P99,
         ),
         timing_row(
-            "90d breakdown @ 1,000,000 tasks: handler time without the DB server (projection)",
-            f"= the {large:,}-task figure: same items parsed and summed",
+            f"90d breakdown, {at['apps']} hot apps: handler time without the DB server",
+            "handler + boto3, moto's time subtracted",
             at["handler_without_db_server"],
         ),
     ]
+    records = figure["records_in_table"]
+    for name, what in (
+        ("first_page", "task list, first page of 100 (default 7 days)"),
+        ("first_page_90d", "task list, first page of 100, range=90d"),
+        ("first_page_20_apps", "task list, first page of 100, range=90d, 20 app filters"),
+    ):
+        at = figure[f"tasks/{name}"]
+        rows.append(
+            timing_row(
+                f"{what} @ {records:,} records",
+                f"{at['items_read']:,} records read in {at['queries']} Queries "
+                f"(~{at['read_units']:g} RCU); moto's time subtracted",
+                at["handler_without_db_server"],
+            )
+        )
+    last = figure[f"breakdown/{figure['stages'][-1]}"]
+    rows.append(
+        (
+            f"load {last['records']:,} tasks through LedgerRepository.charge",
+            "in-process loader, cumulative",
+            f"{last['load_seconds']:,.0f} s ({last['records'] / last['load_seconds']:,.0f} tasks/s)",
+            NO_P99,
+        )
+    )
     return rows
 
 

@@ -96,9 +96,9 @@ def main(
 
     from usage_pricing import PricingEvaluator, UsagePricingError, new_engine  # noqa: PLC0415
     from usage_pricing.audit import Auditor  # noqa: PLC0415
-    from usage_pricing.backtest import parse_moment  # noqa: PLC0415
     from usage_pricing.storage.ledger import LedgerRepository  # noqa: PLC0415
     from usage_pricing.storage.pricing import PricingRepository  # noqa: PLC0415
+    from usage_pricing.windows import parse_moment  # noqa: PLC0415
 
     utc = ZoneInfo("UTC")
     try:

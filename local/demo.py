@@ -25,6 +25,12 @@ PRICING = {
         "inference_expression": "text_tokens(inputs) * prices.per_1k_input / 1000 + text_tokens(outputs) * prices.per_1k_output / 1000",
         "description": "Per 1K tokens, input and output priced separately",
     },
+    # A minimum charge: what the resource fee does not reach shows as `adjustment` in group_by=fee.
+    f"{TEAM}/whisper": {
+        "prices": {"minimum": 25_000_000},
+        "total_expression": "max(resource_fee + inference_fee, prices.minimum)",
+        "description": "Resource time, at least $0.25 a run",
+    },
 }
 APPS = {
     f"{TEAM}/flux-dev": ("standard/sm", "image"),

@@ -80,7 +80,8 @@ def _add_conventions(operation: dict[str, Any]) -> None:
         }
     )
     responses = operation.setdefault("responses", {})
-    responses.pop("422", None)  # Powertools' default; this API answers validation errors with 400
+    if responses.get("422", {}).get("description") == "Validation Error":
+        responses.pop("422")  # Powertools' default; this API answers validation errors with 400
     for status, description in ERROR_STATUSES.items():
         responses.setdefault(
             status,

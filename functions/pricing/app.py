@@ -1,7 +1,7 @@
 """The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, and the
 backtest of a proposed pricing against the team's own billed tasks, POST …/backtest."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,6 +22,7 @@ from usage_pricing.pricing_store import (
     PublishRequest,
     app_path,
 )
+from usage_pricing.spend_params import EndQuery, RangeQuery, StartQuery, TzQuery
 from usage_pricing.wiring import Wiring
 
 wiring = Wiring()
@@ -32,6 +33,10 @@ backtests = BacktestService(
     wiring.ledger(), wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr")
 )
 app = Api()
+BacktestLimitQuery = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} tasks (default {DEFAULT_LIMIT:,})"),
+]
 
 
 @app.get("/apps/{namespace}/{name}/pricing", scopes=("apps:read",))
@@ -62,24 +67,10 @@ def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
     namespace: str,
     name: str,
     request: Annotated[BacktestRequest | None, Body()] = None,
-    range: Annotated[
-        Literal["1h", "1d", "7d", "30d", "90d"] | None,
-        Query(description="1h, 1d, 7d, 30d or 90d back from now (default 7d); or start/end"),
-    ] = None,
-    start: Annotated[
-        str | None,
-        Query(
-            max_length=64,
-            description="Inclusive: RFC 3339 with an offset (2026-11-20T10:00:00Z) or a date "
-            "(2026-11-20, local midnight in tz)",
-        ),
-    ] = None,
-    end: Annotated[
-        str | None, Query(max_length=64, description="Exclusive, like start; default now")
-    ] = None,
-    tz: Annotated[
-        str | None, Query(max_length=64, description="IANA time zone of dates (default UTC)")
-    ] = None,
+    range: RangeQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    tz: TzQuery = None,
     limit: Annotated[
         int,
         Query(

@@ -2,21 +2,62 @@
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import SpendAnalytics, UsageSummary
-from usage_pricing.http import Api, RangeQuery, TzQuery
+from usage_pricing.analytics import SpendAnalytics, SpendQuery, UsageSummary
+from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
+from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
+from usage_pricing.spend_params import (
+    AppsQuery,
+    EndQuery,
+    FormatQuery,
+    RangeQuery,
+    StartQuery,
+    TzQuery,
+)
 from usage_pricing.wiring import Wiring
 
 analytics = SpendAnalytics(Wiring().aggregates())
 app = Api()
 
+CSV_HEADER = ("dimension", "value", "seconds")
+RESPONSES: Any = {
+    200: {
+        "description": "Usage seconds (JSON), or one row per tier, type and model as text/csv",
+        "content": {
+            "application/json": {"model": UsageSummary},
+            "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_HEADER)}},
+        },
+    },
+    422: {
+        "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as null "
+        "with an entry in errors)",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    },
+}
 
-@app.get("/usage/summary", scopes=("billing:read",))
+
+@app.get("/usage/summary", scopes=("billing:read",), responses=RESPONSES)
 @tracer.capture_method
-def summary(range: RangeQuery = "30d", tz: TzQuery = None) -> UsageSummary:
-    return analytics.summary(app.caller.team_id, range, tz)
+def summary(
+    *,
+    range: RangeQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    tz: TzQuery = None,
+    apps: AppsQuery = None,
+    format: FormatQuery = None,
+) -> Response[str]:
+    query = SpendQuery(range, start, end, tz, apps=tuple(apps or ()))
+    answer = analytics.summary(app.caller.team_id, query)
+    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
+        refuse_overflow_csv(answer.errors)
+        return csv_response("summary.csv", CSV_HEADER, answer.csv_rows())
+    return json_response(answer.model)
 
 
 @logger.inject_lambda_context(clear_state=True)

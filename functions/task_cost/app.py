@@ -1,21 +1,50 @@
-"""GET /usage/tasks/{taskID}/cost — what one task cost, for its own team only."""
+"""GET /usage/tasks/{taskID}/cost — what one task cost, for its own team only; and
+GET /usage/tasks — the team's billing records in a window, a page at a time."""
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
+from usage_pricing.exports import csv_response, json_response, wants_csv
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.records import TaskCost
+from usage_pricing.spend_params import (
+    DEFAULT_LIMIT,
+    AppsQuery,
+    CursorQuery,
+    EndQuery,
+    FormatQuery,
+    LimitQuery,
+    RangeQuery,
+    StartQuery,
+    StatusQuery,
+    TzQuery,
+)
+from usage_pricing.tasks import CSV_COLUMNS, TaskList, TaskListQuery, TaskPage
 from usage_pricing.wiring import Wiring
 
-ledger = Wiring().ledger()
+wiring = Wiring()
+ledger = wiring.ledger()
+tasks = TaskList(wiring.task_index())
 app = Api()
 # The task ids a task event can carry (usage_pricing.events.Identifier); any other is no task,
 # and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
 TASK_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+TASKS_RESPONSES: Any = {
+    200: {
+        "description": "A page of the task list (JSON), or its rows as text/csv; while more "
+        'remain, a Link: <…>; rel="next" header names the next page',
+        "content": {
+            "application/json": {"model": TaskPage},
+            "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_COLUMNS)}},
+        },
+    }
+}
 
 
 @app.get("/usage/tasks/{taskID}/cost", scopes=("apps:read", "billing:read"))
@@ -26,6 +55,38 @@ def task_cost(taskID: str) -> TaskCost:  # noqa: N803 — the route's parameter 
     if record is None or record.team_id != app.caller.team_id:
         raise NotFoundError(f"no task {taskID}")
     return TaskCost.of(record)
+
+
+def next_page_link(cursor: str) -> str:
+    """The request's own path and query with the next cursor, as an RFC 8288 Link."""
+    event = app.resolver.current_event
+    query = parse_qsl(event.raw_query_string or "", keep_blank_values=True)
+    query = [(k, v) for k, v in query if k != "cursor"] + [("cursor", cursor)]
+    return f'<{event.path}?{urlencode(query)}>; rel="next"'
+
+
+@app.get("/usage/tasks", scopes=("billing:read",), responses=TASKS_RESPONSES)
+@tracer.capture_method
+def task_list(
+    *,
+    range: RangeQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    tz: TzQuery = None,
+    apps: AppsQuery = None,
+    status: StatusQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    format: FormatQuery = None,
+) -> Response[str]:
+    query = TaskListQuery(
+        range, start, end, tz, tuple(apps or ()), tuple(status or ()), limit, cursor
+    )
+    answer = tasks.page(app.caller.team_id, query)
+    headers = {"Link": next_page_link(answer.next_cursor)} if answer.next_cursor else {}
+    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
+        return csv_response("tasks.csv", CSV_COLUMNS, answer.csv_rows(), headers)
+    return json_response(answer.model, headers)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -328,15 +328,10 @@ def test_hostile_bodies_and_media_types_fuzz(stack: Stack, method: str, path: st
     no_traceback_since(stack, mark)
 
 
-TZ_ROUTES = [("GET", "/usage/breakdown"), ("GET", "/usage/summary")]
+TZ_ROUTES = [("GET", "/usage/breakdown"), ("GET", "/usage/summary"), ("GET", "/usage/tasks")]
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    reason="tz=Europe and 256+ character zones are 500s until tz is validated without the "
-    "filesystem (issue 10); remove this mark when that lands",
-)
 @pytest.mark.parametrize(("method", "path"), TZ_ROUTES, ids=[" ".join(r) for r in TZ_ROUTES])
 def test_time_zone_fuzz(stack: Stack, method: str, path: str) -> None:
     """Given any tz string, when a windowed route is asked for it, then a 200 or a 400 naming

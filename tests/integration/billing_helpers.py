@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
-
-from boto3.dynamodb.conditions import Key
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
 
@@ -69,21 +68,25 @@ def sqs_batch(*bodies: Any) -> dict[str, Any]:
 
 def aggregate_totals(
     dynamodb: Any, granularity: str, team: str = "team_a", shards: int = 4
-) -> dict[str, int]:
+) -> Counter[str]:
     """Every counter of the team's aggregates at one granularity, summed over buckets, apps and
-    shards (paginating, as the readers do)."""
-    totals: dict[str, int] = {}
+    shards (paginating, as the readers do; a counter never written is 0). Keys and counters are
+    decoded by the aggregate schema module, as the readers decode them."""
+    from usage_pricing.storage.aggregates import Granularity, decode_item, partition_key
+
+    totals: Counter[str] = Counter()
     table = dynamodb.Table("AggregatesTable")
     for shard in range(shards):
         request: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"{team}#{granularity}#{shard}")
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {
+                ":pk": partition_key(team, Granularity(granularity), shard)
+            },
         }
         while True:
             page = table.query(**request)
             for item in page["Items"]:
-                for name, value in item.items():
-                    if name not in ("pk", "sk", "app", "bucket", "expires_at"):
-                        totals[name] = totals.get(name, 0) + int(value)
+                totals.update(decode_item(item).counters)
             if "LastEvaluatedKey" not in page:
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

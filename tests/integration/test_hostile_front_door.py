@@ -188,6 +188,7 @@ def storage_routes() -> list[tuple[str, str, str | None]]:
         ("GET", "/usage/breakdown", None),
         ("GET", "/usage/summary", None),
         ("GET", "/usage/tasks/t-1/cost", None),
+        ("GET", "/usage/tasks", None),
         ("GET", app, None),
         ("PATCH", app, hostile.VALID_BODY["PATCH"]),
         ("POST", f"{app}/publish", None),
@@ -266,8 +267,8 @@ def test_repositories_map_every_call_the_same_way(world: AwsWorld) -> None:
 
     from usage_pricing import AppPricing, Settings, StorageError
     from usage_pricing.billing import BillingService
-    from usage_pricing.buckets import Granularity
     from usage_pricing.events import TaskCompletedEvent, TaskEventEnvelope
+    from usage_pricing.storage.aggregates import Granularity
     from usage_pricing.storage.pricing import PricingRepository
 
     from .billing_helpers import completed

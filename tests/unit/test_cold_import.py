@@ -32,6 +32,8 @@ WATCHED = (
     "usage_pricing.auth",
     "usage_pricing.backtest",
     "usage_pricing.charges",
+    "usage_pricing.tasks",
+    "usage_pricing.storage.task_index",
 )
 PROBE = """
 import importlib.util, json, sys
@@ -50,6 +52,8 @@ OWNERS = {
     "usage_pricing.backtest": {"pricing"},
     "usage_pricing.auth": {"authorizer"},
     "usage_pricing.storage.api_keys": {"authorizer"},
+    "usage_pricing.tasks": {"task_cost"},
+    "usage_pricing.storage.task_index": {"task_cost"},
 }
 
 

@@ -28,18 +28,16 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from .buckets import Granularity, bucket_key
 from .charges import Charge, NotReproducibleError, reprice
 from .fees import COMPONENTS
 from .pricing import AppPricing, PricingEvaluator
 from .records import BillingRecord, utc_iso
+from .storage.aggregates import NON_COUNTERS, Granularity, bucket_key, partition_key
 from .storage.dynamo import storage_errors
-from .storage.ledger import LedgerRepository, aggregate_partition
+from .storage.ledger import LedgerRepository
 from .storage.pricing import PricingRepository
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-# Attributes of an aggregate item that are not counters.
-NOT_COUNTERS = frozenset({"pk", "sk", "app", "bucket", "expires_at"})
 _ADD_PAIR = re.compile(r"(#\w+)\s+(:\w+)")
 
 
@@ -251,7 +249,7 @@ class Auditor:
             if item is not None and item.get("expires_at", epoch + 1) <= epoch:
                 continue
             report.aggregate_items += 1
-            counters = {k: v for k, v in (item or {}).items() if k not in NOT_COUNTERS}
+            counters = {k: v for k, v in (item or {}).items() if k not in NON_COUNTERS}
             want = expected.get(key, {})
             for name in sorted(set(counters) | set(want)):
                 have, should = counters.get(name, 0), want.get(name, 0)
@@ -297,7 +295,7 @@ class Auditor:
         high = bucket_key(last_day - timedelta(seconds=1)) + "#~"
         for granularity in Granularity:
             for shard in range(self.ledger.shards):
-                partition = aggregate_partition(team_id, granularity, shard)
+                partition = partition_key(team_id, granularity, shard)
                 request: dict[str, Any] = {
                     "KeyConditionExpression": Key("pk").eq(partition)
                     & Key("sk").between(low, high),

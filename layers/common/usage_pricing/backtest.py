@@ -14,10 +14,9 @@ Figures are integer microcents. A sum that leaves int64 is reported as null and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,10 +29,9 @@ from .records import BillingRecord, utc_iso
 from .scopes import Caller
 from .storage.ledger import LedgerRepository, RecordReads
 from .storage.pricing import PricingRepository
+from .windows import resolve_span
 
 if TYPE_CHECKING:  # the pricing function's cold start loads only what its routes declare
-    from zoneinfo import ZoneInfo
-
     from .cel import CelEngine
 
 DEFAULT_LIMIT = 1_000
@@ -115,64 +113,7 @@ class Backtest(BaseModel):
     )
 
 
-# ---- the window -------------------------------------------------------------------------------
-
-RANGES = {
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "90d": timedelta(days=90),
-}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # ASCII digits: not any script's
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+\- ]\d{2}:\d{2})", re.ASCII
-)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
-
-
-def _invalid(field_name: str, message: str) -> InvalidRequestError:
-    return InvalidRequestError(f"{field_name}: {message}", errors=[FieldIssue(field_name, message)])
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 — on a request only
-
-    try:
-        if name and (len(name) > 64 or name.startswith(("/", ".")) or ".." in name):
-            raise ValueError(name)
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _invalid("tz", "must be an IANA time zone name, e.g. Europe/Berlin") from None
-
-
-def parse_moment(value: str, field_name: str, tz: ZoneInfo) -> datetime:
-    """An RFC 3339 date-time with an offset, or a date (local midnight in tz), as UTC."""
-    text = value.strip()
-    try:
-        if _DATE.fullmatch(text):
-            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=tz)
-        elif _DATE_TIME.fullmatch(text):
-            # A "+" a query string turned into a space is read as the "+".
-            offset = text[-6:]
-            if offset.startswith(" "):
-                text = text[:-6] + "+" + offset[1:]
-            moment = datetime.fromisoformat(text.upper())
-        else:
-            raise _invalid(
-                field_name,
-                "must be an RFC 3339 date-time with an offset (2026-11-20T10:00:00Z) or a date "
-                "(2026-11-20, local midnight in tz)",
-            )
-        moment = moment.astimezone(UTC)
-    except (ValueError, OverflowError) as error:
-        if isinstance(error, InvalidRequestError):
-            raise
-        raise _invalid(field_name, f"{value[:64]!r} is not a valid date or date-time") from None
-    if not EARLIEST <= moment < LATEST:
-        raise _invalid(field_name, "must lie between 2000-01-01 and 2999-12-31")
-    return moment
+# ---- the window ----------------------------------------------------------------------------
 
 
 def resolve_window(
@@ -184,25 +125,17 @@ def resolve_window(
     now: datetime,
     default_range: str = DEFAULT_RANGE,
 ) -> tuple[datetime, datetime]:
-    """[start, end) in UTC per SPEC §7's time windows: `range` back from now, or `start`/`end`
-    (RFC 3339 with an offset, or a date meaning local midnight in `tz`; end defaults to now).
-    Both kinds at once, an end without a start, or end ≤ start is a 400 naming the field."""
-    tz = _zone(tz_name)
-    now = now.astimezone(UTC)
-    if range_name is not None and (start is not None or end is not None):
-        raise _invalid("range", "give either range or start/end, not both")
-    if start is None:
-        if end is not None:
-            raise _invalid("start", "is required with end")
-        name = range_name or default_range
-        if name not in RANGES:
-            raise _invalid("range", f"must be one of {', '.join(RANGES)}")
-        return now - RANGES[name], now
-    first = parse_moment(start, "start", tz)
-    last = now if end is None else parse_moment(end, "end", tz)
-    if last <= first:
-        raise _invalid("end", "must be after start")
-    return first, last
+    """[start, end) in UTC per SPEC §7's time windows (usage_pricing.windows, as every window
+    route reads them): `range` back from now, or `start`/`end`."""
+    span = resolve_span(
+        range_name=range_name,
+        start=start,
+        end=end,
+        tz_name=tz_name,
+        now=now,
+        default_range=default_range,
+    )
+    return span.start, span.end
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -262,7 +195,8 @@ class BacktestService:
                 f"team {caller.team_id} cannot backtest apps in namespace {namespace}"
             )
         if not 1 <= limit <= MAX_LIMIT:
-            raise _invalid("limit", f"must be 1 to {MAX_LIMIT}")
+            message = f"must be 1 to {MAX_LIMIT}"
+            raise InvalidRequestError(f"limit: {message}", errors=[FieldIssue("limit", message)])
         first, last = resolve_window(
             range_name=range_name, start=start, end=end, tz_name=tz_name, now=self.clock()
         )
@@ -390,6 +324,5 @@ __all__ = [
     "Backtest",
     "BacktestRequest",
     "BacktestService",
-    "parse_moment",
     "resolve_window",
 ]

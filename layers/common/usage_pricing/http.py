@@ -27,16 +27,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from .buckets import RangeName
 from .errors import (
     FieldIssue,
     ForbiddenError,
@@ -50,10 +48,6 @@ from .jsonsafe import parse_json
 from .limits import MAX_BODY_BYTES
 from .observability import logger
 from .scopes import Caller
-
-# Query parameters shared by the spend routes (breakdown and summary).
-RangeQuery = Annotated[RangeName, Query(description="1h, 1d, 7d, 30d or 90d")]
-TzQuery = Annotated[str | None, Query(description="IANA time zone for day buckets (default UTC)")]
 
 API_VERSION = "2"
 PROBLEM_JSON = "application/problem+json"

@@ -66,10 +66,15 @@ class BillingRecord(BaseModel):
     fingerprint: str = Field(
         "", description="Digest of the event's billing content; empty on records before it."
     )
+    aggregate_layout: int = Field(
+        1,
+        description="The aggregate layout its charge wrote (storage.aggregates): its refund "
+        "reverses exactly that. 1 on records charged before the layout had fee and tier counters.",
+    )
     priced_from: str = Field(
         "",
         description="The task's output_meta and task_inputs as priced, as canonical JSON "
-        "(usage_pricing.reprice); with resources, elapsed_ms, pricing_version and platform_fees "
+        "(usage_pricing.charges); with resources, elapsed_ms, pricing_version and platform_fees "
         "all a re-pricing needs. Empty on records billed before records kept their inputs. "
         "Never part of a public response.",
     )

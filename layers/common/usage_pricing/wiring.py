@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .storage.api_keys import ApiKeyRepository
     from .storage.ledger import LedgerRepository
     from .storage.pricing import PricingRepository
+    from .storage.task_index import TaskIndex
 
 
 def _boto3_dynamodb() -> Any:
@@ -96,6 +97,15 @@ class Wiring:
 
     def aggregates(self) -> AggregateRepository:
         return self._aggregates
+
+    @cached_property
+    def _task_index(self) -> TaskIndex:
+        from .storage.task_index import TaskIndex  # noqa: PLC0415
+
+        return TaskIndex(self.dynamodb.Table(self.settings.billing_table))
+
+    def task_index(self) -> TaskIndex:
+        return self._task_index
 
     @cached_property
     def _api_keys(self) -> ApiKeyRepository:

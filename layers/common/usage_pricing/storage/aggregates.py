@@ -1,22 +1,386 @@
-"""Reads of the spend aggregates the ledger maintains: one Query per shard over a key range, so a
-range costs reads in proportion to buckets × apps × shards, never to the number of records."""
+"""The spend aggregates: their layout, encoded and decoded here and nowhere else.
+
+The billing transaction that writes a record also ADDs its figures to one small item per
+(team, granularity, shard, time bucket, app); the breakdown and the summary read those items and
+never the records. The ledger (writes), analytics (reads) and the tests all go through this module.
+
+Keys
+    pk  "{team}#{G}#{shard}"      G: M minute, Q quarter-hour, H hour, D day (UTC buckets)
+    sk  "{bucket}#{app}"          bucket: the UTC start "YYYY-MM-DDTHH:MM:SSZ", the year always
+                                  four digits, so keys sort chronologically as strings
+    app                           the app again, as an attribute, so a read can filter on it
+    expires_at                    minute items only: DynamoDB's TTL drops them after 3 days
+
+Counters (DynamoDB Numbers, ADDed; a refund ADDs the negation, so each stays exact)
+    cost, calls                   charged microcents and calls, refunded ones taken out again
+    r:cost, r:calls               what refunds took out (by the bucket the task completed in)
+    f:<group>                     the charged share of each fee: resource, inference, royalty,
+                                  partner, and adjustment = charged minus the four (a minimum
+                                  charge in total_expression, say); the five add up to cost
+    fn:<group>                    calls whose share of that group is not zero
+    t:<tier>:cost, t:<tier>:calls by tier (cloud, private)
+    u:tier:<t>, u:type:<t>, u:model:<m>, u:total   resource-seconds, for the summary
+    v2:calls                      calls written with this layout (see "Older items" below)
+    day items only, per UTC hour HH (00-23) and quarter QQ (00-95) of the day:
+    hHHc hHHn hHHr, qQQc qQQn qQQr   cost, calls and refunded cost of that hour or quarter
+
+Why this layout (the trade-off)
+    Writes stay small and cheap: every item holds one app, so an update costs 2 write units per
+    transactional KB, and one app's traffic never contends with another's. A day item grows with
+    its slots: a day with tasks in every quarter-hour reaches about 2.5 KB (6 write units per
+    transactional update instead of 2, about $0.0000025 per task at on-demand prices).
+    Reads grow with the answer: a breakdown reads one item per (bucket, app) it shows, and asks
+    DynamoDB only for the counters it needs (a projection), which is most of its CPU.
+    The slots are what make local days cheap: a day in Berlin or Kolkata is a UTC day's totals
+    plus or minus the few hour and quarter slots its midnight cuts off, so a 90-day breakdown in
+    any zone reads the same 90 day items per app as in UTC, instead of 2,160 hour items (or 8,640
+    quarter-hour items where midnight is on the half hour).
+    The rejected alternative, one item per (team, bucket) holding every app's counters, reads
+    fewer items but makes every write pay for every app: a team with 100 apps would update a
+    ~30 KB item per task (60 write units), and every task of the team would contend for it.
+
+Shards
+    One item takes about 1,000 write units per second. A (team, app) writes shard 0 until one
+    of its transactions meets contention (a conflict or throttling); from then on, for
+    HOT_SECONDS, its tasks spread over every shard by task id (ShardPolicy). Quiet apps, most of
+    them, keep one item per bucket, so reads do not multiply by the shard count; a hot app's
+    buckets are read from up to `shards` items and summed. The record keeps the shard its
+    charge used, and its refund reverses exactly those items. Never lower AggregateShards: the
+    readers only look in shards below it.
+
+Older items
+    Items written before this layout (records with aggregate_layout 1) carry cost, calls and the
+    usage counters, and app and bucket as attributes. They keep answering the app grouping, the
+    summary and UTC days exactly. Their calls are not in v2:calls, which is how a reader knows:
+    in fee and tier groupings their cost shows as the group "unattributed", their refunds are
+    not in r:cost, and a local day that needs their (missing) slots is answered from hour or
+    quarter-hour items instead. Refunding such a record reverses exactly what its charge wrote.
+    Recomputing the aggregates from the records removes all of that.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
-
-from ..buckets import Granularity
+from ..fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
+from ..fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
+from ..fees import FEES, charged_shares
 from .dynamo import storage_errors
 
-KEY_ATTRIBUTES = frozenset({"pk", "sk", "app", "bucket", "expires_at"})
+if TYPE_CHECKING:  # records imports pydantic models this module does not need at run time
+    from ..records import BillingRecord
+
+# The layout a charge is written with; kept on the record so its refund can reverse it.
+LAYOUT = 2
+LEGACY_LAYOUT = 1
 
 
-@dataclass(frozen=True)
-class AggregateItem:
+class Granularity(StrEnum):
+    MINUTE = "M"
+    QUARTER = "Q"
+    HOUR = "H"
+    DAY = "D"
+
+    @property
+    def step(self) -> timedelta:
+        return _STEPS[self]
+
+    def floor(self, moment: datetime) -> datetime:
+        moment = moment.astimezone(UTC)
+        if self is Granularity.DAY:
+            return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self is Granularity.HOUR:
+            return moment.replace(minute=0, second=0, microsecond=0)
+        if self is Granularity.QUARTER:
+            return moment.replace(
+                minute=moment.minute - moment.minute % 15, second=0, microsecond=0
+            )
+        return moment.replace(second=0, microsecond=0)
+
+    def aligned(self, moment: datetime) -> bool:
+        return self.floor(moment) == moment
+
+
+_STEPS = {
+    Granularity.MINUTE: timedelta(minutes=1),
+    Granularity.QUARTER: timedelta(minutes=15),
+    Granularity.HOUR: timedelta(hours=1),
+    Granularity.DAY: timedelta(days=1),
+}
+# Coarsest first: a reader uses the coarsest granularity its boundaries are aligned to.
+COARSEST_FIRST = (Granularity.DAY, Granularity.HOUR, Granularity.QUARTER, Granularity.MINUTE)
+
+# Minute items expire (DynamoDB TTL) this long after their bucket: 1m buckets reach back no further.
+MINUTE_RETENTION = timedelta(days=3)
+
+# ---- keys -------------------------------------------------------------------------------------
+
+BUCKET_KEY_LENGTH = len("2026-01-01T00:00:00Z")
+
+
+def bucket_key(moment: datetime) -> str:
+    """A UTC moment as a bucket key. The year is always four digits (strftime's %Y is not, for
+    years below 1000), so keys sort chronologically as strings."""
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+
+def parse_bucket(key: str) -> datetime:
+    return datetime(
+        int(key[0:4]),
+        int(key[5:7]),
+        int(key[8:10]),
+        int(key[11:13]),
+        int(key[14:16]),
+        int(key[17:19]),
+        tzinfo=UTC,
+    )
+
+
+def partition_key(team_id: str, granularity: Granularity, shard: int) -> str:
+    return f"{team_id}#{granularity.value}#{shard}"
+
+
+def sort_key(bucket: str, app: str) -> str:
+    return f"{bucket}#{app}"
+
+
+def item_key(
+    team_id: str, granularity: Granularity, shard: int, moment: datetime, app: str
+) -> dict[str, str]:
+    bucket = bucket_key(granularity.floor(moment))
+    return {"pk": partition_key(team_id, granularity, shard), "sk": sort_key(bucket, app)}
+
+
+def split_sort_key(sk: str) -> tuple[str, str]:
+    """(bucket key, app) of an item's sort key."""
+    return sk[:BUCKET_KEY_LENGTH], sk[BUCKET_KEY_LENGTH + 1 :]
+
+
+# ---- counters ---------------------------------------------------------------------------------
+
+COST = "cost"
+CALLS = "calls"
+REFUNDED_COST = "r:cost"
+REFUNDED_CALLS = "r:calls"
+LAYOUT_CALLS = "v2:calls"
+# The fee groups: each fee's charged share and the adjustment (usage_pricing.fees, the one
+# definition of the fee components).
+FEE_COMPONENTS = tuple(fee.name for fee in FEES)
+TIERS = ("cloud", "private")
+# The group of an older item's cost in fee and tier groupings (see "Older items" above).
+UNATTRIBUTED = "unattributed"
+USAGE_PREFIX = "u:"
+USAGE_TOTAL = "u:total"
+USAGE_DIMENSIONS = ("tier", "type", "model")
+# Attributes of an item that are not counters.
+NON_COUNTERS = frozenset({"pk", "sk", "app", "bucket", "expires_at"})
+
+
+def fee_share(group: str) -> str:
+    return f"f:{group}"
+
+
+def fee_calls(group: str) -> str:
+    return f"fn:{group}"
+
+
+def tier_cost(tier: str) -> str:
+    return f"t:{tier}:cost"
+
+
+def tier_calls(tier: str) -> str:
+    return f"t:{tier}:calls"
+
+
+def usage_counter(dimension: str, value: str) -> str:
+    return f"u:{dimension}:{value}"
+
+
+def parse_usage_counter(name: str) -> tuple[str, str] | None:
+    """(dimension, value) of a usage counter other than the total, else None."""
+    if not name.startswith(USAGE_PREFIX) or name == USAGE_TOTAL:
+        return None
+    dimension, _, value = name[len(USAGE_PREFIX) :].partition(":")
+    return (dimension, value) if dimension in USAGE_DIMENSIONS else None
+
+
+# Day-item slots: hour HH of the UTC day and quarter QQ of it, each with cost, calls, refunded.
+QUARTERS_PER_DAY = 96
+SLOT_FIGURES = ("c", "n", "r")  # cost, calls, refunded cost
+
+
+def hour_slot(hour: int) -> str:
+    return f"h{hour:02d}"
+
+
+def quarter_slot(quarter: int) -> str:
+    return f"q{quarter:02d}"
+
+
+def slot_counter(slot: str, figure: str) -> str:
+    return f"{slot}{figure}"
+
+
+def fee_shares(record: BillingRecord) -> dict[str, int]:
+    """The charged share of each fee group (fees.charged_shares): a discount scales every fee by
+    charged / total (rounded down), so failed tasks (charged 0) have no share; whatever the fees
+    do not explain is the adjustment. The groups always add up to charged."""
+    return charged_shares(record.fee_values(), record.total, record.charged)
+
+
+def record_counters(record: BillingRecord, layout: int = LAYOUT) -> dict[str, int]:
+    """What one charge adds to every item it touches (slots aside). Zero counters are left out,
+    so they never take space in an item."""
+    counters: dict[str, int] = {COST: record.charged, CALLS: 1}
+    for event in record.usage:
+        for name in (
+            usage_counter("tier", event.tier),
+            usage_counter("type", event.type),
+            usage_counter("model", event.model),
+            USAGE_TOTAL,
+        ):
+            counters[name] = counters.get(name, 0) + event.seconds
+    if layout >= LAYOUT:
+        counters[LAYOUT_CALLS] = 1
+        for group, share in fee_shares(record).items():
+            if share:
+                counters[fee_share(group)] = share
+                counters[fee_calls(group)] = 1
+        counters[tier_cost(record.tier)] = record.charged
+        counters[tier_calls(record.tier)] = 1
+    return {name: value for name, value in counters.items() if value}
+
+
+def slot_counters(moment: datetime, cost: int, calls: int, refunded: int) -> dict[str, int]:
+    """A day item's hour and quarter slots for figures at `moment`."""
+    moment = moment.astimezone(UTC)
+    quarter = moment.hour * 4 + moment.minute // 15
+    out: dict[str, int] = {}
+    for slot in (hour_slot(moment.hour), quarter_slot(quarter)):
+        for figure, value in zip(SLOT_FIGURES, (cost, calls, refunded), strict=True):
+            if value:
+                out[slot_counter(slot, figure)] = value
+    return out
+
+
+def aggregate_updates(
+    record: BillingRecord, table_name: str, *, refund: bool = False
+) -> list[dict[str, Any]]:
+    """The TransactWriteItems Updates a charge of `record` makes (or, with refund, the ones that
+    reverse it), one per granularity, on the shard the record names. A refund reverses what the
+    charge wrote under the record's own layout."""
+    layout = record.aggregate_layout
+    counters = record_counters(record, layout)
+    sign = -1 if refund else 1
+    deltas = {name: sign * value for name, value in counters.items()}
+    if refund:
+        deltas[REFUNDED_COST] = record.charged
+        deltas[REFUNDED_CALLS] = 1
+    updates = []
+    for granularity in Granularity:
+        item = dict(deltas)
+        if granularity is Granularity.DAY and layout >= LAYOUT:
+            item.update(
+                slot_counters(
+                    record.completed_at,
+                    sign * record.charged,
+                    sign,
+                    record.charged if refund else 0,
+                )
+            )
+        item = {name: value for name, value in item.items() if value}
+        names = {f"#c{i}": name for i, name in enumerate(item)}
+        values: dict[str, Any] = {f":c{i}": value for i, value in enumerate(item.values())}
+        expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(item)))
+        sets = ["#app = :app"]
+        names["#app"] = "app"
+        values[":app"] = record.app
+        if granularity is Granularity.MINUTE:
+            sets.append("#expires = :expires")
+            names["#expires"] = "expires_at"
+            values[":expires"] = int((record.completed_at + MINUTE_RETENTION).timestamp())
+        updates.append(
+            {
+                "Update": {
+                    "TableName": table_name,
+                    "Key": item_key(
+                        record.team_id, granularity, record.shard, record.completed_at, record.app
+                    ),
+                    "UpdateExpression": f"{expression} SET {', '.join(sets)}",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        )
+    return updates
+
+
+# ---- shards -----------------------------------------------------------------------------------
+
+HOT_SECONDS = 300.0
+MAX_HOT_KEYS = 10_000
+
+
+def shard_for(task_id: str, shards: int) -> int:
+    """A stable pseudo-random shard for a task id."""
+    return int.from_bytes(hashlib.blake2b(task_id.encode(), digest_size=4).digest(), "big") % shards
+
+
+class ShardPolicy:
+    """Which shard a charge writes. A (team, app) writes shard 0 until its writes meet
+    contention; then, for HOT_SECONDS after the last contention this process saw, its charges
+    spread over every shard by task id, and a retried charge moves to another shard. Per process
+    (a Lambda container): each container finds out for itself, after one contended write."""
+
+    def __init__(self, shards: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.shards = shards
+        self.clock = clock
+        self._hot: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def choose(self, team_id: str, app: str, task_id: str, attempt: int) -> int:
+        if self.shards == 1:
+            return 0
+        spread = shard_for(task_id, self.shards)
+        if not self.is_hot(team_id, app):
+            if attempt == 0:
+                return 0
+            # Shard 0 was contended: away from it.
+            return 1 + (spread + attempt) % (self.shards - 1)
+        return (spread + attempt) % self.shards
+
+    def is_hot(self, team_id: str, app: str) -> bool:
+        until = self._hot.get((team_id, app))
+        return until is not None and until > self.clock()
+
+    def contended(self, team_id: str, app: str) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._hot) >= MAX_HOT_KEYS:
+                self._hot = {k: v for k, v in self._hot.items() if v > now}
+                if len(self._hot) >= MAX_HOT_KEYS:
+                    self._hot.pop(next(iter(self._hot)))
+            self._hot[(team_id, app)] = now + HOT_SECONDS
+
+
+# ---- reads ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One aggregate item as read: its bucket key, app and the counters asked for (absent
+    counters are zero)."""
+
     bucket: str
     app: str
     counters: dict[str, int]
@@ -28,35 +392,102 @@ class ReadStats:
     queries: int = 0
 
 
+def decode_item(item: dict[str, Any]) -> Cell:
+    """An item as a table resource returns it (numbers as Decimal) as a Cell."""
+    bucket, app = split_sort_key(item["sk"])
+    counters = {
+        name: int(value)
+        for name, value in item.items()
+        if isinstance(value, Decimal) and name not in NON_COUNTERS
+    }
+    return Cell(bucket, app, counters)
+
+
+# botocore walks every attribute of a response through its shape model: about 10 µs per item of
+# a few counters, most of a breakdown's CPU. While one of these reads waits for its response,
+# the JSON Items array is lifted out before botocore's parser runs and handed on unparsed, as
+# the wire-format dicts botocore would have built from it (strings and numbers, all an aggregate
+# holds); the table resource then turns them into Python values as it always does. Without the
+# before-parse event (an older botocore) nothing changes but the speed.
+_RAW_ITEMS = threading.local()
+_RAW_HOOK_ID = "usage-pricing-aggregate-items"
+
+
+def _lift_items(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    if not getattr(_RAW_ITEMS, "active", False) or response_dict.get("status_code", 500) >= 300:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes) or not body.startswith(b"{"):
+        return
+    document = json.loads(body)
+    items = document.pop("Items", None)
+    if isinstance(items, list):
+        customized_response_dict["Items"] = items
+        response_dict["body"] = json.dumps(document).encode()
+
+
 class AggregateRepository:
+    """Reads of the aggregates: one Query per shard over a bucket-key range, asking only for the
+    counters the caller needs, optionally only for some apps."""
+
     def __init__(self, table: Any, *, shards: int = 4) -> None:
         self.table = table
         self.shards = shards
         self.stats = ReadStats()
+        client = getattr(getattr(table, "meta", None), "client", None)
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is not None and hasattr(events, "register"):
+            events.register("before-parse.dynamodb.Query", _lift_items, unique_id=_RAW_HOOK_ID)
 
     def read(
-        self, team_id: str, granularity: Granularity, first_bucket: str, last_bucket: str
-    ) -> list[AggregateItem]:
-        """Every (bucket, app) item of the team from first_bucket to last_bucket inclusive,
-        shards not yet summed."""
-        found = []
-        for shard in range(self.shards):
-            condition = Key("pk").eq(f"{team_id}#{granularity.value}#{shard}") & Key("sk").between(
-                first_bucket, f"{last_bucket}#~"
+        self,
+        team_id: str,
+        granularity: Granularity,
+        first_bucket: str,
+        last_bucket: str,
+        *,
+        counters: Sequence[str] | None = None,
+        apps: Iterable[str] | None = None,
+    ) -> list[Cell]:
+        """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
+        by shard, not summed. `counters` None reads every counter."""
+        found: list[Cell] = []
+        names = {"#pk": "pk", "#sk": "sk"}
+        values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
+        }
+        if counters is not None:
+            wanted = ["sk", *dict.fromkeys(counters)]
+            for index, name in enumerate(wanted):
+                names[f"#p{index}"] = name
+            request["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(wanted)))
+        app_list = sorted(set(apps)) if apps is not None else None
+        if app_list is not None:
+            names["#app"] = "app"
+            for index, app in enumerate(app_list):
+                values[f":a{index}"] = app
+            request["FilterExpression"] = (
+                "#app IN (" + ", ".join(f":a{i}" for i in range(len(app_list))) + ")"
             )
-            request: dict[str, Any] = {"KeyConditionExpression": condition}
+        request["ExpressionAttributeNames"] = names
+        for shard in range(self.shards):
+            values[":pk"] = partition_key(team_id, granularity, shard)
+            request["ExpressionAttributeValues"] = values
+            request.pop("ExclusiveStartKey", None)
             while True:
-                with storage_errors("read spend aggregates"):
-                    page = self.table.query(**request)
+                _RAW_ITEMS.active = True
+                try:
+                    with storage_errors("read spend aggregates"):
+                        page = self.table.query(**request)
+                finally:
+                    _RAW_ITEMS.active = False
                 self.stats.queries += 1
-                for item in page["Items"]:
-                    counters = {
-                        name: int(value)
-                        for name, value in item.items()
-                        if name not in KEY_ATTRIBUTES and isinstance(value, Decimal)
-                    }
-                    found.append(AggregateItem(item["bucket"], item["app"], counters))
-                self.stats.items += len(page["Items"])
+                items = page.get("Items", [])
+                self.stats.items += len(items)
+                found.extend(decode_item(item) for item in items)
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

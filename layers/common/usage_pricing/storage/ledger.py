@@ -1,28 +1,32 @@
 """The ledger: billing records and the spend aggregates they feed, written together.
 
 A charge is one DynamoDB transaction: the record, guarded by attribute_not_exists on its task
-key, plus one update per aggregate granularity. A redelivered or concurrent duplicate fails the
-guard and changes nothing, so a task is charged once however often its event arrives. A refund
-is one transaction too: the record's refunded flag, guarded by refunded = false, plus the same
-aggregate updates negated."""
+key, plus one update per aggregate granularity (their layout: storage.aggregates). A redelivered
+or concurrent duplicate fails the guard and changes nothing, so a task is charged once however
+often its event arrives. A refund is one transaction too: the record's refunded flag, guarded by
+refunded = false, plus the same aggregate updates negated.
+
+The record is indexed for the task list: by_team_time (gsi1) and by_team_app_time (gsi2), both
+sorted by "{completed_at}#{task_id}" with completed_at fixed-width (microseconds always
+present), so the index order is completed_at, then task id."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..buckets import MINUTE_RETENTION, Granularity, bucket_key
 from ..errors import StorageError
 from ..records import BillingRecord, utc_iso
+from .aggregates import LAYOUT, ShardPolicy, aggregate_updates
+from .aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
 from .dynamo import (
     error_code,
     is_transient,
@@ -52,23 +56,29 @@ class RefundTeamMismatchError(StorageError):
         super().__init__(f"task {task_id} belongs to another team", retryable=False)
 
 
-def shard_for(task_id: str, shards: int) -> int:
-    """A stable shard per task, so a refund reverses exactly the items its charge added."""
-    return int.from_bytes(hashlib.blake2b(task_id.encode(), digest_size=4).digest(), "big") % shards
+BY_TEAM = "by_team_time"
+BY_TEAM_APP = "by_team_app_time"
 
 
 def task_key(task_id: str) -> dict[str, str]:
     return {"pk": f"TASK#{task_id}"}
 
 
-def aggregate_partition(team_id: str, granularity: Granularity, shard: int) -> str:
-    return f"{team_id}#{granularity.value}#{shard}"
+def time_key(moment: datetime) -> str:
+    """A UTC moment as the task indexes sort it: fixed width, so string order is time order."""
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond:06d}Z"
+    )
 
 
-def aggregate_key(
-    team_id: str, granularity: Granularity, shard: int, bucket: str, app: str
-) -> dict[str, str]:
-    return {"pk": aggregate_partition(team_id, granularity, shard), "sk": f"{bucket}#{app}"}
+def team_partition(team_id: str) -> str:
+    return f"TEAM#{team_id}"
+
+
+def team_app_partition(team_id: str, app: str) -> str:
+    return f"TEAM#{team_id}#APP#{app}"
 
 
 def _dynamo(value: Any) -> Any:
@@ -126,15 +136,15 @@ def record_item(record: BillingRecord) -> dict[str, Any]:
     data = record.model_dump(mode="json", exclude_none=True, exclude={"priced_from"})
     if not data.get("platform_fees"):
         data.pop("platform_fees", None)
-    completed = data["completed_at"]
+    position = f"{time_key(record.completed_at)}#{record.task_id}"
     item: dict[str, Any] = _dynamo(
         {
             **task_key(record.task_id),
             **data,
-            "gsi1pk": f"TEAM#{record.team_id}",
-            "gsi1sk": f"{completed}#{record.task_id}",
-            "gsi2pk": f"TEAM#{record.team_id}#APP#{record.app}",
-            "gsi2sk": f"{completed}#{record.task_id}",
+            "gsi1pk": team_partition(record.team_id),
+            "gsi1sk": position,
+            "gsi2pk": team_app_partition(record.team_id, record.app),
+            "gsi2sk": position,
         }
     )
     item.update(encode_priced_from(record.priced_from))
@@ -148,10 +158,6 @@ def record_from_item(item: dict[str, Any]) -> BillingRecord:
     return BillingRecord.model_validate(fields)
 
 
-BY_TEAM = "by_team_time"
-BY_TEAM_APP = "by_team_app_time"
-
-
 @dataclass
 class RecordReads:
     """What reading records through an index cost (the backtest's and audit's figures)."""
@@ -162,9 +168,10 @@ class RecordReads:
 
 
 def _time_bound(moment: datetime) -> str:
-    """A sort-key bound on the records' "{completed_at}#{task_id}" keys. Those hold
-    completed_at as pydantic writes it (no fraction when it is 0), so keys of one second are not
-    in time order among themselves: callers widen their bounds by a second and filter."""
+    """A sort-key bound on the records' "{completed_at}#{task_id}" keys, whole seconds. Records
+    indexed before time_key held completed_at as pydantic writes it (no fraction when it is 0),
+    so keys within one second are not in time order among themselves: callers widen their
+    bounds by a second and filter on completed_at."""
     return utc_iso(moment.replace(microsecond=0))
 
 
@@ -181,6 +188,7 @@ class LedgerRepository:
         self.aggregates = aggregates_table
         self.client = billing_table.meta.client
         self.shards = shards
+        self.shard_policy = ShardPolicy(shards)
         self.sleep = sleep
 
     def get(self, task_id: str) -> BillingRecord | None:
@@ -204,9 +212,9 @@ class LedgerRepository:
         a moment ago may not be read yet. An item that is no valid record raises, or goes to
         `unreadable` when given (the audit reports it)."""
         if app is None:
-            index, key, partition = BY_TEAM, "gsi1", f"TEAM#{team_id}"
+            index, key, partition = BY_TEAM, "gsi1", team_partition(team_id)
         else:
-            index, key, partition = BY_TEAM_APP, "gsi2", f"TEAM#{team_id}#APP#{app}"
+            index, key, partition = BY_TEAM_APP, "gsi2", team_app_partition(team_id, app)
         low = _time_bound(start - timedelta(seconds=1))
         high = _time_bound(end + timedelta(seconds=1)) + "~"
         request: dict[str, Any] = {
@@ -242,14 +250,22 @@ class LedgerRepository:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
-        put = {
-            "Put": {
-                "TableName": self.billing.name,
-                "Item": record_item(record),
-                "ConditionExpression": "attribute_not_exists(pk)",
+        def attempt(number: int) -> list[dict[str, Any]]:
+            shard = self.shard_policy.choose(record.team_id, record.app, record.task_id, number)
+            stored = record.model_copy(update={"shard": shard, "aggregate_layout": LAYOUT})
+            put = {
+                "Put": {
+                    "TableName": self.billing.name,
+                    "Item": record_item(stored),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
             }
-        }
-        outcome = self._transact([put, *self._aggregate_updates(record, sign=1)], "charge task")
+            return [put, *aggregate_updates(stored, self.aggregates.name)]
+
+        def contended() -> None:
+            self.shard_policy.contended(record.team_id, record.app)
+
+        outcome = self._transact(attempt, "charge task", contended)
         if outcome is LedgerOutcome.DUPLICATE:
             existing = self.get(record.task_id)
             # Records written before fingerprints existed cannot be told apart: a duplicate.
@@ -283,61 +299,27 @@ class LedgerRepository:
                 },
             }
         }
-        return self._transact([mark, *self._aggregate_updates(record, sign=-1)], "refund task")
+        updates = aggregate_updates(record, self.aggregates.name, refund=True)
+        return self._transact(lambda _attempt: [mark, *updates], "refund task")
 
     def aggregate_updates(
         self, record: BillingRecord, *, refund: bool = False
     ) -> list[dict[str, Any]]:
         """The aggregate Updates the record's charge makes (with refund, its refund's), exactly
-        as the billing transaction sends them: what the audit replays."""
-        return self._aggregate_updates(record, sign=-1 if refund else 1)
+        as the billing transaction sends them (storage.aggregates): what the audit replays."""
+        return aggregate_updates(record, self.aggregates.name, refund=refund)
 
-    def _aggregate_updates(self, record: BillingRecord, sign: int) -> list[dict[str, Any]]:
-        counters: dict[str, int] = {"cost": record.charged, "calls": 1}
-        for event in record.usage:
-            for name in (
-                f"u:tier:{event.tier}",
-                f"u:type:{event.type}",
-                f"u:model:{event.model}",
-                "u:total",
-            ):
-                counters[name] = counters.get(name, 0) + event.seconds
-        names = {f"#c{i}": name for i, name in enumerate(counters)}
-        values: dict[str, Any] = {
-            f":c{i}": sign * value for i, value in enumerate(counters.values())
-        }
-        add = ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
-        updates = []
-        shard = record.shard % self.shards
-        for granularity in Granularity:
-            bucket = bucket_key(granularity.floor(record.completed_at))
-            set_parts = ["#app = :app", "#bucket = :bucket"]
-            item_values = {**values, ":app": record.app, ":bucket": bucket}
-            item_names = {**names, "#app": "app", "#bucket": "bucket"}
-            if granularity is Granularity.MINUTE:
-                # DynamoDB's TTL drops minute items once no range can ask for them.
-                set_parts.append("#expires = :expires")
-                item_names["#expires"] = "expires_at"
-                item_values[":expires"] = int((record.completed_at + MINUTE_RETENTION).timestamp())
-            updates.append(
-                {
-                    "Update": {
-                        "TableName": self.aggregates.name,
-                        "Key": aggregate_key(
-                            record.team_id, granularity, shard, bucket, record.app
-                        ),
-                        "UpdateExpression": f"ADD {add} SET {', '.join(set_parts)}",
-                        "ExpressionAttributeNames": item_names,
-                        "ExpressionAttributeValues": item_values,
-                    }
-                }
-            )
-        return updates
-
-    def _transact(self, items: list[dict[str, Any]], action: str) -> LedgerOutcome:
+    def _transact(
+        self,
+        build: Callable[[int], list[dict[str, Any]]],
+        action: str,
+        contended: Callable[[], None] = lambda: None,
+    ) -> LedgerOutcome:
+        """Run the transaction `build(attempt)` returns, retrying contention with back-off (each
+        attempt may build its items anew: a charge moves to another aggregate shard)."""
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                self.client.transact_write_items(TransactItems=items)
+                self.client.transact_write_items(TransactItems=build(attempt))
                 return LedgerOutcome.WRITTEN
             except ClientError as error:
                 code = error_code(error)
@@ -346,8 +328,12 @@ class LedgerRepository:
                     "ConditionalCheckFailed"
                 ]:
                     return LedgerOutcome.DUPLICATE
-                # A transaction conflict is transient too (storage.dynamo.is_transient).
-                if is_transient(error) and attempt + 1 < TRANSACTION_ATTEMPTS:
+                # A transaction conflict is transient too (storage.dynamo.is_transient); so is a
+                # hot item's throttling: either way this app's charges now spread over shards.
+                transient = is_transient(error)
+                if transient:
+                    contended()
+                if transient and attempt + 1 < TRANSACTION_ATTEMPTS:
                     # A concurrent duplicate or a hot item: back off and let the guard decide.
                     self.sleep(0.05 * 2**attempt)
                     continue

@@ -1,0 +1,218 @@
+"""Properties of breakdowns over any set of billed tasks, through the real aggregate schema and
+reader (tests/fakes.py holds the items): days add up in every zone, every grouping adds up to the
+total, the CSV adds up to the JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.fakes import FakeAggregatesTable
+from usage_pricing.analytics import SpendAnalytics, SpendQuery
+from usage_pricing.records import BillingRecord, UsageEvent
+from usage_pricing.storage.aggregates import (
+    LAYOUT,
+    AggregateRepository,
+    aggregate_updates,
+    fee_shares,
+)
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+TEAM = "team_p"
+APPS = ("team_p/alpha", "team_p/beta", "team_p/gamma")
+# Zones with DST (23- and 25-hour days), and with :30, :45 and half-hour-DST offsets.
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+)
+# Six local days around DST changes: Europe's spring change, and Europe's and America's autumn ones.
+FIRST_DAYS = (date(2026, 3, 27), date(2026, 10, 23), date(2026, 10, 30), date(2026, 4, 3))
+DAYS = 6
+
+
+@dataclass(frozen=True)
+class Task:
+    record: BillingRecord
+    refunded: bool
+
+
+@st.composite
+def tasks(draw: st.DrawFn, first_day: date) -> list[Task]:
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC) - timedelta(days=1)
+    out = []
+    for index in range(draw(st.integers(0, 25))):
+        moment = start + timedelta(seconds=draw(st.integers(0, (DAYS + 2) * 86_400 - 1)))
+        fees = [draw(st.integers(0, 10**9)) for _ in range(4)]
+        # total_expression: the sum, a minimum charge above it, or a discount below it
+        total = max(0, sum(fees) + draw(st.sampled_from([0, 0, 250_000_000, -(10**8)])))
+        completed = draw(st.booleans()) or draw(st.booleans())
+        tier = draw(st.sampled_from(["cloud", "private"]))
+        record = BillingRecord(
+            task_id=f"p{index}",
+            team_id=TEAM,
+            app=draw(st.sampled_from(APPS)),
+            status="completed" if completed else "failed",
+            billing_status="charged" if completed else "not_charged",
+            started_at=moment,
+            completed_at=moment,
+            billed_at=moment,
+            elapsed_ms=1000,
+            usage_seconds=1,
+            tier=tier,
+            resource_fee=fees[0],
+            inference_fee=fees[1],
+            royalty_fee=fees[2],
+            partner_fee=fees[3],
+            total=total,
+            discount=0 if completed else total,
+            charged=total if completed else 0,
+            usage=[
+                UsageEvent(tier=tier, type="gpu", model="m1", seconds=draw(st.integers(1, 5000)))
+            ],
+            shard=draw(st.integers(0, 3)),  # as if hot apps had spread over every shard
+            aggregate_layout=LAYOUT,
+        )
+        out.append(Task(record, draw(st.booleans()) and draw(st.booleans())))
+    return out
+
+
+def world(billed: list[Task]) -> SpendAnalytics:
+    table = FakeAggregatesTable(page_size=25)
+    for task in billed:
+        table.apply(aggregate_updates(task.record, "AggregatesTable"))
+        if task.refunded:
+            table.apply(aggregate_updates(task.record, "AggregatesTable", refund=True))
+    return SpendAnalytics(AggregateRepository(table, shards=4), clock=lambda: NOW)
+
+
+def breakdown(analytics: SpendAnalytics, **query: Any) -> dict[str, Any]:
+    answer = analytics.breakdown(TEAM, SpendQuery(**query))
+    return answer.model.model_dump(mode="json")
+
+
+def local_days(billed: list[Task], tz: str) -> dict[str, dict[str, int]]:
+    """Charged microcents per local day and app of the tasks not refunded: the ground truth."""
+    days: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for task in billed:
+        if not task.refunded:
+            day = task.record.completed_at.astimezone(ZoneInfo(tz)).date().isoformat()
+            days[day][task.record.app] += task.record.charged
+    return days
+
+
+scenario = st.sampled_from(FIRST_DAYS).flatmap(
+    lambda first: st.tuples(st.just(first), tasks(first), st.sampled_from(ZONES))
+)
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scenario)
+def test_given_any_tasks_when_days_are_asked_one_by_one_then_they_add_up_to_the_multi_day_answer(
+    case: tuple[date, list[Task], str],
+) -> None:
+    first, billed, tz = case
+    analytics = world(billed)
+    days = [first + timedelta(days=i) for i in range(DAYS)]
+    whole = breakdown(
+        analytics,
+        start=days[0].isoformat(),
+        end=(days[-1] + timedelta(days=1)).isoformat(),
+        tz=tz,
+        bucket="1d",
+    )
+    assert [b["date"] for b in whole["timeseries"]] == [d.isoformat() for d in days]
+    expected = local_days(billed, tz)
+    for bucket in whole["timeseries"]:
+        assert bucket["per_app"] == {
+            k: v for k, v in sorted(expected.get(bucket["date"], {}).items())
+        }
+    singles = 0
+    for day, bucket in zip(days, whole["timeseries"], strict=True):
+        # One day alone is answered in hour buckets, from hour or quarter-hour items: another
+        # read path than the multi-day answer's day items and slots.
+        one = breakdown(
+            analytics, start=day.isoformat(), end=(day + timedelta(days=1)).isoformat(), tz=tz
+        )
+        assert one["bucket"] == "1h"
+        assert one["total_cost"] == sum(bucket["per_app"].values())
+        singles += one["total_cost"]
+    assert singles == whole["total_cost"]
+    refunds = sum(
+        t.record.charged
+        for t in billed
+        if t.refunded
+        and days[0] <= t.record.completed_at.astimezone(ZoneInfo(tz)).date() <= days[-1]
+    )
+    assert whole["refunded_cost"] == refunds
+
+
+@SETTINGS
+@given(scenario, st.sampled_from(["app", "fee", "tier"]))
+def test_given_any_tasks_when_grouped_then_every_bucket_and_the_total_add_up(
+    case: tuple[date, list[Task], str], group_by: str
+) -> None:
+    first, billed, tz = case
+    analytics = world(billed)
+    end = (first + timedelta(days=DAYS)).isoformat()
+    answer = breakdown(analytics, start=first.isoformat(), end=end, tz=tz, group_by=group_by)
+    total = answer["total_cost"]
+    assert total == sum(sum(b["per_app"].values()) for b in answer["timeseries"])
+    assert total == sum(a["cost"] for a in answer["per_model"])
+    if group_by != "app":
+        for bucket in answer["timeseries"]:
+            assert sum(bucket["per_group"].values()) == sum(bucket["per_app"].values())
+        assert sum(g["cost"] for g in answer["per_group"]) == total
+        assert "unattributed" not in {g["group"] for g in answer["per_group"]}
+    if group_by == "fee":
+        shares: dict[str, int] = defaultdict(int)
+        for task in billed:
+            local = task.record.completed_at.astimezone(ZoneInfo(tz)).date()
+            if not task.refunded and first <= local < first + timedelta(days=DAYS):
+                for group, share in fee_shares(task.record).items():
+                    shares[group] += share
+        answered = {g["group"]: g["cost"] for g in answer["per_group"] if g["cost"]}
+        assert answered == {group: share for group, share in shares.items() if share}
+
+
+@SETTINGS
+@given(scenario, st.sampled_from(["app", "fee", "tier"]))
+def test_given_any_tasks_when_answered_as_csv_then_the_rows_add_up_to_the_json(
+    case: tuple[date, list[Task], str], group_by: str
+) -> None:
+    first, billed, tz = case
+    analytics = world(billed)
+    query = SpendQuery(
+        start=first.isoformat(),
+        end=(first + timedelta(days=DAYS)).isoformat(),
+        tz=tz,
+        group_by=group_by,
+    )  # type: ignore[arg-type]
+    answer = analytics.breakdown(TEAM, query)
+    from usage_pricing.exports import csv_text
+
+    text = csv_text(
+        ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count"), answer.csv_rows()
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sum(int(r["cost_microcents"]) for r in rows) == answer.model.total_cost
+    assert sum(Decimal(r["cost_usd"]) for r in rows) * 100_000_000 == answer.model.total_cost
+    assert all(int(r["cost_microcents"]) or int(r["call_count"]) for r in rows)
+    if group_by == "app":
+        assert sum(int(r["call_count"]) for r in rows) == sum(
+            a["call_count"] or 0 for a in answer.model.model_dump()["per_model"]
+        )
+        assert {r["bucket_start"] for r in rows} <= set(answer.grid.labels)
