@@ -4,7 +4,8 @@ it from FEES, so adding a component is a one-place change.
 The proof: in a fresh interpreter, fees.py is loaded with one more FeeComponent written into its
 FEES tuple (and nothing else changed anywhere), and the CEL declarations, AppPricing and the
 PATCH, the evaluator, the preview, the billing record and its DynamoDB item, the task cost, the
-platform defaults and their setting, the charged shares and the backtest's per_fee all have it."""
+platform defaults and their setting, the charged shares, the backtest's per_fee, the aggregates'
+fee groups (group_by=fee) and the task list's CSV columns all have it."""
 
 from __future__ import annotations
 
@@ -52,8 +53,10 @@ from usage_pricing.cel import Scope, variables_for
 from usage_pricing.charges import record_shares, reprice
 from usage_pricing.pricing_store import PricingPatch
 from usage_pricing.records import TaskCost
+from usage_pricing.storage.aggregates import FEE_GROUPS, record_counters
 from usage_pricing.storage.ledger import record_from_item, record_item
 from usage_pricing.storage.pricing import PricingRecordVersion
+from usage_pricing.tasks import CSV_COLUMNS
 
 pricing = AppPricing(storage_expression="inference_fee + 7", inference_expression="100")
 settings = Settings.from_env({"PLATFORM_STORAGE_FEE": "3"})
@@ -88,6 +91,9 @@ print(json.dumps({
     "task_cost": TaskCost.of(back).model_dump()["storage_fee"],
     "shares": record_shares(back),
     "per_fee": list(PerFee.model_fields),
+    "aggregate_groups": list(FEE_GROUPS),
+    "aggregate_counters": {k: v for k, v in record_counters(back).items() if k.startswith("f")},
+    "csv": [c for c in CSV_COLUMNS if c.endswith("_fee_microcents")],
 }))
 """
 
