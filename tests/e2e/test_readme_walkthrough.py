@@ -86,3 +86,24 @@ def test_the_readme_walkthrough_works_as_printed(stack: Stack) -> None:
         r"\d+ records \(\d+ refunded\), \d+ priced again, \d+ aggregate items checked: no drift",
         last,
     ), last
+
+
+def test_a_record_with_compressed_inputs_is_read_back_through_the_local_stack(stack: Stack) -> None:
+    """A record whose inputs are over 1 KB keeps them as a Binary attribute: the local database
+    answers the backtest's index Query with it (moto's JSON answer encodes bytes as base64)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    app = f"team_local/big-{uuid.uuid4().hex[:8]}"
+    done = datetime.now(UTC) - timedelta(minutes=1)
+    event = {
+        "source": "inference.tasks", "detail-type": "Task Completed",
+        "detail": {"task_id": f"big_{uuid.uuid4().hex[:12]}", "team_id": "team_local", "app": app,
+                   "status": "completed", "started_at": done.isoformat(), "completed_at": done.isoformat(),
+                   "elapsed_ms": 1000, "task_inputs": {"prompt": uuid.uuid4().hex * 200}},
+    }  # fmt: skip
+    assert stack.request("POST", "/local/events", json=event).json()["invocations"] == 1
+    body = {"pricing": {"inference_expression": "size(task_inputs.prompt)"}}
+    answer = stack.request("POST", f"/apps/{app}/pricing/backtest", json=body)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["tasks"], answer.json()["proposed"]["charged"]) == (1, 6_400)
