@@ -8,7 +8,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
+.PHONY: audit dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
 	rm -rf $(VENV)
@@ -41,8 +41,9 @@ format: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# BENCH=<section …> runs only those sections of the table (bench/__main__.py SECTIONS).
 bench: venv
-	PYTHONPATH=layers/common $(BIN)/python -m bench
+	PYTHONPATH=layers/common $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
@@ -61,6 +62,12 @@ api-key: venv
 revoke-key: venv
 	@test -n "$(KEY)" || { echo "usage: make revoke-key KEY=inf_… [STACK=<stack>]"; exit 2; }
 	@PYTHONPATH=layers/common $(BIN)/python -m local.api_key revoke --key "$(KEY)"
+
+# SPEC §12: prices every record of the window again, recomputes every aggregate, exit 1 on drift.
+# START/END (RFC 3339 or a date) and STACK (a deployed stack instead of the local one) optional.
+audit: venv
+	@test -n "$(TEAM)" || { echo "usage: make audit TEAM=<team> [START=<RFC 3339 or date>] [END=…] [STACK=<stack>]"; exit 2; }
+	@PYTHONPATH=layers/common POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m local.audit --team "$(TEAM)"
 
 # events/put-events.json stamped with the current time, for the README's first deployed task.
 first-task: venv

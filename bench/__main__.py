@@ -1,4 +1,5 @@
 """`make bench`: run every benchmark and print the table that bench/README.md records.
+`python -m bench <section> …` runs only the sections named (SECTIONS below).
 
 BENCH_QUICK=1 shrinks sample counts, task counts and durations (for a smoke run); the README
 figures use the defaults. BENCH_ANALYTICS_TASKS=small,large overrides the analytics sizes and
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .analytics import analytics
+from .backtest import backtest
 from .billing import billing_cpu
 from .cold_import import TARGET_RATIO, cold_imports, interpreters, over_target, version_of
 from .cold_import import rows as cold_import_rows
@@ -21,6 +23,7 @@ from .common import fmt_us, machine
 from .hostile import hostile_worst
 from .load import load
 from .pricing import compile_times, price_one_task
+from .records import ITEM_LIMIT, record_sizes
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 NO_P99 = "—"  # rows that state one figure rather than a distribution
@@ -200,6 +203,76 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def record_rows(results: dict[str, Any]) -> list[Row]:
+    figure = record_sizes()
+    results["records"] = figure
+    rows = []
+    for case, at in figure.items():
+        if not isinstance(at, dict):
+            continue
+        before, after = at["item_bytes"]["before"], at["item_bytes"]["after"]
+        units_before, units_after = at["units"]["before"], at["units"]["after"]
+        stored = "zlib, Binary" if at["compressed"] else "String"
+        rows.append(
+            (
+                f"billing record, {case}: bytes before → after keeping its inputs",
+                f"event {at['event_bytes']:,} B; inputs {at['canonical_json_bytes']:,} B of "
+                f"JSON stored as {at['stored_bytes']:,} B ({stored})",
+                f"{before:,} B → {after:,} B",
+                NO_P99,
+            )
+        )
+        rows.append(
+            (
+                "… its write units per task, before → after",
+                "record Put 2 WCU/KB (transactional) + 2 GSIs × 1 WCU/KB; the 4 aggregate "
+                "updates (8 WCU) unchanged",
+                f"{units_before['put_wcu']} + {units_before['gsi_wcu']} → "
+                f"{units_after['put_wcu']} + {units_after['gsi_wcu']} WCU",
+                NO_P99,
+            )
+        )
+    rows.append(
+        (
+            "largest billing record any allowed event makes",
+            f"of the 256 KB cases above; DynamoDB's limit {ITEM_LIMIT // 1024} KB; written and "
+            "read back through the ledger (moto enforces the limit)",
+            f"{figure['worst_item_bytes']:,} B"
+            + (" (fits)" if figure["worst_fits"] and figure["worst_written_to_dynamodb"] else ""),
+            NO_P99,
+        )
+    )
+    return rows
+
+
+def backtest_rows(results: dict[str, Any]) -> list[Row]:
+    figure = backtest(QUICK)
+    results["backtest"] = figure
+    rows = []
+    for size in figure["sizes"]:
+        at = figure[str(size)]
+        rows += [
+            (
+                f"backtest of {size:,} tasks: read units",
+                f"{at['queries']} Queries on by_team_app_time, {at['record_bytes'] / 1024:,.0f} KB "
+                "of records, eventually consistent",
+                f"{at['read_units']:,g} RCU",
+                NO_P99,
+            ),
+            timing_row(
+                f"backtest of {size:,} tasks: handler time",
+                "POST …/pricing/backtest → local DynamoDB (moto)",
+                at["handler"],
+            ),
+            timing_row(
+                f"backtest of {size:,} tasks: handler time without the DB server",
+                "read, decode, price again, compare; moto's time subtracted",
+                at["handler_without_db_server"],
+            ),
+        ]
+    return rows
+
+
 def load_rows(results: dict[str, Any]) -> list[Row]:
     figure = load(QUICK)
     results["load"] = figure
@@ -228,11 +301,28 @@ def load_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def main() -> None:
+SECTIONS = {
+    "cold_import": cold_import_table,
+    "pricing": pricing_rows,
+    "billing": billing_rows,
+    "records": record_rows,
+    "analytics": analytics_rows,
+    "backtest": backtest_rows,
+    "load": load_rows,
+}
+
+
+def main(argv: list[str]) -> None:
+    """Every section, or only those named (`python -m bench records backtest`), in table order."""
+    unknown = sorted(set(argv) - set(SECTIONS))
+    if unknown:
+        sys.exit(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "quick": QUICK}
-    rows = cold_import_table(results) + pricing_rows(results) + billing_rows(results)
-    rows += analytics_rows(results) + load_rows(results)
+    rows: list[Row] = []
+    for name, section in SECTIONS.items():
+        if not argv or name in argv:
+            rows += section(results)
     results["duration_seconds"] = time.perf_counter() - started
 
     print(f"Machine: {results['machine']}\n")
@@ -242,13 +332,14 @@ def main() -> None:
     print(f"\nTook {results['duration_seconds']:,.0f} s{' (BENCH_QUICK=1)' if QUICK else ''}.")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2))
-    errors = sum(at["errors"] for at in results["load"].values())
+    name = "latest" if not argv else "latest-" + "-".join(argv)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    errors = sum(at["errors"] for at in results.get("load", {}).values())
     if errors:
         print(f"load test: {errors} failed requests (expected 0)", file=sys.stderr)
     missed = [
         f"{name} (Python {version})"
-        for version, figures in results["cold_import"].items()
+        for version, figures in results.get("cold_import", {}).items()
         for name in over_target(figures)
     ]
     if missed:
@@ -258,4 +349,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -26,6 +26,8 @@ def attribute_size(value: Any) -> int:
         return math.ceil(len(digits) / 2) + 1
     if isinstance(value, str):
         return len(value.encode())
+    if isinstance(value, bytes | bytearray):
+        return len(value)
     if isinstance(value, list):
         return 3 + sum(1 + attribute_size(v) for v in value)
     if isinstance(value, dict):

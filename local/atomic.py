@@ -17,13 +17,13 @@ Last, two costs of moto's that grow with a Query's answer: it projects an item
 writes every response through a generic serializer that walks each attribute value against the
 API's shape model (about 3 ms per item of 16 attributes). A projection of top-level attributes
 now picks them from the item directly (nested paths stay moto's), and a Query's result, which
-moto has already turned into DynamoDB's JSON, is written out with json.dumps."""
+moto has already turned into DynamoDB's JSON, is written out directly with moto's JSON encoder
+(which writes a Binary value's bytes as base64, as DynamoDB does)."""
 
 from __future__ import annotations
 
 import copy
 import functools
-import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +32,7 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import dynamo_json_dump
 from moto.dynamodb.responses import DynamoHandler
 
 _LOCK = threading.RLock()
@@ -196,7 +197,8 @@ def _write_query_results_as_json() -> None:
         # An error, or anything but the plain JSON document a Query answers, goes moto's way.
         if not isinstance(result, dict) or "Count" not in result:
             return answer
-        return json.dumps(result)
+        # moto's own encoder: Binary values (a record's compressed inputs) are bytes here.
+        return dynamo_json_dump(result)
 
     query.as_json = True  # type: ignore[attr-defined]
     DynamoHandler.query = query  # type: ignore[method-assign]

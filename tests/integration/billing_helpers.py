@@ -8,7 +8,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
+from urllib.parse import urlencode
+
+from tests.conftest import AwsWorld, LambdaContext, sample_event
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -96,3 +100,80 @@ def run_concurrently(work: Callable[[], None], workers: int = 8) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+class Billing:
+    def __init__(self, aws: AwsWorld) -> None:
+        self.aws = aws
+        self.billing = aws.handler("billing", "BillingFunction")
+        self.task_cost = aws.handler("task_cost", "TaskCostFunction")
+        self.pricing = aws.handler("pricing", "PricingFunction")
+
+    def deliver(self, *bodies: Any) -> list[str]:
+        result = self.billing.lambda_handler(sqs_batch(*bodies), LambdaContext())
+        return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+    def http(
+        self,
+        handler: ModuleType,
+        route_key: str,
+        path: str,
+        params: dict[str, str],
+        *,
+        team: str = "team_a",
+        scopes: str = "*",
+        body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        event = sample_event("evaluate")
+        method = route_key.split(" ", maxsplit=1)[0]
+        event.update(routeKey=route_key, rawPath=path, pathParameters=params)
+        if query:
+            event["queryStringParameters"] = query
+            event["rawQueryString"] = urlencode(query)
+        event["requestContext"].update(routeKey=route_key)
+        event["requestContext"]["http"].update(method=method, path=path)
+        event["requestContext"]["authorizer"]["lambda"] = {"team_id": team, "scopes": scopes}
+        if body is None:
+            event.pop("body", None)
+        else:
+            event["body"] = json.dumps(body)
+        response = handler.lambda_handler(event, LambdaContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    def cost(self, task_id: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.http(
+            self.task_cost,
+            "GET /usage/tasks/{taskID}/cost",
+            f"/usage/tasks/{task_id}/cost",
+            {"taskID": task_id},
+            **kwargs,
+        )
+
+    def pricing_route(
+        self, method: str, app: str, suffix: str = "", **kwargs: Any
+    ) -> tuple[int, Any]:
+        namespace, name = app.split("/")
+        route = f"{method} /apps/{{namespace}}/{{name}}/pricing{suffix}"
+        path = f"/apps/{app}/pricing{suffix}"
+        return self.http(
+            self.pricing, route, path, {"namespace": namespace, "name": name}, **kwargs
+        )
+
+    def patch(self, app: str, body: Any, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("PATCH", app, body=body, **kwargs)
+
+    def publish(self, app: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("POST", app, "/publish", **kwargs)
+
+    def view(self, app: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("GET", app, **kwargs)
+
+    def backtest(self, app: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("POST", app, "/backtest", **kwargs)
+
+    def records(self) -> list[dict[str, Any]]:
+        return self.aws.dynamodb.Table("BillingTable").scan()["Items"]  # type: ignore[no-any-return]
+
+    def aggregates(self, granularity: str = "D", team: str = "team_a") -> dict[str, int]:
+        return aggregate_totals(self.aws.dynamodb, granularity, team)

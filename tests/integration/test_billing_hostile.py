@@ -13,8 +13,7 @@ import pytest
 from tests.conftest import AwsWorld, LambdaContext
 from tests.hostile_pricing import FIVE_FILTERS
 
-from .billing_helpers import completed, sqs_batch
-from .test_billing import Billing
+from .billing_helpers import Billing, completed, sqs_batch
 
 
 @pytest.fixture
@@ -215,3 +214,43 @@ def test_given_mixed_resources_then_meter_price_describes_the_metered_row(world:
     assert status == 200
     assert cost["meter"] == "llm/micro"
     assert cost["meter_price"] == {"value": 31_394_988, "dollars": "0.31394988"}
+
+
+def sized_event(task_id: str, size: int) -> str:
+    """A task event of exactly `size` bytes: incompressible task inputs fill it up."""
+    import random
+    import string
+
+    event = completed(task_id)
+    event["detail"]["task_inputs"] = {"x": ""}
+    room = size - len(json.dumps(event))
+    letters = random.Random(5).choices(string.ascii_letters + string.digits, k=room)
+    event["detail"]["task_inputs"] = {"x": "".join(letters)}
+    body = json.dumps(event)
+    assert len(body) == size
+    return body
+
+
+def test_given_events_around_256_kb_when_billed_then_the_largest_is_billed_reproducibly_and_a_byte_more_is_poison(
+    world: Billing, aws: AwsWorld
+) -> None:
+    from usage_pricing.charges import reprice
+    from usage_pricing.limits import MAX_EVENT_BYTES
+    from usage_pricing.pricing import AppPricing
+
+    assert (
+        world.deliver(
+            sized_event("t-max", MAX_EVENT_BYTES), sized_event("t-over", MAX_EVENT_BYTES + 1)
+        )
+        == []
+    )
+    assert reasons(aws) == [
+        f"invalid event: {MAX_EVENT_BYTES + 1} bytes; the limit is {MAX_EVENT_BYTES} bytes"
+    ]
+    [item] = world.records()
+    assert item["task_id"] == "t-max" and "priced_from_z" in item and "priced_from" not in item
+    ledger = world.billing.consumer.service.ledger
+    record = ledger.get("t-max")
+    assert record is not None and len(record.priced_from) > 250_000
+    charge = reprice(record, AppPricing(), world.billing.consumer.service.evaluator)
+    assert charge.charged == record.charged == 5_232_498

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext
+from usage_pricing.audit import Auditor
 from usage_pricing.events import TaskEventEnvelope
 
 from .billing_helpers import aggregate_totals, completed, run_concurrently, sqs_batch
@@ -110,7 +111,9 @@ def test_soak_concurrent_deliveries_with_duplicates_and_faults(billing: Any, aws
     """SOAK_DELIVERIES deliveries (10,000 under make soak), 30% of them duplicates of earlier tasks,
     shared by 8 concurrent workers, with 5% throttling and 3% timeouts after commit injected.
     A failed delivery goes back on the queue, as SQS would return it. The ledger must end
-    exactly equal to the sum of the distinct tasks, and the aggregates equal to the records."""
+    exactly equal to the sum of the distinct tasks, the aggregates equal to the records, and the
+    audit (make audit) clean: the soak proves the aggregates counter by counter, not only their
+    totals."""
     rng = random.Random(42)
     distinct = int(SOAK_DELIVERIES * 0.7)
     now = datetime.now(UTC)
@@ -162,3 +165,10 @@ def test_soak_concurrent_deliveries_with_duplicates_and_faults(billing: Any, aws
         assert totals[granularity] == {"cost": ledger_total, "calls": distinct}, granularity
     assert attempts["count"] > SOAK_DELIVERIES  # faults really forced redeliveries
     assert faulty.injected["timeout_after"] > 0 and faulty.injected["throttle"] > 0
+    # make audit's check: every record priced again to its charge, every aggregate item equal
+    # to what the records' charges add, counter by counter.
+    service = billing.consumer.service
+    report = Auditor(service.ledger, service.pricing, service.evaluator).audit("team_a")
+    assert report.clean, "\n".join(report.lines()[:20])
+    assert (report.records, report.repriced) == (distinct, distinct)
+    assert report.aggregate_items > 0

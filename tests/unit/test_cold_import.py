@@ -30,6 +30,8 @@ WATCHED = (
     "usage_pricing.pricing_store",
     "usage_pricing.storage.api_keys",
     "usage_pricing.auth",
+    "usage_pricing.backtest",
+    "usage_pricing.charges",
     "usage_pricing.tasks",
     "usage_pricing.storage.task_index",
 )
@@ -47,6 +49,7 @@ OWNERS = {
     "usage_pricing.billing": {"billing"},
     "usage_pricing.events": {"billing"},
     "usage_pricing.pricing_store": {"pricing"},
+    "usage_pricing.backtest": {"pricing"},
     "usage_pricing.auth": {"authorizer"},
     "usage_pricing.storage.api_keys": {"authorizer"},
     "usage_pricing.tasks": {"task_cost"},
@@ -120,6 +123,8 @@ def test_single_user_modules_stay_with_their_user(name: str) -> None:
             assert module not in loaded(name), (name, module)
     if name in {"evaluate", "authorizer", "billing", "pricing"}:
         assert "usage_pricing.analytics" not in loaded(name)
+    # Re-pricing a record: billing's, at import; the pricing function's on its first backtest.
+    assert ("usage_pricing.charges" in loaded(name)) == (name == "billing"), name
 
 
 def test_detailed_tracing_brings_the_powertools_tracer_back() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from .charges import Charge, canonical_inputs
 from .errors import StorageError
 from .events import (
     TaskCompleted,
@@ -18,7 +19,9 @@ from .events import (
     TaskRefunded,
     TaskRefundedEvent,
 )
+from .fees import FEES
 from .jsonsafe import JsonInputError, parse_json
+from .limits import MAX_EVENT_BYTES
 from .meta import OutputMeta
 from .observability import logger
 from .pricing import AppPricing, PricingEvaluator, PricingInput
@@ -53,10 +56,7 @@ class BillingService:
             task_inputs=task.task_inputs,
         )
         result = self.evaluator.price(pricing, usage)
-        total = result.total.value
-        completed = task.status == "completed"
-        errors = {name: message for name, message in result.errors.items() if name != "description"}
-        billing_status = "needs_review" if errors else ("charged" if completed else "not_charged")
+        charge = Charge(result, task.status)
         return BillingRecord(
             task_id=task.task_id,
             team_id=task.team_id,
@@ -64,7 +64,7 @@ class BillingService:
             app_version=task.app_version,
             function=task.function,
             status=task.status,
-            billing_status=billing_status,
+            billing_status=charge.billing_status,
             started_at=task.started_at,
             completed_at=task.completed_at,
             billed_at=self.clock(),
@@ -72,16 +72,13 @@ class BillingService:
             usage_seconds=usage.usage_seconds,
             tier=task.tier,
             resources=resources,
-            resource_fee=result.resource_fee.value,
-            inference_fee=result.inference_fee.value,
-            royalty_fee=result.royalty_fee.value,
-            partner_fee=result.partner_fee.value,
-            total=total,
+            **{fee.field: result.fee(fee).value for fee in FEES},
+            total=charge.total,
             # A failed or cancelled task is recorded in full and discounted in full.
-            discount=0 if completed else total,
-            discount_reason=None if completed else "task_failed",
-            charged=total if completed else 0,
-            errors=errors,
+            discount=charge.discount,
+            discount_reason=charge.discount_reason,
+            charged=charge.charged,
+            errors=charge.errors,
             pricing_version=version,
             usage=[
                 UsageEvent(
@@ -94,6 +91,8 @@ class BillingService:
             ],
             shard=shard_for(task.task_id, self.ledger.shards),
             fingerprint=task.fingerprint(),
+            priced_from=canonical_inputs(usage.output_meta, usage.task_inputs),
+            platform_fees=self.evaluator.defaults.nonzero(),
         )
 
     def bill(self, task: TaskCompleted) -> tuple[BillingRecord, LedgerOutcome]:
@@ -233,6 +232,10 @@ class BillingConsumer:
         return Processed("dead_lettered", task_id, reason=reason, conflict=conflict)
 
     def _process(self, body: str, message_id: str) -> Processed:
+        size = len(body.encode("utf-8", "surrogatepass"))
+        if size > MAX_EVENT_BYTES:
+            reason = f"invalid event: {size} bytes; the limit is {MAX_EVENT_BYTES} bytes"
+            return self._dead_letter(body, reason, message_id, _task_id_of(body))
         try:
             event = parse_event_body(body)
         except (ValueError, RecursionError, ValidationError) as error:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .fees import PLATFORM_FEES, declare_fields
+
 if TYPE_CHECKING:
     from .pricing import PlatformDefaults
 
@@ -16,9 +18,14 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     cel_engine: Literal["cel-expr", "cel-python"] = Field("cel-expr", alias="CEL_ENGINE")
-    platform_inference_fee: int = Field(0, ge=0, alias="PLATFORM_INFERENCE_FEE")
-    platform_royalty_fee: int = Field(0, ge=0, alias="PLATFORM_ROYALTY_FEE")
-    platform_partner_fee: int = Field(0, ge=0, alias="PLATFORM_PARTNER_FEE")
+    # platform_inference_fee … from PLATFORM_INFERENCE_FEE …: one per fee with a platform default.
+    declare_fields(
+        vars(),
+        int,
+        lambda fee: Field(0, ge=0, alias=fee.platform_setting),
+        components=PLATFORM_FEES,
+        attribute=lambda fee: f"platform_{fee.field}",
+    )
     api_keys_table: str = Field("", alias="API_KEYS_TABLE")
     billing_table: str = Field("", alias="BILLING_TABLE")
     aggregates_table: str = Field("", alias="AGGREGATES_TABLE")
@@ -38,8 +45,6 @@ class Settings(BaseModel):
         # Imported here: handlers that price nothing (breakdown, summary) never load pricing.
         from .pricing import PlatformDefaults  # noqa: PLC0415
 
-        return PlatformDefaults(
-            inference_fee=self.platform_inference_fee,
-            royalty_fee=self.platform_royalty_fee,
-            partner_fee=self.platform_partner_fee,
+        return PlatformDefaults.model_validate(
+            {fee.field: getattr(self, f"platform_{fee.field}") for fee in PLATFORM_FEES}
         )

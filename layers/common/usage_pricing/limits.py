@@ -1,6 +1,9 @@
 """Limits on untrusted input (SPEC §9). One place, so validation, the engines and tests agree."""
 
 MAX_BODY_BYTES = 256 * 1024
+# A task event as billing receives it (EventBridge's limit on an event): what bounds a billing
+# record, which keeps the event's usage, under DynamoDB's 400 KB item limit.
+MAX_EVENT_BYTES = 256 * 1024
 MAX_FORMULA_BYTES = 4 * 1024
 MAX_META_ITEMS = 1_000
 MAX_PRICES = 200

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
-from .cel import FEE_SCOPES, FEE_VARIABLES, CelEngine, Scope
+from .cel import FEE_SCOPES, CelEngine, Scope
 from .cel.budget import (
     BUDGET_EXCEEDED,
     ENGINE_ITERATION_LIMIT,
@@ -23,6 +23,7 @@ from .cel.budget import (
 )
 from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
+from .fees import COMPONENTS, FEES, PLATFORM_FEES, Default, FeeComponent, declare_fields
 from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
@@ -36,7 +37,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A plain-text description that mentions a helper call or a price reads like a formula that was
 # meant to be evaluated: it is still stored verbatim, with a warning.
 _LOOKS_LIKE_CEL = re.compile(r"\bprices\.|\b[a-z_][a-z0-9_]*\(")
-FEE_COMPONENTS = ("resource", "inference", "royalty", "partner", "total")
 
 
 def _within_formula_limit(source: str) -> str:
@@ -88,36 +88,42 @@ class AppPricing(BaseModel):
         default_factory=dict, description="Named prices in microcents, read as prices.<name>."
     )
     upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] = ""
-    resource_expression: Formula = ""
-    inference_expression: Formula = ""
-    royalty_expression: Formula = ""
-    partner_expression: Formula = ""
-    total_expression: Formula = ""
+    # resource_expression … total_expression: one CEL formula per fee component (fees.COMPONENTS).
+    declare_fields(vars(), Formula, "", components=COMPONENTS, attribute=lambda c: c.expression)
     description: Annotated[str, AfterValidator(_description_limit)] = ""
     description_rendered: str | None = Field(
         default=None, description="Read-only: set when the pricing is saved."
     )
 
+    def formula(self, component: FeeComponent) -> str:
+        source: str = getattr(self, component.expression)
+        return source
+
     def fee_sources(self) -> list[str | None]:
-        """The five formulas in evaluation order; None where empty (the default applies)."""
+        """Every component's formula in evaluation order; None where empty (the default
+        applies)."""
         return [
             source if source.strip() else None
-            for source in (
-                self.resource_expression,
-                self.inference_expression,
-                self.royalty_expression,
-                self.partner_expression,
-                self.total_expression,
-            )
+            for source in (self.formula(component) for component in COMPONENTS)
         ]
 
 
 class PlatformDefaults(BaseModel):
-    """Fees charged when a formula is empty; configurable per deployment, shipped as 0."""
+    """Fees charged when a formula is empty; configurable per deployment, shipped as 0. One
+    field per component with a platform default (inference_fee, royalty_fee, partner_fee)."""
 
-    inference_fee: Microcents = 0
-    royalty_fee: Microcents = 0
-    partner_fee: Microcents = 0
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    declare_fields(vars(), Microcents, 0, components=PLATFORM_FEES)
+
+    def value(self, component: FeeComponent) -> int:
+        fee: int = getattr(self, component.field)
+        return fee
+
+    def nonzero(self) -> dict[str, int]:
+        """The defaults that are not 0, by field: what a billing record keeps of them."""
+        values = {fee.field: self.value(fee) for fee in PLATFORM_FEES}
+        return {name: value for name, value in values.items() if value}
 
 
 @dataclass(frozen=True)
@@ -162,29 +168,46 @@ class Description:
     error: str | None = None
 
 
+_FIELD_POSITION = {component.field: index for index, component in enumerate(COMPONENTS)}
+
+
 @dataclass(frozen=True, slots=True)
 class PricingResult:
-    resource_fee: Fee
-    inference_fee: Fee
-    royalty_fee: Fee
-    partner_fee: Fee
-    total: Fee
+    """Every component's fee, in the order of fees.COMPONENTS (the total last), and the rendered
+    description. `result.inference_fee` reads a component by its field."""
+
+    fees: tuple[Fee, ...]
     description: Description
 
+    def __post_init__(self) -> None:
+        if len(self.fees) != len(COMPONENTS):
+            raise ValueError(f"expected {len(COMPONENTS)} fees, got {len(self.fees)}")
+
+    def fee(self, component: FeeComponent) -> Fee:
+        return self.fees[COMPONENTS.index(component)]
+
     @property
-    def fees(self) -> tuple[Fee, ...]:
-        return (
-            self.resource_fee,
-            self.inference_fee,
-            self.royalty_fee,
-            self.partner_fee,
-            self.total,
-        )
+    def total(self) -> Fee:
+        return self.fees[-1]
+
+    def by_field(self) -> dict[str, Fee]:
+        return {c.field: fee for c, fee in zip(COMPONENTS, self.fees, strict=True)}
+
+    def __getattr__(self, name: str) -> Fee:
+        # Only called for names that are not attributes; never for the slots themselves.
+        position = _FIELD_POSITION.get(name)
+        if position is None:
+            raise AttributeError(name)
+        fees: tuple[Fee, ...] = object.__getattribute__(self, "fees")
+        return fees[position]
 
     @property
     def errors(self) -> dict[str, str]:
-        named = zip((*FEE_VARIABLES, "total"), self.fees, strict=True)
-        found = {name: fee.error for name, fee in named if fee.error}
+        found = {
+            c.field: fee.error
+            for c, fee in zip(COMPONENTS, self.fees, strict=True)
+            if fee.error is not None
+        }
         if self.description.error:
             found["description"] = self.description.error
         return found
@@ -255,21 +278,13 @@ class DescriptionView(BaseModel):
 class PricingPreview(BaseModel):
     """POST /usage/cel/evaluate response: every component with its dollars and error."""
 
-    resource_fee: FeeView
-    inference_fee: FeeView
-    royalty_fee: FeeView
-    partner_fee: FeeView
-    total: FeeView
+    declare_fields(vars(), FeeView, components=COMPONENTS)
     description: DescriptionView
 
     @classmethod
     def of(cls, result: PricingResult) -> PricingPreview:
         return cls(
-            resource_fee=FeeView.of(result.resource_fee),
-            inference_fee=FeeView.of(result.inference_fee),
-            royalty_fee=FeeView.of(result.royalty_fee),
-            partner_fee=FeeView.of(result.partner_fee),
-            total=FeeView.of(result.total),
+            **{c.field: FeeView.of(fee) for c, fee in zip(COMPONENTS, result.fees, strict=True)},
             description=DescriptionView(
                 value=result.description.value, error=result.description.error
             ),
@@ -312,14 +327,16 @@ class PricingEvaluator:
         self.defaults = defaults or PlatformDefaults()
         self._render = lru_cache(maxsize=1024)(self._render_uncached)
 
-    def price(self, pricing: AppPricing, task: PricingInput) -> PricingResult:
+    def price(
+        self,
+        pricing: AppPricing,
+        task: PricingInput,
+        platform: PlatformDefaults | None = None,
+    ) -> PricingResult:
+        """Price one task. `platform`: the platform defaults to charge for empty formulas, when
+        not this deployment's (a record is priced again with those it was billed with)."""
         sources = pricing.fee_sources()
-        defaults = [
-            default_resource_fee(list(task.resources), task.usage_seconds),
-            self.defaults.inference_fee,
-            self.defaults.royalty_fee,
-            self.defaults.partner_fee,
-        ]
+        defaults = [self._default(fee, task, platform or self.defaults) for fee in FEES]
         values: list[int] | None = None
         if not any(sources):
             # No formulas: the defaults and their sum, without entering CEL at all.
@@ -335,14 +352,13 @@ class PricingEvaluator:
                 fees = [Fee(v) for v in values]
             else:
                 fees = self._price_staged(sources, variables, defaults, over_budget or frozenset())
-        return PricingResult(
-            resource_fee=fees[0],
-            inference_fee=fees[1],
-            royalty_fee=fees[2],
-            partner_fee=fees[3],
-            total=fees[4],
-            description=self.render_description(pricing),
-        )
+        return PricingResult(fees=tuple(fees), description=self.render_description(pricing))
+
+    @staticmethod
+    def _default(fee: FeeComponent, task: PricingInput, platform: PlatformDefaults) -> int:
+        if fee.default is Default.RESOURCE_TIME:
+            return default_resource_fee(list(task.resources), task.usage_seconds)
+        return platform.value(fee)
 
     def _price_staged(
         self,
@@ -382,8 +398,8 @@ class PricingEvaluator:
                 value = sum(seen.values())
                 if value > INT64_MAX:
                     value, error = 0, SUM_OVERFLOWS
-            if index < len(FEE_VARIABLES):
-                seen[FEE_VARIABLES[index]] = value
+            if index < len(FEES):
+                seen[FEES[index].field] = value
             results.append(Fee(value, error))
         return results
 
@@ -414,15 +430,13 @@ def validate_pricing(pricing: AppPricing, checker: CelEngine) -> list[FieldIssue
     """Compile and type-check every formula as it will run, so authors see line/column errors
     before publishing. `checker` should be the type-checking engine (cel-expr)."""
     issues = []
-    for component, scope, source in zip(
-        FEE_COMPONENTS, FEE_SCOPES, pricing.fee_sources(), strict=True
-    ):
+    for component, scope, source in zip(COMPONENTS, FEE_SCOPES, pricing.fee_sources(), strict=True):
         if source is None:
             continue
         try:
             checker.compile(source, scope)
         except FormulaError as failure:
-            issues.append(FieldIssue(f"{component}_expression", str(failure)))
+            issues.append(FieldIssue(component.expression, str(failure)))
     source = description_source(pricing.description)
     if source:
         try:

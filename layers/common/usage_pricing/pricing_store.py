@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cel import CelEngine
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from .fees import COMPONENTS, declare_fields
 from .limits import MAX_FORMULA_BYTES
 from .pricing import (
     AppPricing,
@@ -27,7 +28,7 @@ from .pricing import (
     validate_pricing,
 )
 from .scopes import Caller
-from .storage.pricing import PricingRepository
+from .storage.pricing import PricingRecordVersion, PricingRepository
 
 APP_PART = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
 
@@ -39,18 +40,67 @@ class PricingPatch(BaseModel):
 
     prices: dict[str, Microcents] | None = None
     upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] | None = None
-    resource_expression: Formula | None = None
-    inference_expression: Formula | None = None
-    royalty_expression: Formula | None = None
-    partner_expression: Formula | None = None
-    total_expression: Formula | None = None
+    # resource_expression … total_expression (fees.COMPONENTS).
+    declare_fields(
+        vars(), Formula | None, None, components=COMPONENTS, attribute=lambda c: c.expression
+    )
     description: Formula | None = None
 
 
 class LivePricing(BaseModel):
     version: int
     published_at: str
+    effective_at: str = Field(
+        description="When it took (or takes) effect: its publication, or the effective_at it "
+        "was published with."
+    )
     pricing: AppPricing
+
+    @classmethod
+    def of(cls, version: PricingRecordVersion) -> LivePricing:
+        return cls(
+            version=version.version,
+            published_at=version.published_at,
+            effective_at=version.effective_at,
+            pricing=version.pricing,
+        )
+
+
+# ASCII digits only: \d alone would take any script's digits.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def parse_rfc3339(value: str, field: str) -> datetime:
+    """An RFC 3339 date-time with an offset, as UTC; anything else is a 400 naming `field`."""
+    text = value.strip()
+    if not _RFC3339.fullmatch(text):
+        raise InvalidRequestError(
+            f"{field}: {value[:64]!r} is not an RFC 3339 date-time with an offset",
+            errors=[FieldIssue(field, "must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")],
+        )
+    try:
+        # Python 3.11 reads "Z" and drops fraction digits beyond microseconds.
+        return datetime.fromisoformat(text.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidRequestError(
+            f"{field}: {value[:64]!r} is not a valid date-time",
+            errors=[FieldIssue(field, "is not a valid date-time")],
+        ) from None
+
+
+class PublishRequest(BaseModel):
+    """POST …/pricing/publish: optionally when the published version takes effect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    effective_at: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None,
+        description="RFC 3339 date-time, not in the past. Until then the previous version "
+        "stays live; tasks completing at or after it are priced with this one.",
+    )
 
 
 class DraftPricing(BaseModel):
@@ -67,6 +117,10 @@ class FieldWarning(BaseModel):
 class AppPricingView(BaseModel):
     app: str
     live: LivePricing | None = None
+    scheduled: list[LivePricing] | None = Field(
+        default=None,
+        description="Versions published to take effect later, soonest first (owner only).",
+    )
     draft: DraftPricing | None = None
     warnings: list[FieldWarning] = Field(
         default_factory=list, description="Advice on the saved draft (PATCH only)."
@@ -102,27 +156,20 @@ class PricingStore:
         """What the caller may see: everything for the owner, the live version for anyone else."""
         if caller.team_id == namespace:
             return self.view(app)
-        live = self.repository.live(app)
+        live = self.repository.live(app, self.clock())
         if live is None:
             raise NotFoundError(f"no published pricing for {app}")
-        return AppPricingView(
-            app=app,
-            live=LivePricing(
-                version=live.version, published_at=live.published_at, pricing=live.pricing
-            ),
-        )
+        return AppPricingView(app=app, live=LivePricing.of(live))
 
     def view(self, app: str) -> AppPricingView:
-        """The owner's view: live and draft."""
-        live = self.repository.live(app)
+        """The owner's view: live, scheduled and draft."""
+        now = self.clock()
+        live = self.repository.live(app, now)
         draft = self.repository.draft(app)
         return AppPricingView(
             app=app,
-            live=None
-            if live is None
-            else LivePricing(
-                version=live.version, published_at=live.published_at, pricing=live.pricing
-            ),
+            live=None if live is None else LivePricing.of(live),
+            scheduled=[LivePricing.of(v) for v in self.repository.scheduled(app, now)],
             draft=None
             if draft is None
             else DraftPricing(
@@ -138,7 +185,7 @@ class PricingStore:
         if draft is not None:
             base, revision = draft.pricing, draft.revision
         else:
-            live = self.repository.live(app)
+            live = self.repository.live(app, self.clock())
             base, revision = (live.pricing if live else AppPricing()), 0
         updated = self._apply(base, patch)
         self.repository.save_draft(app, updated, revision, self.clock())
@@ -148,12 +195,33 @@ class PricingStore:
         ]
         return self.view(app).model_copy(update={"warnings": warnings})
 
-    def publish(self, caller: Caller, namespace: str, app: str) -> AppPricingView:
+    def publish(
+        self,
+        caller: Caller,
+        namespace: str,
+        app: str,
+        request: PublishRequest | None = None,
+    ) -> AppPricingView:
+        """The draft becomes the next version, live now or from `effective_at` (SPEC §6)."""
         self._require_owner(caller, namespace)
+        now = self.clock()
+        effective_at = None
+        if request is not None and request.effective_at is not None:
+            effective_at = parse_rfc3339(request.effective_at, "effective_at")
+            if effective_at < now:
+                raise InvalidRequestError(
+                    f"effective_at {request.effective_at} is in the past",
+                    errors=[FieldIssue("effective_at", "must not be in the past")],
+                )
+            if effective_at >= LATEST_EFFECTIVE:
+                raise InvalidRequestError(
+                    "effective_at must be before 3000-01-01",
+                    errors=[FieldIssue("effective_at", "must be before 3000-01-01")],
+                )
         draft = self.repository.draft(app)
         if draft is None:
             raise NotFoundError(f"{app} has no draft pricing to publish")
-        self.repository.publish(app, draft.pricing, self.clock())
+        self.repository.publish(app, draft.pricing, now, effective_at)
         return self.view(app)
 
     def _apply(self, base: AppPricing, patch: PricingPatch) -> AppPricing:

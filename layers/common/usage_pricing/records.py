@@ -1,5 +1,5 @@
 """The billing record: what one task cost, written once and never rewritten except to mark it
-refunded."""
+refunded; and what it was priced from, so anyone can price it again (SPEC §6)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .fees import COMPONENTS, FEES, component, declare_fields
 from .meters import METER_CATALOGUE, Resource
 from .pricing import Fee, FeeView
 
 BillingStatus = Literal["charged", "not_charged", "needs_review"]
+# The task cost's inference cost is the resource fee (meter price × inference time).
+RESOURCE = component("resource")
 
 
 def utc_iso(moment: datetime) -> str:
@@ -47,10 +50,8 @@ class BillingRecord(BaseModel):
     usage_seconds: int
     tier: str
     resources: list[Resource] = Field(default_factory=list)
-    resource_fee: int
-    inference_fee: int
-    royalty_fee: int
-    partner_fee: int
+    # resource_fee … partner_fee: one int per fee (fees.FEES).
+    declare_fields(vars(), int)
     total: int
     discount: int = 0
     discount_reason: str | None = None
@@ -70,6 +71,26 @@ class BillingRecord(BaseModel):
         description="The aggregate layout its charge wrote (storage.aggregates): its refund "
         "reverses exactly that. 1 on records charged before the layout had fee and tier counters.",
     )
+    priced_from: str = Field(
+        "",
+        description="The task's output_meta and task_inputs as priced, as canonical JSON "
+        "(usage_pricing.charges); with resources, elapsed_ms, pricing_version and platform_fees "
+        "all a re-pricing needs. Empty on records billed before records kept their inputs. "
+        "Never part of a public response.",
+    )
+    platform_fees: dict[str, int] = Field(
+        default_factory=dict,
+        description="The deployment's platform defaults in force when billed, by fee field, "
+        "where not 0 (an empty formula charges them).",
+    )
+
+    def fee_values(self) -> dict[str, int]:
+        """Each fee by name (fees.FEES), the total aside."""
+        return {fee.name: getattr(self, fee.field) for fee in FEES}
+
+    def component_values(self) -> dict[str, int]:
+        """Every component by field, the total last (fees.COMPONENTS)."""
+        return {c.field: getattr(self, c.field) for c in COMPONENTS}
 
     @property
     def meter(self) -> str | None:
@@ -100,11 +121,8 @@ class TaskCost(BaseModel):
     status: str
     billing_status: str
     completed_at: str
-    resource_fee: FeeView
-    inference_fee: FeeView
-    royalty_fee: FeeView
-    partner_fee: FeeView
-    total: FeeView
+    # resource_fee … total: every component (fees.COMPONENTS).
+    declare_fields(vars(), FeeView, components=COMPONENTS)
     discount: FeeView
     discount_reason: str | None = None
     charged: FeeView
@@ -131,11 +149,7 @@ class TaskCost(BaseModel):
             status=record.status,
             billing_status="refunded" if record.refunded else record.billing_status,
             completed_at=utc_iso(record.completed_at),
-            resource_fee=fee("resource_fee", record.resource_fee),
-            inference_fee=fee("inference_fee", record.inference_fee),
-            royalty_fee=fee("royalty_fee", record.royalty_fee),
-            partner_fee=fee("partner_fee", record.partner_fee),
-            total=fee("total", record.total),
+            **{name: fee(name, value) for name, value in record.component_values().items()},
             discount=fee("discount", record.discount),
             discount_reason=record.discount_reason,
             charged=fee("charged", record.charged),
@@ -145,7 +159,7 @@ class TaskCost(BaseModel):
             meter=record.meter,
             meter_price=None if price is None else FeeView.of(Fee(price)),
             inference_time=record.usage_seconds,
-            inference_cost=fee("resource_fee", record.resource_fee),
+            inference_cost=fee(RESOURCE.field, record.component_values()[RESOURCE.field]),
             errors=record.errors,
             pricing_version=record.pricing_version,
         )

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from .errors import FieldIssue, InvalidRequestError
+from .fees import COMPONENTS
 from .money import to_dollars
 from .records import BillingRecord, TaskCost
 from .spend_params import DEFAULT_LIMIT
@@ -42,16 +43,8 @@ CSV_COLUMNS = (
     "status",
     "billing_status",
     "completed_at",
-    "resource_fee_microcents",
-    "resource_fee_usd",
-    "inference_fee_microcents",
-    "inference_fee_usd",
-    "royalty_fee_microcents",
-    "royalty_fee_usd",
-    "partner_fee_microcents",
-    "partner_fee_usd",
-    "total_microcents",
-    "total_usd",
+    # resource_fee_microcents, resource_fee_usd, … total_usd: every component (fees.COMPONENTS)
+    *(f"{c.field}_{unit}" for c in COMPONENTS for unit in ("microcents", "usd")),
     "discount_microcents",
     "discount_usd",
     "charged_microcents",
@@ -173,11 +166,7 @@ class TaskPageAnswer:
                 view.completed_at,
             ]
             for value in (
-                record.resource_fee,
-                record.inference_fee,
-                record.royalty_fee,
-                record.partner_fee,
-                record.total,
+                *record.component_values().values(),
                 record.discount,
                 record.charged,
             ):

@@ -4,7 +4,7 @@ The guard bounds a formula's text and shape; this bounds what the *data* can mak
 `size(outputs.map(o, task_inputs.s + task_inputs.s))` is 40 bytes of formula, but with a 50,000
 character string and 1,000 outputs it builds 100 MB. Neither engine can be interrupted or told a
 memory budget from Python (cel-expr's only limit is ~10,000 comprehension iterations per
-evaluation, which the fast path's single program shares between five formulas), so the budget is
+evaluation, which the fast path's single program shares between every fee formula), so the budget is
 an upper bound computed *before* evaluation, from the formula's shape and the sizes of the values
 it names:
 
@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fees import COMPONENTS
 from ..limits import MAX_FORMULA_DEPTH
 from .guard import (
     COMPREHENSION_MACROS,
@@ -45,10 +46,11 @@ from .guard import (
 BUDGET_EXCEEDED = "evaluation budget exceeded"
 # Calibrated by bench/pricing.py's hostile corpus: the costliest formula that fits prices in well
 # under 100 ms and 64 MB on cel-expr (see bench/README.md).
-WORK_UNITS = 20_000_000  # ≈ 20 ms: five formulas at their budget price in ~100 ms
+# ≈ 20 ms each: every fee formula of a task (fees.COMPONENTS, five) at its budget in ~100 ms.
+WORK_UNITS = 100_000_000 // len(COMPONENTS)
 # cel-expr refuses the 10,000th iteration of one evaluation; a formula that fits stays far below.
 MAX_ITERATIONS = 9_000
-# Summed over the five fee formulas, the limits of the single-program fast path: cel-expr's
+# Summed over the fee formulas, the limits of the single-program fast path: cel-expr's
 # iteration limit per evaluation, and the accumulated copies one evaluation's arena may hold
 # (~32 bytes each) before it is cheaper on memory to evaluate each formula alone.
 ENGINE_ITERATION_LIMIT = 9_999

@@ -210,8 +210,8 @@ class CelExprEngine:
             result = plan.program.eval(data=data).plain_value()
         except (RuntimeError, ValueError, TypeError, OverflowError, MemoryError):
             return None  # the staged path evaluates each formula alone and reports the error
-        # A successful pipeline yields exactly five ints; an error value yields anything else.
-        if type(result) is not list or len(result) != 5:
+        # A successful pipeline yields one int per fee component; an error value anything else.
+        if type(result) is not list or len(result) != len(FEE_SCOPES):
             return None
         return result
 
@@ -334,8 +334,8 @@ def _binds_a_list_name(tokens: list[Token]) -> bool:
 def _pipeline_source(
     sources: Sequence[str | None], result_kinds: Sequence[str], shorthands: Sequence[str]
 ) -> str:
-    """One expression that evaluates the five fees in order, each later formula seeing the
-    earlier fees under their own names.
+    """One expression that evaluates every fee component in order, each later formula seeing
+    the earlier fees under their own names.
 
     Fees are checked and rounded in CEL where the checker proved the formula's type: an int
     needs its sign checked; a finite double in [0, 2^63) is rounded half away from zero by

@@ -1,29 +1,30 @@
 """What each formula can see (SPEC §5), in a small engine-neutral type notation that each engine
 translates: int, double, string, bool, null, dyn, list, map, list<map>, map<string,int>,
-map<string,list<map>>."""
+map<string,list<map>>.
+
+A formula's scope is its fee component's name (usage_pricing.fees), or "description"."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from ..fees import COMPONENTS, FEES
 
-class Scope(StrEnum):
-    RESOURCE = "resource"
-    INFERENCE = "inference"
-    ROYALTY = "royalty"
-    PARTNER = "partner"
-    TOTAL = "total"
-    DESCRIPTION = "description"
+if TYPE_CHECKING:
+    # mypy sees the one member layer code names; the fee scopes are Scope(component.name).
+    class Scope(StrEnum):
+        DESCRIPTION = "description"
+else:
+    Scope = StrEnum(
+        "Scope",
+        [*((fee.name.upper(), fee.name) for fee in COMPONENTS), ("DESCRIPTION", "description")],
+        module=__name__,
+    )
 
-
-FEE_SCOPES: tuple[Scope, ...] = (
-    Scope.RESOURCE,
-    Scope.INFERENCE,
-    Scope.ROYALTY,
-    Scope.PARTNER,
-    Scope.TOTAL,
-)
-FEE_VARIABLES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee")
+# The fee formulas' scopes in evaluation order, and the variables the fees are seen as.
+FEE_SCOPES: tuple[Scope, ...] = tuple(Scope(fee.name) for fee in COMPONENTS)
+FEE_VARIABLES: tuple[str, ...] = tuple(fee.field for fee in FEES)
 
 TASK_VARIABLES: dict[str, str] = {
     "prices": "map<string,int>",

@@ -30,7 +30,7 @@ class CelEngine(Protocol):
         task_variables: Mapping[str, Any],
         defaults: Sequence[int],
     ) -> list[int] | None:
-        """All five fees in one evaluation when the engine can do that and nothing fails;
+        """Every fee in one evaluation when the engine can do that and nothing fails;
         None means "use the staged path", which is the reference behaviour."""
 
 

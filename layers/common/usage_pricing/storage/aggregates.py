@@ -71,6 +71,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ..fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
+from ..fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
+from ..fees import FEES, charged_shares
 from .dynamo import storage_errors
 
 if TYPE_CHECKING:  # records imports pydantic models this module does not need at run time
@@ -170,9 +173,9 @@ CALLS = "calls"
 REFUNDED_COST = "r:cost"
 REFUNDED_CALLS = "r:calls"
 LAYOUT_CALLS = "v2:calls"
-FEE_COMPONENTS = ("resource", "inference", "royalty", "partner")
-ADJUSTMENT = "adjustment"
-FEE_GROUPS = (*FEE_COMPONENTS, ADJUSTMENT)
+# The fee groups: each fee's charged share and the adjustment (usage_pricing.fees, the one
+# definition of the fee components).
+FEE_COMPONENTS = tuple(fee.name for fee in FEES)
 TIERS = ("cloud", "private")
 # The group of an older item's cost in fee and tier groupings (see "Older items" above).
 UNATTRIBUTED = "unattributed"
@@ -229,24 +232,10 @@ def slot_counter(slot: str, figure: str) -> str:
 
 
 def fee_shares(record: BillingRecord) -> dict[str, int]:
-    """The charged share of each fee group. A discount scales every fee by charged / total
-    (rounded down), so failed tasks (charged 0) have no share; whatever the fees do not explain
-    (charged minus the four shares) is the adjustment. The five always add up to charged."""
-    fees = {
-        "resource": record.resource_fee,
-        "inference": record.inference_fee,
-        "royalty": record.royalty_fee,
-        "partner": record.partner_fee,
-    }
-    charged, total = record.charged, record.total
-    if charged == 0 or total <= 0:
-        shares = dict.fromkeys(fees, 0)
-    elif charged == total:
-        shares = fees
-    else:
-        shares = {group: fee * charged // total for group, fee in fees.items()}
-    shares[ADJUSTMENT] = charged - sum(shares.values())
-    return shares
+    """The charged share of each fee group (fees.charged_shares): a discount scales every fee by
+    charged / total (rounded down), so failed tasks (charged 0) have no share; whatever the fees
+    do not explain is the adjustment. The groups always add up to charged."""
+    return charged_shares(record.fee_values(), record.total, record.charged)
 
 
 def record_counters(record: BillingRecord, layout: int = LAYOUT) -> dict[str, int]:

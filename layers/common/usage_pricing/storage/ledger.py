@@ -13,8 +13,10 @@ present), so the index order is completed_at, then task id."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -100,8 +102,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# What a record was priced from (BillingRecord.priced_from, canonical JSON) is stored as the
+# String `priced_from` up to this many UTF-8 bytes, and above it as the Binary `priced_from_z`:
+# the same bytes zlib-compressed. Metadata compresses well (1,000 image items: 93 KB of JSON, 2 KB
+# compressed); bench/records.py measures the largest inputs the limits allow.
+INLINE_PRICED_FROM_BYTES = 1024
+COMPRESSED_PRICED_FROM = "priced_from_z"
+
+
+def encode_priced_from(text: str) -> dict[str, Any]:
+    """The item attribute for a record's priced_from: nothing when empty, a String when small,
+    else zlib-compressed Binary."""
+    if not text:
+        return {}
+    raw = text.encode("utf-8")
+    if len(raw) <= INLINE_PRICED_FROM_BYTES:
+        return {"priced_from": text}
+    return {COMPRESSED_PRICED_FROM: zlib.compress(raw, 6)}
+
+
+def decode_priced_from(item: dict[str, Any]) -> str:
+    compressed = item.get(COMPRESSED_PRICED_FROM)
+    if compressed is None:
+        text: str = item.get("priced_from", "")
+        return text
+    # boto3 reads a Binary as boto3.dynamodb.types.Binary (its bytes in .value); not imported
+    # here: that module alone costs a handler's cold start about 20 ms.
+    raw = bytes(getattr(compressed, "value", compressed))
+    return zlib.decompress(raw).decode("utf-8")
+
+
 def record_item(record: BillingRecord) -> dict[str, Any]:
-    data = record.model_dump(mode="json", exclude_none=True)
+    data = record.model_dump(mode="json", exclude_none=True, exclude={"priced_from"})
+    if not data.get("platform_fees"):
+        data.pop("platform_fees", None)
     position = f"{time_key(record.completed_at)}#{record.task_id}"
     item: dict[str, Any] = _dynamo(
         {
@@ -113,12 +147,32 @@ def record_item(record: BillingRecord) -> dict[str, Any]:
             "gsi2sk": position,
         }
     )
+    item.update(encode_priced_from(record.priced_from))
     return item
 
 
 def record_from_item(item: dict[str, Any]) -> BillingRecord:
-    fields = {k: v for k, v in _plain(item).items() if k in BillingRecord.model_fields}
+    stored = {k: v for k, v in item.items() if k not in ("priced_from", COMPRESSED_PRICED_FROM)}
+    fields = {k: v for k, v in _plain(stored).items() if k in BillingRecord.model_fields}
+    fields["priced_from"] = decode_priced_from(item)
     return BillingRecord.model_validate(fields)
+
+
+@dataclass
+class RecordReads:
+    """What reading records through an index cost (the backtest's and audit's figures)."""
+
+    queries: int = 0
+    items: int = 0
+    read_units: float = 0.0  # as DynamoDB reports them (ReturnConsumedCapacity), when it does
+
+
+def _time_bound(moment: datetime) -> str:
+    """A sort-key bound on the records' "{completed_at}#{task_id}" keys, whole seconds. Records
+    indexed before time_key held completed_at as pydantic writes it (no fraction when it is 0),
+    so keys within one second are not in time order among themselves: callers widen their
+    bounds by a second and filter on completed_at."""
+    return utc_iso(moment.replace(microsecond=0))
 
 
 class LedgerRepository:
@@ -141,6 +195,59 @@ class LedgerRepository:
         with storage_errors("read billing record"):
             item = self.billing.get_item(Key=task_key(task_id), ConsistentRead=True).get("Item")
         return None if item is None else record_from_item(item)
+
+    def records(
+        self,
+        team_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        app: str | None = None,
+        newest_first: bool = False,
+        stats: RecordReads | None = None,
+        unreadable: Callable[[dict[str, Any], ValueError], None] | None = None,
+    ) -> Iterator[BillingRecord]:
+        """The team's records (of one app, through by_team_app_time; else through by_team_time)
+        completed in [start, end), page by page. GSIs are eventually consistent: a record billed
+        a moment ago may not be read yet. An item that is no valid record raises, or goes to
+        `unreadable` when given (the audit reports it)."""
+        if app is None:
+            index, key, partition = BY_TEAM, "gsi1", team_partition(team_id)
+        else:
+            index, key, partition = BY_TEAM_APP, "gsi2", team_app_partition(team_id, app)
+        low = _time_bound(start - timedelta(seconds=1))
+        high = _time_bound(end + timedelta(seconds=1)) + "~"
+        request: dict[str, Any] = {
+            "IndexName": index,
+            # A plain expression: boto3.dynamodb.conditions (and the types module it loads) would
+            # cost the pricing function's cold start about 20 ms.
+            "KeyConditionExpression": f"{key}pk = :partition AND {key}sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":partition": partition, ":low": low, ":high": high},
+            "ScanIndexForward": not newest_first,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        while True:
+            with storage_errors("read billing records"):
+                page = self.billing.query(**request)
+            if stats is not None:
+                stats.queries += 1
+                stats.items += len(page["Items"])
+                stats.read_units += float(
+                    (page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0
+                )
+            for item in page["Items"]:
+                try:
+                    record = record_from_item(item)
+                except (ValueError, zlib.error) as error:  # pydantic's ValidationError is one
+                    if unreadable is None:
+                        raise
+                    unreadable(item, ValueError(str(error)))
+                    continue
+                if start <= record.completed_at < end:
+                    yield record
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
         def attempt(number: int) -> list[dict[str, Any]]:
@@ -194,6 +301,13 @@ class LedgerRepository:
         }
         updates = aggregate_updates(record, self.aggregates.name, refund=True)
         return self._transact(lambda _attempt: [mark, *updates], "refund task")
+
+    def aggregate_updates(
+        self, record: BillingRecord, *, refund: bool = False
+    ) -> list[dict[str, Any]]:
+        """The aggregate Updates the record's charge makes (with refund, its refund's), exactly
+        as the billing transaction sends them (storage.aggregates): what the audit replays."""
+        return aggregate_updates(record, self.aggregates.name, refund=refund)
 
     def _transact(
         self,

@@ -1,6 +1,16 @@
-"""The app pricing table: per app a draft, a META item holding the live version number, and one
-immutable item per published version, sorted by publication time so "the version live at time
-T" is a single Query."""
+"""The app pricing table: per app a draft, a META item holding the latest version number, and one
+immutable item per published version, sorted by the time it takes effect, so "the version live at
+time T" is a single Query.
+
+    pk "APP#{app}"   sk "DRAFT"                                 the draft and its revision
+                     sk "META"                                  live_version: the latest version
+                     sk "V#{effective_at}#{version:06d}"        a published version
+
+A version takes effect when it is published, or at the effective_at it was published with (SPEC
+§6, scheduled prices). The version live at T is the one with the latest effective_at ≤ T (of two
+taking effect at the same instant, the later version), so publishing never changes what priced a
+task that completed before: billing asks for the version live at completed_at. Items written
+before scheduled prices carry no effective_at: it is their published_at, which their key holds."""
 
 from __future__ import annotations
 
@@ -28,6 +38,11 @@ class PricingRecordVersion:
     pricing: AppPricing
     version: int
     published_at: str
+    effective_at: str = ""  # when it takes effect; "" read as published_at
+
+    def __post_init__(self) -> None:
+        if not self.effective_at:
+            object.__setattr__(self, "effective_at", self.published_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +54,15 @@ class PricingDraft:
 
 def _pricing(item: dict[str, Any]) -> AppPricing:
     return AppPricing.model_validate(_plain(item["pricing"]))
+
+
+def _version(item: dict[str, Any]) -> PricingRecordVersion:
+    return PricingRecordVersion(
+        _pricing(item),
+        int(item["version"]),
+        item["published_at"],
+        item.get("effective_at", item["published_at"]),
+    )
 
 
 class PricingRepository:
@@ -77,30 +101,63 @@ class PricingRepository:
             )
         return draft
 
-    def live(self, app: str) -> PricingRecordVersion | None:
-        return self._latest(app, "V#~")
+    def live(self, app: str, now: datetime | None = None) -> PricingRecordVersion | None:
+        """The version pricing tasks that complete now (None: nothing published yet)."""
+        return self.live_at(app, now or datetime.now(UTC))
 
     def live_at(self, app: str, moment: datetime) -> PricingRecordVersion | None:
-        return self._latest(app, f"V#{timestamp(moment)}#~")
+        """The version live at `moment`: the latest to have taken effect by then."""
+        items = self._versions(app, "V#", f"V#{timestamp(moment)}#~", latest_only=True)
+        return _version(items[0]) if items else None
 
-    def _latest(self, app: str, upper: str) -> PricingRecordVersion | None:
-        with storage_errors("read live pricing"):
-            items = self.table.query(
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-                ExpressionAttributeValues={":pk": f"APP#{app}", ":low": "V#", ":high": upper},
-                ScanIndexForward=False,
-                Limit=1,
-                ConsistentRead=True,
-            )["Items"]
-        if not items:
-            return None
-        item = items[0]
-        return PricingRecordVersion(_pricing(item), int(item["version"]), item["published_at"])
+    def scheduled(self, app: str, now: datetime) -> list[PricingRecordVersion]:
+        """Versions published to take effect after `now`, soonest first."""
+        return [_version(item) for item in self._versions(app, f"V#{timestamp(now)}#~", "V#~")]
 
-    def publish(self, app: str, pricing: AppPricing, now: datetime) -> PricingRecordVersion:
+    def version(self, app: str, number: int) -> PricingRecordVersion | None:
+        """Published version `number` of the app, live or not (what priced a record)."""
+        for item in self._versions(app, "V#", "V#~"):
+            if int(item["version"]) == number:
+                return _version(item)
+        return None
+
+    def versions(self, app: str) -> list[PricingRecordVersion]:
+        """Every published version, in the order they take effect."""
+        return [_version(item) for item in self._versions(app, "V#", "V#~")]
+
+    def _versions(
+        self, app: str, low: str, high: str, *, latest_only: bool = False
+    ) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": f"APP#{app}", ":low": low, ":high": high},
+            "ConsistentRead": True,
+        }
+        if latest_only:
+            request.update(ScanIndexForward=False, Limit=1)
+        found: list[dict[str, Any]] = []
+        while True:
+            with storage_errors("read live pricing"):
+                page = self.table.query(**request)
+            found.extend(page["Items"])
+            if latest_only or "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def publish(
+        self,
+        app: str,
+        pricing: AppPricing,
+        now: datetime,
+        effective_at: datetime | None = None,
+    ) -> PricingRecordVersion:
+        """Publish `pricing` as the next version, taking effect now or at `effective_at` (which
+        the caller has checked is not in the past)."""
         meta = self._get(_key(app, "META"), "read pricing versions") or {}
         current = int(meta.get("live_version", 0))
-        published = PricingRecordVersion(pricing, current + 1, timestamp(now))
+        published = PricingRecordVersion(
+            pricing, current + 1, timestamp(now), timestamp(effective_at or now)
+        )
         condition = (
             "attribute_not_exists(live_version)" if current == 0 else "live_version = :current"
         )
@@ -126,10 +183,11 @@ class PricingRepository:
                         "Put": {
                             "TableName": self.table.name,
                             "Item": {
-                                **_key(app, f"V#{published.published_at}#{published.version:06d}"),
+                                **_key(app, f"V#{published.effective_at}#{published.version:06d}"),
                                 "pricing": _dynamo(pricing.model_dump(mode="json")),
                                 "version": published.version,
                                 "published_at": published.published_at,
+                                "effective_at": published.effective_at,
                             },
                         }
                     },

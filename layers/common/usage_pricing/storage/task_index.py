@@ -16,9 +16,10 @@ from ..records import BillingRecord
 from .dynamo import storage_errors
 from .ledger import BY_TEAM, BY_TEAM_APP, record_from_item, team_app_partition, team_partition
 
-# A page reads what a task's cost shows, not what it was priced from: fields left out of the
+# A page reads what a task's cost shows, not what it was priced from (priced_from, and the
+# compressed priced_from_z, which is no model field, are never read): fields left out of the
 # projection must have defaults (a new required field of the record is read like any other).
-LEFT_OUT = ("usage", "fingerprint", "output_meta", "task_inputs", "shard", "function")
+LEFT_OUT = ("usage", "fingerprint", "priced_from", "platform_fees", "shard", "function")
 PROJECTED = tuple(
     name
     for name, spec in BillingRecord.model_fields.items()

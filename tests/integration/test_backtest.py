@@ -1,0 +1,289 @@
+"""POST /apps/{namespace}/{name}/pricing/backtest (SPEC §7) through the pricing function, against
+records billed through the billing function (moto tables from template.yaml).
+
+The hand-computed history: team_a's app team_a/flux, every task 600 s on llm/micro (resource fee
+R = 5,232,498 µ¢), billed under three versions:
+
+| task     | completed | version | images | status    | charged                           |
+|----------|-----------|---------|--------|-----------|-----------------------------------|
+| old      | T − 2 h   | 0       | 2      | completed | R (no pricing yet)                |
+| v1       | T + 60 s  | 1       | 2      | completed | R + 2 × 200,000                   |
+| failed   | T + 61 s  | 1       | 3      | failed    | 0 (total R + 600,000, discounted) |
+| review   | T + 62 s  | 1       | 2      | completed | R: inference ÷ 0, needs_review    |
+| refunded | T + 63 s  | 1       | 2      | refunded  | left out                          |
+| v2       | T + 240 s | 2       | 1      | completed | R + 300,000 (v2 from T + 180 s)   |
+
+plus tasks the backtest must not see: another team's run of the app, another app of team_a, and
+a task before the window."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import AwsWorld, LambdaContext, sample_event
+
+from .billing_helpers import Billing, completed, refunded
+
+R = 5_232_498
+APP = "team_a/flux"
+DIVIDED = "image_count(outputs) * prices.per_image / get(task_inputs, 'div', 1)"
+V1 = {"prices": {"per_image": 200_000}, "inference_expression": DIVIDED}
+V2 = {"prices": {"per_image": 300_000}}
+# The proposal: 250,000 per image, no division, and a 5,600,000 µ¢ minimum charge.
+PROPOSAL = {
+    "prices": {"per_image": 250_000, "minimum": 5_600_000},
+    "inference_expression": "image_count(outputs) * prices.per_image",
+    "total_expression": "max(resource_fee + inference_fee, prices.minimum)",
+}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class History:
+    def __init__(self, world: Billing) -> None:
+        self.world = world
+        self.t = datetime.now(UTC).replace(microsecond=0)
+        t = self.t
+        assert world.deliver(completed("old", completed_at=t - timedelta(hours=2))) == []
+        assert world.deliver(completed("before-window", completed_at=t - timedelta(days=2))) == []
+        assert world.patch(APP, V1)[0] == 200
+        assert world.publish(APP)[0] == 200
+        assert world.patch(APP, V2)[0] == 200
+        status, view = world.publish(APP, body={"effective_at": iso(t + timedelta(seconds=180))})
+        assert status == 200, view
+        at = t + timedelta(seconds=60)
+        events = [
+            completed("v1", completed_at=at),
+            completed("failed", completed_at=at + timedelta(seconds=1), status="failed", images=3),
+            completed("review", completed_at=at + timedelta(seconds=2), task_inputs={"div": 0}),
+            completed("refunded", completed_at=at + timedelta(seconds=3)),
+            completed("v2", completed_at=t + timedelta(seconds=240), images=1),
+            completed("theirs", completed_at=at, team="team_b"),
+            completed("other-app", completed_at=at, app="team_a/other"),
+        ]
+        assert world.deliver(*events) == []
+        assert world.deliver(refunded("refunded")) == []
+        self.window = {"start": iso(t - timedelta(days=1)), "end": iso(t + timedelta(hours=1))}
+
+    def backtest(
+        self, body: Any = None, *, team: str = "team_a", scopes: str = "*", **query: str
+    ) -> tuple[int, Any]:
+        return self.world.backtest(
+            APP, body=body, team=team, scopes=scopes, query={**self.window, **query}
+        )
+
+    def cost(self, task_id: str) -> tuple[int, int]:
+        status, cost = self.world.cost(task_id)
+        assert status == 200, cost
+        return cost["charged"]["value"], cost["pricing_version"]
+
+
+@pytest.fixture
+def history(aws: AwsWorld) -> History:
+    return History(Billing(aws))
+
+
+def test_given_the_history_then_it_was_billed_as_the_table_says(history: History) -> None:
+    assert history.cost("old") == (R, 0)
+    assert history.cost("v1") == (R + 400_000, 1)
+    assert history.cost("failed") == (0, 1)
+    assert history.cost("review") == (R, 1)
+    assert history.cost("v2") == (R + 300_000, 2)
+
+
+def test_given_a_proposal_with_a_minimum_charge_when_backtested_then_every_figure_is_exact(
+    history: History,
+) -> None:
+    status, answer = history.backtest({"pricing": PROPOSAL})
+    assert status == 200, answer
+    # proposed: old, v1, review 2 × 250,000 over R; v2 R + 250,000 is under the minimum.
+    current = R + (R + 400_000) + 0 + R + (R + 300_000)
+    proposed = 3 * (R + 500_000) + 5_600_000
+    assert answer == {
+        "tasks": 5,
+        "current": {"charged": current},
+        "proposed": {"charged": proposed},
+        "difference": proposed - current,
+        "difference_percent": round((proposed - current) * 100 / current, 2),
+        "per_fee": {
+            "resource": {"current": 4 * R, "proposed": 4 * R},
+            "inference": {"current": 700_000, "proposed": 1_750_000},
+            "royalty": {"current": 0, "proposed": 0},
+            "partner": {"current": 0, "proposed": 0},
+            "adjustment": {"current": 0, "proposed": 5_600_000 - (R + 250_000)},
+        },
+        "errors": {"count": 0, "examples": []},
+        "examples": [
+            {"task_id": "old", "completed_at": iso(history.t - timedelta(hours=2)), "current": R, "proposed": R + 500_000},
+            {"task_id": "review", "completed_at": iso(history.t + timedelta(seconds=62)), "current": R, "proposed": R + 500_000},
+            {"task_id": "v1", "completed_at": iso(history.t + timedelta(seconds=60)), "current": R + 400_000, "proposed": R + 500_000},
+            {"task_id": "v2", "completed_at": iso(history.t + timedelta(seconds=240)), "current": R + 300_000, "proposed": 5_600_000},
+        ],
+        "truncated": False,
+    }  # fmt: skip
+    assert answer["difference_percent"] == 5.40
+
+
+def test_given_no_body_when_backtested_then_the_draft_is_proposed_and_its_errors_are_examples(
+    history: History,
+) -> None:
+    # The draft is v2 (300,000 per image, the division): "review" still divides by 0.
+    status, answer = history.backtest()
+    assert status == 200, answer
+    assert answer["tasks"] == 5
+    assert answer["proposed"] == {"charged": (R + 600_000) * 2 + R + (R + 300_000)}
+    assert answer["errors"]["count"] == 1
+    (example,) = answer["errors"]["examples"]
+    assert example["task_id"] == "review" and list(example["errors"]) == ["inference_fee"]
+    assert "by zero" in example["errors"]["inference_fee"]
+    assert [e["task_id"] for e in answer["examples"]] == ["old", "v1"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "tasks", "truncated"),
+    [("1", ["v2"], True), ("2", ["v2", "review"], True), ("4", ["v2", "review", "failed", "v1"], True), ("5", ["v2", "review", "failed", "v1", "old"], False), ("10000", ["v2", "review", "failed", "v1", "old"], False)],
+)  # fmt: skip
+def test_given_a_limit_when_backtested_then_the_newest_tasks_are_priced_and_truncated_says_so(
+    history: History, limit: str, tasks: list[str], truncated: bool
+) -> None:
+    status, answer = history.backtest({"pricing": PROPOSAL}, limit=limit)
+    assert status == 200, answer
+    assert (answer["tasks"], answer["truncated"]) == (len(tasks), truncated)
+    charged = {"v2": R + 300_000, "review": R, "failed": 0, "v1": R + 400_000, "old": R}
+    assert answer["current"]["charged"] == sum(charged[t] for t in tasks)
+
+
+def test_given_the_default_window_when_backtested_then_it_is_the_last_7_days_until_now(
+    history: History,
+) -> None:
+    history.window = {}
+    status, answer = history.backtest({"pricing": PROPOSAL})
+    assert status == 200, answer
+    # "old" (2 h ago) and "before-window" (2 days ago): everything else completes after now
+    assert (answer["tasks"], answer["current"]["charged"]) == (2, 2 * R)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "10001"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"range": "7d"}, "range"),  # with start/end
+        ({"start": "2026-13-01"}, "start"),
+        ({"end": "yesterday"}, "end"),
+        ({"end": "2000-01-01T00:00:00Z"}, "end"),  # before start
+        ({"tz": "Mars/Olympus"}, "tz"),
+        ({"range": "2w", "start": None}, "range"),
+    ],
+)
+def test_given_a_bad_query_when_backtested_then_400_names_the_field(
+    history: History, query: dict[str, Any], field: str
+) -> None:
+    merged = {k: v for k, v in {**history.window, **query}.items() if v is not None}
+    history.window = {}
+    status, problem = history.backtest({"pricing": PROPOSAL}, **merged)
+    assert status == 400, problem
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"pricing": {"inference_expression": "image_count(outputs) *"}}, "pricing.inference_expression"),
+        ({"pricing": {"total_expression": "prices.x * 1.5"}}, "pricing.total_expression"),
+        ({"pricing": {"prices": {"a": -1}}}, "pricing.prices.a"),
+        ({"proposal": {}}, "proposal"),
+    ],
+)  # fmt: skip
+def test_given_a_bad_proposal_when_backtested_then_400_names_the_field(
+    history: History, body: Any, field: str
+) -> None:
+    status, problem = history.backtest(body)
+    assert status == 400, problem
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("team", "scopes", "status"),
+    [
+        ("team_b", "*", 403),
+        ("team_a", "apps:read billing:read", 403),
+        ("team_a", "apps:write", 200),
+    ],
+)
+def test_given_a_caller_when_backtesting_team_a_s_app_then_only_its_owner_with_apps_write_may(
+    history: History, team: str, scopes: str, status: int
+) -> None:
+    assert history.backtest({"pricing": PROPOSAL}, team=team, scopes=scopes)[0] == status
+
+
+def test_given_an_app_without_a_draft_when_backtested_without_a_pricing_then_404(
+    history: History,
+) -> None:
+    status, problem = history.world.backtest("team_a/other", query=history.window)
+    assert status == 404, problem
+
+
+def test_given_a_backtest_when_it_runs_then_nothing_is_written(history: History) -> None:
+    tables = ("BillingTable", "AggregatesTable", "PricingTable")
+
+    def snapshot() -> dict[str, list[Any]]:
+        return {
+            name: sorted(map(repr, history.world.aws.dynamodb.Table(name).scan()["Items"]))
+            for name in tables
+        }
+
+    before = snapshot()
+    assert history.backtest({"pricing": PROPOSAL})[0] == 200
+    assert history.backtest()[0] == 200
+    assert snapshot() == before
+
+
+def test_given_a_record_billed_before_records_kept_inputs_when_backtested_then_it_is_an_error_not_a_guess(
+    history: History,
+) -> None:
+    table = history.world.aws.dynamodb.Table("BillingTable")
+    table.update_item(Key={"pk": "TASK#v1"}, UpdateExpression="REMOVE priced_from")
+    status, answer = history.backtest({"pricing": PROPOSAL})
+    assert status == 200, answer
+    assert answer["tasks"] == 4
+    assert answer["errors"]["count"] == 1
+    assert answer["errors"]["examples"][0]["task_id"] == "v1"
+    assert "cannot be priced again" in answer["errors"]["examples"][0]["errors"]["priced_from"]
+
+
+def test_given_charges_near_int64_when_backtested_then_an_overflowing_sum_is_null_and_named(
+    history: History,
+) -> None:
+    huge = {"prices": {"big": 9_000_000_000_000_000_000}, "total_expression": "prices.big"}
+    status, answer = history.backtest({"pricing": huge})
+    assert status == 200, answer
+    assert answer["proposed"] == {"charged": None}
+    assert "proposed.charged" in answer["overflow"] and "difference" in answer["overflow"]
+    assert answer["current"]["charged"] == R + (R + 400_000) + R + (R + 300_000)
+
+
+def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a_backtest(
+    aws: AwsWorld,
+) -> None:
+    """events/backtest.json (sam local invoke PricingFunction -e events/backtest.json)."""
+    world = Billing(aws)
+    done = datetime.now(UTC) - timedelta(minutes=1)
+    assert (
+        world.deliver(
+            completed("mine", team="team_local", app="team_local/flux-dev", completed_at=done)
+        )
+        == []
+    )
+    response = world.pricing.lambda_handler(sample_event("backtest"), LambdaContext())
+    assert response["statusCode"] == 200, response
+    answer = json.loads(response["body"])
+    figures = (answer["tasks"], answer["current"]["charged"], answer["proposed"]["charged"])
+    assert figures == (1, R, R + 500_000)  # 2 images at the sample's 250,000
