@@ -565,11 +565,15 @@ def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: S
         ("POST", "/apps/team_other/someone-elses/pricing/publish", None),
     ):
         assert stack.request(method, path, key=other, json=body).status_code == 200
+    # The backtest is the owner's alone: its probe is a 403 and the button stays hidden.
+    dashboard.expect_failure("/apps/team_other/someone-elses/pricing/backtest", 403)
     page.fill("#pricing-app", "team_other/someone-elses")
     page.click("#pricing-load")
     page.wait_for_selector("#pricing-editor:not([hidden])")
     assert page.input_value("#prices-table .price-name") == "per_run"
     assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
+    page.wait_for_selector("#pricing-backtest[data-probed='yes']", state="attached")
+    assert page.is_hidden("#pricing-backtest")
     dashboard.expect_failure("/apps/team_other/someone-elses/pricing", 403)
     page.click("#pricing-save")
     page.wait_for_selector("#pricing-action-error:not([hidden])")

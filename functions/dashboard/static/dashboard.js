@@ -1132,10 +1132,13 @@
     button.hidden = true;
     delete button.dataset.probed;
     try {
-      await api(`/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/pricing/backtest`, { method: 'POST', body: { limit: 0 } });
+      // One task re-priced with an empty pricing: cheap, writes nothing, and answers 200 where
+      // the route exists (404 where it does not).
+      await api(`/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/pricing/backtest?limit=1`, { method: 'POST', body: { pricing: {} } });
       button.hidden = false;
     } catch (error) {
-      button.hidden = error instanceof ApiError && (error.noSuchRoute || error.status === 405);
+      // No such route, or not this caller's to backtest (another namespace is a 403).
+      button.hidden = error instanceof ApiError && (error.noSuchRoute || error.status === 405 || error.status === 403);
     } finally {
       button.dataset.probed = 'yes';
     }
