@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..fees import COMPONENTS
@@ -75,60 +74,101 @@ class BudgetExceededError(Exception):
     """A formula's work bound exceeds its budget; the message names which budget."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Leaf:
     """A name path (`task_inputs.prompt`, `o.extra`) or a literal of fixed size."""
 
-    path: tuple[str, ...] = ()
-    units: int = 0
+    __slots__ = (
+        "path",
+        "units",
+    )
+
+    def __init__(self, path: tuple[str, ...] = (), units: int = 0) -> None:
+        self.path = path
+        self.units = units
 
 
-@dataclass(slots=True)
 class _Context:
     """Leaves evaluated together: the formula outside comprehensions, or one comprehension's body
     (evaluated once per element)."""
 
-    leaves: list[_Leaf] = field(default_factory=list)
-    loops: list[int] = field(default_factory=list)  # indexes of comprehensions used as values
-    operators: int = 0  # engine operators that walk their operands
-    helpers: int = 0  # Python helper calls, which convert their arguments
-    patterns: int = 0  # estimated RE2 program size of every matches() call (compiled per call)
-    quadratic: list[tuple[_Span, _Span]] = field(default_factory=list)
+    __slots__ = ("helpers", "leaves", "loops", "operators", "patterns", "quadratic")
+
+    def __init__(self) -> None:
+        self.leaves: list[_Leaf] = []
+        self.loops: list[int] = []  # indexes of comprehensions used as values
+        self.operators = 0  # engine operators that walk their operands
+        self.helpers = 0  # Python helper calls, which convert their arguments
+        self.patterns = 0  # estimated RE2 program size of every matches() call (per call)
+        self.quadratic: list[tuple[_Span, _Span]] = []
 
 
-@dataclass(frozen=True, slots=True)
 class _Span:
-    leaves: tuple[_Leaf, ...]
-    loops: tuple[int, ...]
-    plus: int
+    __slots__ = (
+        "leaves",
+        "loops",
+        "plus",
+    )
+
+    def __init__(self, leaves: tuple[_Leaf, ...], loops: tuple[int, ...], plus: int) -> None:
+        self.leaves = leaves
+        self.loops = loops
+        self.plus = plus
 
 
-@dataclass(frozen=True, slots=True)
 class _Loop:
-    macro: str
-    variables: frozenset[str]
-    receiver: _Span
-    receiver_path: tuple[str, ...] | None
-    body: _Context
+    __slots__ = (
+        "body",
+        "macro",
+        "receiver",
+        "receiver_path",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        macro: str,
+        variables: frozenset[str],
+        receiver: _Span,
+        receiver_path: tuple[str, ...] | None,
+        body: _Context,
+    ) -> None:
+        self.macro = macro
+        self.variables = variables
+        self.receiver = receiver
+        self.receiver_path = receiver_path
+        self.body = body
 
 
-@dataclass(frozen=True, slots=True)
 class Shape:
     """What a formula's text says about its work, computed once per source."""
 
-    outside: _Context
-    loops: tuple[_Loop, ...]
-    names: frozenset[str]
+    __slots__ = (
+        "loops",
+        "names",
+        "outside",
+    )
+
+    def __init__(self, outside: _Context, loops: tuple[_Loop, ...], names: frozenset[str]) -> None:
+        self.outside = outside
+        self.loops = loops
+        self.names = names
 
 
-@dataclass(frozen=True, slots=True)
 class _Measure:
-    units: int
-    length: int  # elements of a list, entries of a map; 0 for scalars
-    largest: int  # the largest element's units (a scalar's own units); bounds nested ones too
     # The longest list or map anywhere inside, itself included: what an expression that is not
     # a plain path (`task_inputs["l"]`, `get(task_inputs, "l", [])`, `dyn(x).l`) can iterate.
-    deepest: int = 0
+    __slots__ = (
+        "deepest",
+        "largest",
+        "length",
+        "units",
+    )
+
+    def __init__(self, units: int, length: int, largest: int, deepest: int = 0) -> None:
+        self.units = units
+        self.length = length
+        self.largest = largest
+        self.deepest = deepest
 
 
 _SCALAR = _Measure(1, 0, 1)
@@ -481,11 +521,17 @@ def _flat_span(
     return _Span(tuple(leaves), (), plus)
 
 
-@dataclass(frozen=True, slots=True)
 class Cost:
-    work: int
-    iterations: int
-    copies: int  # list elements map() and filter() copy while accumulating: the arena's growth
+    __slots__ = (
+        "copies",
+        "iterations",
+        "work",
+    )
+
+    def __init__(self, work: int, iterations: int, copies: int) -> None:
+        self.work = work
+        self.iterations = iterations
+        self.copies = copies
 
 
 # Weights in nanoseconds of cel-expr work per unit, measured on this project's 2-core machines
