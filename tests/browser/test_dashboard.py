@@ -403,7 +403,7 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
     assert view["live"] is None
     # The backtest button exists exactly when the API has the route (SPEC §7).
     probe = dashboard.stack.request(
-        "POST", "/apps/team_local/browser-draft/pricing/backtest", json={"limit": 0}
+        "POST", "/apps/team_local/browser-draft/pricing/backtest?limit=1", json={}
     )
     has_backtest = not (probe.status_code == 404 and probe.json()["detail"] == "no such route")
     page.wait_for_selector("#pricing-backtest[data-probed]", state="attached")

@@ -925,7 +925,7 @@
       if (!fresh()) return;
       state.pricing.app = parts;
       showPricing(view);
-      detectBacktest(parts);
+      detectBacktest(parts, view);
     } catch (error) {
       if (!fresh()) return;
       report(error, 'pricing-app-error', pricingFields());
@@ -1126,13 +1126,22 @@
     }
   }
 
-  /** The backtest route exists once the API has it (SPEC §7); until then its button stays hidden. */
-  async function detectBacktest([namespace, name]) {
+  /** The backtest route exists once the API has it (SPEC §7); until then its button stays hidden.
+   *  The probe backtests the draft against at most one task (limit and the window are query
+   *  parameters); an app without a draft answers 404 with its reason, which still means the
+   *  route exists. */
+  async function detectBacktest([namespace, name], view) {
     const button = $('#pricing-backtest');
     button.hidden = true;
     delete button.dataset.probed;
+    if (view && view.scheduled === null) {
+      // Another team's app: the API shows scheduled versions (a list) to the owner only, and a
+      // backtest is the owner's alone (403), so there is nothing to probe.
+      button.dataset.probed = 'yes';
+      return;
+    }
     try {
-      await api(`/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/pricing/backtest`, { method: 'POST', body: { limit: 0 } });
+      await api(`/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/pricing/backtest`, { method: 'POST', params: [['limit', '1']], body: {} });
       button.hidden = false;
     } catch (error) {
       button.hidden = error instanceof ApiError && (error.noSuchRoute || error.status === 405);
