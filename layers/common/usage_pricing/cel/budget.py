@@ -352,10 +352,17 @@ def shape_of(source: str) -> Shape:
         if not chained:
             holder = owner[start]
             (outside if holder is None else contexts[holder]).loops.append(number)
+    # The variables the engine converts: top-level names that are not calls, literals or
+    # comprehension variables.
+    bound = {name for loop in loops for name in loop.variables}
     names = frozenset(
         token.text
         for index, token in enumerate(tokens)
-        if token.kind == "ident" and (index == 0 or tokens[index - 1].kind != "dot")
+        if token.kind == "ident"
+        and (index == 0 or tokens[index - 1].kind != "dot")
+        and not (index + 1 < len(tokens) and tokens[index + 1].text == "(")
+        and token.text not in ("true", "false", "null")
+        and token.text not in bound
     )
     return Shape(outside, tuple(loops), names)
 
