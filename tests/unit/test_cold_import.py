@@ -26,6 +26,8 @@ WATCHED = (
     "usage_pricing.analytics",
     "usage_pricing.billing",
     "usage_pricing.events",
+    "usage_pricing.cel",
+    "usage_pricing.meta",
     "usage_pricing.pricing",
     "usage_pricing.pricing_store",
     "usage_pricing.storage.api_keys",
@@ -113,6 +115,10 @@ def test_boto3_only_where_the_function_calls_aws(name: str) -> None:
 def test_cel_engine_only_where_tasks_are_priced(name: str) -> None:
     modules = loaded(name)
     assert ("cel_expr_python" in modules) == (name in PRICES), name
+    # The task cost reads fees (usage_pricing.views), never the pricing, its budget or the
+    # metadata models it prices from.
+    for module in ("usage_pricing.pricing", "usage_pricing.cel", "usage_pricing.meta"):
+        assert (module in modules) == (name in PRICES), (name, module)
     assert "celpy" not in modules  # the deployment's engine is cel-expr; cel-python stays out
 
 

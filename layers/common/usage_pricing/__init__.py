@@ -52,11 +52,7 @@ if TYPE_CHECKING:
     )
     from .pricing import (
         AppPricing,
-        Description,
-        DescriptionView,
         EvaluateRequest,
-        Fee,
-        FeeView,
         PlatformDefaults,
         PricingEvaluator,
         PricingInput,
@@ -67,6 +63,7 @@ if TYPE_CHECKING:
         validate_pricing,
     )
     from .scopes import Caller, has_scope, scope_grants
+    from .views import Description, DescriptionView, Fee, FeeView
 
 __all__ = [
     "INT64_MAX",
@@ -160,11 +157,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     ),
     "pricing": (
         "AppPricing",
-        "Description",
-        "DescriptionView",
         "EvaluateRequest",
-        "Fee",
-        "FeeView",
         "PlatformDefaults",
         "PricingEvaluator",
         "PricingInput",
@@ -175,6 +168,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "validate_pricing",
     ),
     "scopes": ("Caller", "has_scope", "scope_grants"),
+    "views": ("Description", "DescriptionView", "Fee", "FeeView"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 

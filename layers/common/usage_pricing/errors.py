@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
+
+# Value records here and across the layer are NamedTuples or plain classes, not dataclasses: a
+# dataclass execs its generated methods at import (~0.5 ms each), which every cold start pays
+# (SPEC §12).
 
 
-@dataclass(frozen=True)
-class FieldIssue:
+class FieldIssue(NamedTuple):
     field: str
     message: str
 
@@ -81,18 +84,17 @@ class StorageError(UsagePricingError):
         return {"Retry-After": str(self.RETRY_AFTER_SECONDS)} if self.retryable else {}
 
 
-@dataclass
 class FormulaError(Exception):
     """A CEL formula failed to compile or evaluate. line/column are 1-based; 0 when unknown."""
 
-    message: str
-    line: int = 0
-    column: int = 0
-    phase: str = "evaluate"
-    notes: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(
+        self, message: str, line: int = 0, column: int = 0, phase: str = "evaluate"
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.phase = phase
 
     def __str__(self) -> str:
         if self.line:

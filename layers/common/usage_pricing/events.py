@@ -12,11 +12,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     field_validator,
     model_validator,
 )
 
+from .factories import empty_dict, empty_list
+from .jsonsafe import JsonObject
 from .limits import MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource
@@ -55,9 +56,9 @@ class TaskCompleted(BaseModel):
     elapsed_ms: Annotated[int, Field(ge=0, le=366 * 86_400_000, strict=True)]
     tier: Literal["cloud", "private"] = "cloud"
     resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
-    task_inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    task_inputs: JsonObject = Field(default_factory=empty_dict)
     output_meta: OutputMeta | None = None
 
     _to_utc = field_validator("started_at", "completed_at")(_utc)
@@ -112,7 +113,7 @@ class _Envelope(BaseModel):
     account: str = ""
     region: str = ""
     time: str = ""
-    resources: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=empty_list)
     source: Literal["inference.tasks"]
 
 

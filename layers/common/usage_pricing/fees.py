@@ -16,9 +16,8 @@ declarations import this module on handlers' cold paths."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Default(StrEnum):
@@ -29,8 +28,7 @@ class Default(StrEnum):
     SUM = "sum"  # the total only: the sum of every fee
 
 
-@dataclass(frozen=True, slots=True)
-class FeeComponent:
+class FeeComponent(NamedTuple):
     """One figure of a task's price, computed by one formula.
 
     name        the formula's scope, the fee group in `group_by=fee`, the backtest's per_fee key

@@ -22,12 +22,12 @@ serves without the authorizer and which answers the same to everyone."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -140,8 +140,16 @@ _JSON_MEDIA_TYPE = re.compile(r"application/(?:json|[!#$&^_.+\w-]+\+json)")
 JSON_MEDIA_TYPES = "application/json or application/<subtype>+json, UTF-8"
 
 
-@dataclass(frozen=True)
-class Route:
+@functools.cache
+def _path_pattern(path: str) -> re.Pattern[str]:
+    parts = _PATH_PARAMETER.split(path)
+    # split alternates literal text and parameter names: escape the one, capture the other
+    return re.compile(
+        "".join(re.escape(part) if index % 2 == 0 else "[^/]+" for index, part in enumerate(parts))
+    )
+
+
+class Route(NamedTuple):
     """One declared route: method and path exactly as the gateway (template.yaml) spells them,
     and the scopes any one of which opens it."""
 
@@ -149,15 +157,6 @@ class Route:
     path: str
     scopes: tuple[str, ...]
     public: bool = False  # needs no key: declared only through Api.public_get
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        parts = _PATH_PARAMETER.split(self.path)
-        # split alternates literal text and parameter names: escape the one, capture the other
-        pattern = "".join(
-            re.escape(part) if index % 2 == 0 else "[^/]+" for index, part in enumerate(parts)
-        )
-        object.__setattr__(self, "_pattern", re.compile(pattern))
 
     @property
     def key(self) -> str:
@@ -170,11 +169,12 @@ class Route:
         return _PATH_PARAMETER.sub(r"<\1>", self.path)
 
     def matches(self, method: str, path: str) -> bool:
-        return method.upper() == self.method and self._pattern.fullmatch(path) is not None
+        if method.upper() != self.method:
+            return False
+        return _path_pattern(self.path).fullmatch(path) is not None
 
 
-@dataclass(frozen=True)
-class Admitted:
+class Admitted(NamedTuple):
     """A request that passed every check made before routing."""
 
     caller: Caller | None  # None on a public route only

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
+from .factories import empty_dict, empty_list
+from .jsonsafe import JsonObject
 from .limits import MAX_META_ITEMS, MAX_QUANTITY, MAX_SECONDS
 
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
@@ -18,8 +20,8 @@ class _MetaItem(BaseModel):
     # strict: "5" is not a token count and true is not a width: wrong types are rejected.
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
-    extra: dict[str, JsonValue] = Field(
-        default_factory=dict, description="App-specific pricing factors."
+    extra: JsonObject = Field(
+        default_factory=empty_dict, description="App-specific pricing factors."
     )
 
 
@@ -68,8 +70,8 @@ MetaList = Annotated[list[MetaItem], Field(max_length=MAX_META_ITEMS)]
 class OutputMeta(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    inputs: MetaList = Field(default_factory=list)
-    outputs: MetaList = Field(default_factory=list)
+    inputs: MetaList = Field(default_factory=empty_list)
+    outputs: MetaList = Field(default_factory=empty_list)
 
     def to_cel(self) -> dict[str, list[dict[str, Any]]]:
         return {"inputs": meta_list_to_cel(self.inputs), "outputs": meta_list_to_cel(self.outputs)}

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .cel import FEE_SCOPES, CelEngine, Scope
 from .cel.budget import (
@@ -23,11 +22,14 @@ from .cel.budget import (
 )
 from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
+from .factories import empty_dict, empty_list
 from .fees import COMPONENTS, FEES, PLATFORM_FEES, Default, FeeComponent, declare_fields
+from .jsonsafe import JsonObject
 from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
-from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result, to_dollars
+from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result
+from .views import Description, DescriptionView, Fee, FeeView
 
 # SPEC §5: a price name is 1–64 characters without control characters. Identifier names read as
 # prices.per_image, any name as prices["720p"], so prices[resolution(w, h)] works as the seed
@@ -85,7 +87,7 @@ class AppPricing(BaseModel):
     prices: Annotated[
         dict[str, Microcents], Field(max_length=MAX_PRICES), AfterValidator(_price_names)
     ] = Field(
-        default_factory=dict, description="Named prices in microcents, read as prices.<name>."
+        default_factory=empty_dict, description="Named prices in microcents, read as prices.<name>."
     )
     upstream_pricing: Annotated[str, Field(max_length=MAX_FORMULA_BYTES)] = ""
     # resource_expression … total_expression: one CEL formula per fee component (fees.COMPONENTS).
@@ -126,14 +128,39 @@ class PlatformDefaults(BaseModel):
         return {name: value for name, value in values.items() if value}
 
 
-@dataclass(frozen=True)
 class PricingInput:
-    """What one task reports: its metadata, the compute it ran on, its time and its inputs."""
+    """What one task reports: its metadata, the compute it ran on, its time and its inputs.
+    (A plain class, like the other value records here: see errors.py on dataclasses.)"""
 
-    output_meta: OutputMeta = field(default_factory=OutputMeta)
-    resources: Sequence[Resource] = ()
-    elapsed_ms: int = 0
-    task_inputs: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("elapsed_ms", "output_meta", "resources", "task_inputs")
+
+    def __init__(
+        self,
+        output_meta: OutputMeta | None = None,
+        resources: Sequence[Resource] = (),
+        elapsed_ms: int = 0,
+        task_inputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.output_meta = OutputMeta() if output_meta is None else output_meta
+        self.resources = resources
+        self.elapsed_ms = elapsed_ms
+        self.task_inputs: Mapping[str, Any] = {} if task_inputs is None else task_inputs
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.output_meta, tuple(self.resources), self.elapsed_ms, self.task_inputs)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PricingInput):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # task_inputs is a mapping
+
+    def __repr__(self) -> str:
+        return (
+            f"PricingInput(output_meta={self.output_meta!r}, resources={self.resources!r},"
+            f" elapsed_ms={self.elapsed_ms!r}, task_inputs={self.task_inputs!r})"
+        )
 
     @property
     def usage_seconds(self) -> int:
@@ -154,34 +181,31 @@ class PricingInput:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Fee:
-    """One priced component: microcents, and the formula error that zeroed it, if any."""
-
-    value: int
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Description:
-    value: str
-    error: str | None = None
-
-
 _FIELD_POSITION = {component.field: index for index, component in enumerate(COMPONENTS)}
 
 
-@dataclass(frozen=True, slots=True)
 class PricingResult:
     """Every component's fee, in the order of fees.COMPONENTS (the total last), and the rendered
     description. `result.inference_fee` reads a component by its field."""
 
-    fees: tuple[Fee, ...]
-    description: Description
+    __slots__ = ("description", "fees")
 
-    def __post_init__(self) -> None:
-        if len(self.fees) != len(COMPONENTS):
-            raise ValueError(f"expected {len(COMPONENTS)} fees, got {len(self.fees)}")
+    def __init__(self, fees: tuple[Fee, ...], description: Description) -> None:
+        if len(fees) != len(COMPONENTS):
+            raise ValueError(f"expected {len(COMPONENTS)} fees, got {len(fees)}")
+        self.fees = fees
+        self.description = description
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PricingResult):
+            return NotImplemented
+        return (self.fees, self.description) == (other.fees, other.description)
+
+    def __hash__(self) -> int:
+        return hash((self.fees, self.description))
+
+    def __repr__(self) -> str:
+        return f"PricingResult(fees={self.fees!r}, description={self.description!r})"
 
     def fee(self, component: FeeComponent) -> Fee:
         return self.fees[COMPONENTS.index(component)]
@@ -254,25 +278,6 @@ def _over_budget(
     if compiles and not over and fits:
         return None
     return over
-
-
-def _no_error(value: object) -> bool:
-    return value is None
-
-
-class FeeView(BaseModel):
-    value: int = Field(description="Microcents.")
-    dollars: str = Field(description="The value in dollars, for people.")
-    error: str | None = Field(default=None, exclude_if=_no_error)
-
-    @classmethod
-    def of(cls, fee: Fee) -> FeeView:
-        return cls(value=fee.value, dollars=to_dollars(fee.value), error=fee.error)
-
-
-class DescriptionView(BaseModel):
-    value: str
-    error: str | None = Field(default=None, exclude_if=_no_error)
 
 
 class PricingPreview(BaseModel):
@@ -454,10 +459,10 @@ class EvaluateRequest(BaseModel):
     pricing: AppPricing
     output_meta: OutputMeta = Field(default_factory=OutputMeta)
     resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
     usage_seconds: Annotated[int, Field(ge=0, le=10**9, strict=True)] = 0
-    task_inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    task_inputs: JsonObject = Field(default_factory=empty_dict)
 
     def pricing_input(self) -> PricingInput:
         return PricingInput(

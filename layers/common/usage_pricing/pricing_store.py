@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cel import CelEngine
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from .factories import empty_list
 from .fees import COMPONENTS, declare_fields
 from .limits import MAX_FORMULA_BYTES
 from .pricing import (
@@ -123,7 +124,7 @@ class AppPricingView(BaseModel):
     )
     draft: DraftPricing | None = None
     warnings: list[FieldWarning] = Field(
-        default_factory=list, description="Advice on the saved draft (PATCH only)."
+        default_factory=empty_list, description="Advice on the saved draft (PATCH only)."
     )
 
 

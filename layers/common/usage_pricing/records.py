@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .factories import empty_dict, empty_list
 from .fees import COMPONENTS, FEES, component, declare_fields
 from .meters import METER_CATALOGUE, Resource
-from .pricing import Fee, FeeView
+from .views import Fee, FeeView
 
 BillingStatus = Literal["charged", "not_charged", "needs_review"]
 # The task cost's inference cost is the resource fee (meter price × inference time).
@@ -49,16 +50,16 @@ class BillingRecord(BaseModel):
     elapsed_ms: int
     usage_seconds: int
     tier: str
-    resources: list[Resource] = Field(default_factory=list)
+    resources: list[Resource] = Field(default_factory=empty_list)
     # resource_fee … partner_fee: one int per fee (fees.FEES).
     declare_fields(vars(), int)
     total: int
     discount: int = 0
     discount_reason: str | None = None
     charged: int
-    errors: dict[str, str] = Field(default_factory=dict)
+    errors: dict[str, str] = Field(default_factory=empty_dict)
     pricing_version: int = Field(0, description="0: no pricing published, platform defaults")
-    usage: list[UsageEvent] = Field(default_factory=list)
+    usage: list[UsageEvent] = Field(default_factory=empty_list)
     shard: int = 0
     refunded: bool = False
     refunded_at: datetime | None = None
@@ -79,7 +80,7 @@ class BillingRecord(BaseModel):
         "Never part of a public response.",
     )
     platform_fees: dict[str, int] = Field(
-        default_factory=dict,
+        default_factory=empty_dict,
         description="The deployment's platform defaults in force when billed, by fee field, "
         "where not 0 (an empty formula charges them).",
     )

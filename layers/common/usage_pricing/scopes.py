@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ForbiddenError, StorageError, UnauthorizedError
 
@@ -22,8 +22,7 @@ def has_scope(granted: Iterable[str], required: str) -> bool:
     return any(scope_grants(g, required) for g in granted)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """Who is calling, as the authorizer resolved it from the API key."""
 
     team_id: str

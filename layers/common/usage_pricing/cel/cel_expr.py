@@ -8,8 +8,7 @@ import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings
@@ -122,8 +121,7 @@ def _plain(value: Any) -> Any:
     return value.plain_value()
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     """A compiled pipeline for one tuple of fee sources and what to feed it."""
 
     program: Any

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import FormulaError
 from ..limits import MAX_COMPREHENSIONS, MAX_FORMULA_BYTES, MAX_FORMULA_DEPTH
@@ -40,16 +40,17 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass
 class _Frame:
-    opener: str
-    comprehension: str | None
-    operators: int = 0
-    unary_run: int = 0
+    __slots__ = ("comprehension", "opener", "operators", "unary_run")
+
+    def __init__(self, opener: str, comprehension: str | None) -> None:
+        self.opener = opener
+        self.comprehension = comprehension
+        self.operators = 0
+        self.unary_run = 0
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # ident, number, string, open, close, binary, minus, bang, sep, dot, other
     text: str
     line: int

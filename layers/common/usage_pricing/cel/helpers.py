@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..money import INT64_MAX, to_cents, to_dollars
 
@@ -22,14 +21,12 @@ class HelperError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Overload:
+class Overload(NamedTuple):
     params: tuple[Kind, ...]
     result: Kind
 
 
-@dataclass(frozen=True)
-class Helper:
+class Helper(NamedTuple):
     name: str
     overloads: tuple[Overload, ...]
     impl: Callable[..., Any]
