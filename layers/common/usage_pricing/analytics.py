@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -60,8 +59,11 @@ INT64_MIN = -(2**63)
 OVERFLOW = "the sum lies outside int64: narrow the window or filter the apps"
 
 
-@dataclass(frozen=True)
-class SpendQuery:
+# NamedTuples and a plain slotted class, not dataclasses: a dataclass's generated methods are
+# exec'd at import, a cost of every cold start.
+
+
+class SpendQuery(NamedTuple):
     """What a spend request asks for, as the handler received it (validated further here)."""
 
     range: RangeName | None = None
@@ -200,23 +202,19 @@ def slot_terms(first: int, last: int) -> Terms:
     return tuple(direct if len(direct) <= len(complement) else complement)
 
 
-@dataclass
 class _Tally:
     """Sums per bucket (index 0..n-1) and app or group, and for the period before."""
 
-    buckets: int
-    cost: list[dict[str, int]] = field(default_factory=list)
-    calls: list[dict[str, int]] = field(default_factory=list)
-    group_cost: list[dict[str, int]] = field(default_factory=list)
-    group_calls: list[dict[str, int]] = field(default_factory=list)
-    refunded: int = 0
-    previous: int = 0
+    __slots__ = ("buckets", "calls", "cost", "group_calls", "group_cost", "previous", "refunded")
 
-    def __post_init__(self) -> None:
-        self.cost = [{} for _ in range(self.buckets)]
-        self.calls = [{} for _ in range(self.buckets)]
-        self.group_cost = [{} for _ in range(self.buckets)]
-        self.group_calls = [{} for _ in range(self.buckets)]
+    def __init__(self, buckets: int, *, refunded: int = 0, previous: int = 0) -> None:
+        self.buckets = buckets
+        self.cost: list[dict[str, int]] = [{} for _ in range(buckets)]
+        self.calls: list[dict[str, int]] = [{} for _ in range(buckets)]
+        self.group_cost: list[dict[str, int]] = [{} for _ in range(buckets)]
+        self.group_calls: list[dict[str, int]] = [{} for _ in range(buckets)]
+        self.refunded = refunded
+        self.previous = previous
 
     def add(self, index: int, app: str, cost: int, calls: int, refunded: int) -> None:
         if index < 0:
@@ -282,8 +280,7 @@ def _group_counters(group_by: GroupBy) -> list[str]:
 GROUP_ORDER = {name: index for index, name in enumerate((*FEE_GROUPS, *TIERS, UNATTRIBUTED))}
 
 
-@dataclass(frozen=True)
-class BreakdownAnswer:
+class BreakdownAnswer(NamedTuple):
     """A breakdown with what its CSV needs too (calls per bucket and app or group)."""
 
     model: Breakdown
@@ -550,8 +547,7 @@ class SpendAnalytics:
         return SummaryAnswer(model, dimensions, figures.errors)
 
 
-@dataclass(frozen=True)
-class SummaryAnswer:
+class SummaryAnswer(NamedTuple):
     model: UsageSummary
     dimensions: dict[str, dict[str, int]]
     errors: list[FigureError]

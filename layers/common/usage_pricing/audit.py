@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
@@ -41,8 +40,11 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _ADD_PAIR = re.compile(r"(#\w+)\s+(:\w+)")
 
 
-@dataclass(frozen=True, slots=True)
-class Difference:
+# A NamedTuple and a plain slotted class, not dataclasses: a dataclass's generated methods are
+# exec'd at import, a cost of every cold start.
+
+
+class Difference(NamedTuple):
     subject: str  # "record t-1 (team/app, pricing version 2)" or "aggregate <pk> <sk>"
     figure: str
     stored: object
@@ -53,17 +55,40 @@ class Difference:
         return f"{self.subject}: {self.figure} is {self.stored!r}, {self.source} {self.expected!r}"
 
 
-@dataclass
 class AuditReport:
-    team_id: str
-    start: datetime
-    end: datetime
-    records: int = 0
-    repriced: int = 0
-    refunded: int = 0
-    not_reproducible: list[str] = field(default_factory=list)
-    aggregate_items: int = 0
-    differences: list[Difference] = field(default_factory=list)
+    __slots__ = (
+        "aggregate_items",
+        "differences",
+        "end",
+        "not_reproducible",
+        "records",
+        "refunded",
+        "repriced",
+        "start",
+        "team_id",
+    )
+
+    def __init__(  # noqa: PLR0917 — the dataclass's positional signature, kept
+        self,
+        team_id: str,
+        start: datetime,
+        end: datetime,
+        records: int = 0,
+        repriced: int = 0,
+        refunded: int = 0,
+        not_reproducible: list[str] | None = None,
+        aggregate_items: int = 0,
+        differences: list[Difference] | None = None,
+    ) -> None:
+        self.team_id = team_id
+        self.start = start
+        self.end = end
+        self.records = records
+        self.repriced = repriced
+        self.refunded = refunded
+        self.not_reproducible = [] if not_reproducible is None else not_reproducible
+        self.aggregate_items = aggregate_items
+        self.differences = [] if differences is None else differences
 
     @property
     def clean(self) -> bool:

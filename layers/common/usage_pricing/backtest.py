@@ -15,7 +15,6 @@ Figures are integer microcents. A sum that leaves int64 is reported as null and 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -141,11 +140,18 @@ def resolve_window(
 # ---- the run ----------------------------------------------------------------------------------
 
 
-@dataclass
 class _Tally:
-    current: int = 0
-    proposed: int = 0
-    fees: dict[str, list[int]] = field(default_factory=lambda: {g: [0, 0] for g in FEE_GROUPS})
+    """Current and proposed sums, in all and per fee group. A plain slotted class, not a
+    dataclass: its generated methods would be exec'd at every cold start."""
+
+    __slots__ = ("current", "fees", "proposed")
+
+    def __init__(
+        self, current: int = 0, proposed: int = 0, fees: dict[str, list[int]] | None = None
+    ) -> None:
+        self.current = current
+        self.proposed = proposed
+        self.fees = fees if fees is not None else {g: [0, 0] for g in FEE_GROUPS}
 
     def add(self, current: dict[str, int], proposed: dict[str, int]) -> None:
         for group in FEE_GROUPS:

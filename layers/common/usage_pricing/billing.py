@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -126,9 +125,9 @@ class SqsDeadLetters:
         )
 
 
-@dataclass(frozen=True)
-class Processed:
-    """What happened to one delivery, for logs and metrics."""
+class Processed(NamedTuple):
+    """What happened to one delivery, for logs and metrics (a NamedTuple, not a dataclass: a
+    dataclass's generated methods are exec'd at every cold start)."""
 
     outcome: str  # billed, duplicate, refunded, refund_duplicate, dead_lettered
     task_id: str | None = None

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .fees import FEES, charged_shares
 from .meta import OutputMeta
@@ -21,8 +20,8 @@ from .records import BillingRecord, BillingStatus
 TASK_FAILED = "task_failed"
 
 
-@dataclass(frozen=True, slots=True)
-class Charge:
+# A NamedTuple, not a dataclass: a dataclass's generated methods are exec'd at every cold start.
+class Charge(NamedTuple):
     """The charge of one priced task: a failed or cancelled task is discounted in full; a
     formula error (that fee charged 0) needs review."""
 

@@ -20,8 +20,8 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -54,8 +54,11 @@ CSV_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class TaskListQuery:
+# NamedTuples, not dataclasses: a dataclass's generated methods are exec'd at import, a cost of
+# every cold start.
+
+
+class TaskListQuery(NamedTuple):
     range: RangeName | None = None
     start: str | None = None
     end: str | None = None
@@ -86,8 +89,7 @@ class TaskPage(BaseModel):
     )
 
 
-@dataclass(frozen=True)
-class _Position:
+class _Position(NamedTuple):
     low: str
     high: str
     after: str | None
@@ -146,8 +148,7 @@ def decode_cursor(team_id: str, query: TaskListQuery, cursor: str) -> _Position:
     return _Position(low, high, after)
 
 
-@dataclass(frozen=True)
-class TaskPageAnswer:
+class TaskPageAnswer(NamedTuple):
     model: TaskPage
     records: list[BillingRecord]
 

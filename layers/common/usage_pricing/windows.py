@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 from .errors import FieldIssue, InvalidRequestError
@@ -123,8 +122,11 @@ def parse_moment(value: str, field: str, tz: ZoneInfo) -> datetime:
     return moment
 
 
-@dataclass(frozen=True)
-class Span:
+# NamedTuples and a plain slotted class, not dataclasses: a dataclass's generated methods are
+# exec'd at import, a cost of every cold start.
+
+
+class Span(NamedTuple):
     """A window's instants before it is cut into buckets."""
 
     start: datetime
@@ -235,20 +237,41 @@ class _Clock:
         return self.floor(boundary - buckets * STEPS[self.bucket])
 
 
-@dataclass(frozen=True)
 class BucketGrid:
     """The buckets of one answer. boundaries[i] is where bucket i starts (UTC) and
     boundaries[i + 1] where it ends; previous_start is where the period before, of the same
-    length, starts (for the trend)."""
+    length, starts (for the trend). Not a NamedTuple: its len() is its number of buckets."""
 
-    bucket: BucketSize
-    tz: ZoneInfo
-    tz_name: str
-    boundaries: list[datetime]
-    previous_start: datetime
-    period_end: datetime  # what the answer states: now, or the end widened to a bucket
-    labels: list[str]
-    trend_known: bool  # False when the period before lies beyond what the aggregates keep
+    __slots__ = (
+        "boundaries",
+        "bucket",
+        "labels",
+        "period_end",
+        "previous_start",
+        "trend_known",
+        "tz",
+        "tz_name",
+    )
+
+    def __init__(  # noqa: PLR0917 — the dataclass's positional signature, kept
+        self,
+        bucket: BucketSize,
+        tz: ZoneInfo,
+        tz_name: str,
+        boundaries: list[datetime],
+        previous_start: datetime,
+        period_end: datetime,  # what the answer states: now, or the end widened to a bucket
+        labels: list[str],
+        trend_known: bool,  # False when the period before lies beyond what the aggregates keep
+    ) -> None:
+        self.bucket = bucket
+        self.tz = tz
+        self.tz_name = tz_name
+        self.boundaries = boundaries
+        self.previous_start = previous_start
+        self.period_end = period_end
+        self.labels = labels
+        self.trend_known = trend_known
 
     @property
     def start(self) -> datetime:
@@ -313,8 +336,7 @@ def plan_buckets(span: Span, bucket: BucketSize | None, now: datetime) -> Bucket
     )
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     """A window with no buckets of its own (the summary): widened to whole buckets of its default
     size (an hour instead of a minute where minute aggregates no longer reach)."""
 

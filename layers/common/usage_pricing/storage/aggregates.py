@@ -65,11 +65,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
 from ..fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
@@ -375,9 +374,11 @@ class ShardPolicy:
 
 # ---- reads ------------------------------------------------------------------------------------
 
+# A NamedTuple and a plain slotted class, not dataclasses: a dataclass's generated methods are
+# exec'd at import, a cost of every cold start.
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+
+class Cell(NamedTuple):
     """One aggregate item as read: its bucket key, app and the counters asked for (absent
     counters are zero)."""
 
@@ -386,10 +387,12 @@ class Cell:
     counters: dict[str, int]
 
 
-@dataclass
 class ReadStats:
-    items: int = 0
-    queries: int = 0
+    __slots__ = ("items", "queries")
+
+    def __init__(self, items: int = 0, queries: int = 0) -> None:
+        self.items = items
+        self.queries = queries
 
 
 def decode_item(item: dict[str, Any]) -> Cell:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import NotFoundError
 from ..keys import hash_api_key, new_api_key
 from .dynamo import storage_errors
 
 
-@dataclass(frozen=True)
-class ApiKey:
+# A NamedTuple, not a dataclass: a dataclass's generated methods are exec'd at every cold start.
+class ApiKey(NamedTuple):
     key_hash: str
     team_id: str
     scopes: tuple[str, ...]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -158,13 +157,16 @@ def record_from_item(item: dict[str, Any]) -> BillingRecord:
     return BillingRecord.model_validate(fields)
 
 
-@dataclass
 class RecordReads:
-    """What reading records through an index cost (the backtest's and audit's figures)."""
+    """What reading records through an index cost (the backtest's and audit's figures). A plain
+    slotted class, not a dataclass: its generated methods would be exec'd at every cold start."""
 
-    queries: int = 0
-    items: int = 0
-    read_units: float = 0.0  # as DynamoDB reports them (ReturnConsumedCapacity), when it does
+    __slots__ = ("items", "queries", "read_units")
+
+    def __init__(self, queries: int = 0, items: int = 0, read_units: float = 0.0) -> None:
+        self.queries = queries
+        self.items = items
+        self.read_units = read_units  # as DynamoDB reports them (ReturnConsumedCapacity), if so
 
 
 def _time_bound(moment: datetime) -> str:

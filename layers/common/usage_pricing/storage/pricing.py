@@ -14,9 +14,8 @@ before scheduled prices carry no effective_at: it is their published_at, which t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConflictError
 from ..pricing import AppPricing
@@ -33,20 +32,27 @@ def _key(app: str, sort: str) -> dict[str, str]:
     return {"pk": f"APP#{app}", "sk": sort}
 
 
-@dataclass(frozen=True, slots=True)
+# A plain slotted class and a NamedTuple, not dataclasses: a dataclass's generated methods are
+# exec'd at import, a cost of every cold start.
+
+
 class PricingRecordVersion:
-    pricing: AppPricing
-    version: int
-    published_at: str
-    effective_at: str = ""  # when it takes effect; "" read as published_at
+    __slots__ = ("effective_at", "pricing", "published_at", "version")
 
-    def __post_init__(self) -> None:
-        if not self.effective_at:
-            object.__setattr__(self, "effective_at", self.published_at)
+    def __init__(
+        self,
+        pricing: AppPricing,
+        version: int,
+        published_at: str,
+        effective_at: str = "",  # when it takes effect; "" read as published_at
+    ) -> None:
+        self.pricing = pricing
+        self.version = version
+        self.published_at = published_at
+        self.effective_at = effective_at or published_at
 
 
-@dataclass(frozen=True, slots=True)
-class PricingDraft:
+class PricingDraft(NamedTuple):
     pricing: AppPricing
     revision: int
     updated_at: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ..records import BillingRecord
@@ -31,11 +30,16 @@ TASK_STATUSES = ("completed", "failed", "cancelled")
 BILLING_STATUSES = ("refunded", "needs_review")
 
 
-@dataclass
 class IndexStats:
-    queries: int = 0
-    scanned: int = 0  # records the Queries read (before the status filter)
-    returned: int = 0
+    """What the index reads cost. A plain slotted class, not a dataclass: its generated methods
+    would be exec'd at every cold start."""
+
+    __slots__ = ("queries", "returned", "scanned")
+
+    def __init__(self, queries: int = 0, scanned: int = 0, returned: int = 0) -> None:
+        self.queries = queries
+        self.scanned = scanned  # records the Queries read (before the status filter)
+        self.returned = returned
 
 
 def _status_filter(statuses: Iterable[str]) -> tuple[str, dict[str, str], dict[str, Any]] | None:
