@@ -3,11 +3,12 @@ pays it, side by side with the two anchors of SPEC §12 (bench/anchors/): the Po
 hello-world resolver with validation and a Logger, and the same plus a boto3 DynamoDB Table.
 
 Every target is run once first (so every module has its bytecode cached, as in the layer `sam
-build` ships; see layers/common/Makefile), then `runs` rounds each import every target once, in a
-shuffled order, so that load on the machine falls on anchors and handlers alike. A handler's
-ratio is the median of its import time over the median of its anchor's: CPU time of the importing
-process (what the target is judged on; it does not count time spent waiting for a core on a
-shared machine) and wall time beside it. Each function imports with its environment from
+build` ships; see layers/common/Makefile), then in each of `runs` rounds every handler is imported
+back to back with its anchor (the pair, and the handlers, in a shuffled order), so that load on
+the machine falls on both sides of each ratio. A handler's ratio is the median over the rounds of
+its import time over its anchor's in the same round: CPU time of the importing process (what the
+target is judged on; it does not count time spent waiting for a core on a shared machine) and
+wall time beside it. Each function imports with its environment from
 template.yaml, as on Lambda.
 
 `make bench` runs it with its own interpreter and again with `.venv-py313`'s Python 3.13 (the
@@ -128,33 +129,47 @@ def _run(target: Target, python: str) -> dict[str, float]:
 def cold_imports(
     runs: int, python: str = sys.executable, seed: int = 13
 ) -> dict[str, dict[str, Any]]:
-    """Per target: CPU and wall medians (µs), the anchor and the two ratios."""
+    """Per target: CPU and wall medians (µs); per handler also its anchor and the two ratios.
+
+    A handler's ratio is the median over `runs` rounds of its import time divided by its anchor's
+    in the same round, the two imported back to back in a random order: a burst of load on the
+    shared machine falls on both sides of one ratio rather than on one side of a median."""
     found = targets()
+    by_name = {t.name: t for t in found}
     for target in found:
         _run(target, python)  # bytecode cached; not counted
-    samples: dict[str, dict[str, list[float]]] = {t.name: {"cpu": [], "wall": []} for t in found}
-    order = list(found)
-    shuffle = random.Random(seed).shuffle
+    samples: dict[str, dict[str, list[float]]] = {
+        t.name: {"cpu": [], "wall": [], "ratio_cpu": [], "ratio_wall": []} for t in found
+    }
+    order = [t for t in found if t.anchor is not None]
+    rng = random.Random(seed)
     for _ in range(runs):
-        shuffle(order)
+        rng.shuffle(order)
         for target in order:
-            figure = _run(target, python)
+            pair = [by_name[str(target.anchor)], target]
+            rng.shuffle(pair)
+            figures = {side.name: _run(side, python) for side in pair}
+            anchor, handler = figures[str(target.anchor)], figures[target.name]
+            for name, figure in figures.items():
+                for clock in ("cpu", "wall"):
+                    samples[name][clock].append(figure[clock] * 1e6)
             for clock in ("cpu", "wall"):
-                samples[target.name][clock].append(figure[clock] * 1e6)
+                samples[target.name][f"ratio_{clock}"].append(handler[clock] / anchor[clock])
     results: dict[str, dict[str, Any]] = {}
     for target in found:
-        cpu = statistics.median(samples[target.name]["cpu"])
-        wall = statistics.median(samples[target.name]["wall"])
-        results[target.name] = {"cpu_p50": cpu, "wall_p50": wall, "n": runs, "http": target.http}
-    for target in found:
-        if target.anchor is None:
-            continue
-        anchor = results[target.anchor]
-        results[target.name] |= {
-            "anchor": target.anchor,
-            "ratio_cpu": results[target.name]["cpu_p50"] / anchor["cpu_p50"],
-            "ratio_wall": results[target.name]["wall_p50"] / anchor["wall_p50"],
+        at = samples[target.name]
+        results[target.name] = {
+            "cpu_p50": statistics.median(at["cpu"]),
+            "wall_p50": statistics.median(at["wall"]),
+            "n": len(at["cpu"]),
+            "http": target.http,
         }
+        if target.anchor is not None:
+            results[target.name] |= {
+                "anchor": target.anchor,
+                "ratio_cpu": statistics.median(at["ratio_cpu"]),
+                "ratio_wall": statistics.median(at["ratio_wall"]),
+            }
     return results
 
 
@@ -186,7 +201,7 @@ def rows(results: dict[str, dict[str, Any]], version: str = "") -> list[tuple[st
             (
                 f"cold import, {name} ({kind}{on}): {at['ratio_cpu']:.2f}× its anchor "
                 f"({at['ratio_wall']:.2f}× wall)",
-                f"anchor: {at['anchor']}; CPU (wall)",
+                f"anchor: {at['anchor']}; median of {at['n']} paired ratios, CPU (wall)",
                 f"{at['cpu_p50'] / 1000:,.1f} ms ({at['wall_p50'] / 1000:,.1f} ms)",
                 "—",
             )

@@ -10,13 +10,16 @@ from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing import EvaluateRequest, PricingPreview
 from usage_pricing.wiring import Wiring
 
-evaluator = Wiring().evaluator()
+# The evaluator (and the CEL engine's extension module) is built by the first request that gets
+# past validation, once per container: a cold start imports only what every request needs.
+wiring = Wiring()
 app = Api()
 
 
 @app.post("/usage/cel/evaluate", scopes=("billing:read",))
 @tracer.capture_method
 def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
+    evaluator = wiring.evaluator()
     return PricingPreview.of(evaluator.price(request.pricing, request.pricing_input()))
 
 

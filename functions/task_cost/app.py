@@ -12,7 +12,6 @@ from usage_pricing import NotFoundError
 from usage_pricing.exports import csv_response, json_response, wants_csv
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
-from usage_pricing.records import TaskCost
 from usage_pricing.spend_params import (
     DEFAULT_LIMIT,
     AppsQuery,
@@ -25,7 +24,7 @@ from usage_pricing.spend_params import (
     StatusQuery,
     TzQuery,
 )
-from usage_pricing.tasks import CSV_COLUMNS, TaskList, TaskListQuery, TaskPage
+from usage_pricing.tasks import CSV_COLUMNS, TaskCost, TaskList, TaskListQuery, TaskPage
 from usage_pricing.wiring import Wiring
 
 wiring = Wiring()

@@ -52,7 +52,7 @@ from usage_pricing.billing import BillingService, parse_event_body
 from usage_pricing.cel import Scope, variables_for
 from usage_pricing.charges import record_shares, reprice
 from usage_pricing.pricing_store import PricingPatch
-from usage_pricing.records import TaskCost
+from usage_pricing.tasks import TaskCost
 from usage_pricing.storage.aggregates import FEE_GROUPS, record_counters
 from usage_pricing.storage.ledger import record_from_item, record_item
 from usage_pricing.storage.pricing import PricingRecordVersion

@@ -252,7 +252,7 @@ def test_given_metadata_when_kept_on_the_record_then_it_is_compact_and_exact(
 
 
 def test_given_a_task_cost_response_then_it_never_carries_the_inputs() -> None:
-    from usage_pricing.records import TaskCost
+    from usage_pricing.tasks import TaskCost
 
     record = bill("cel-expr", AppPricing(), PlatformDefaults(inference_fee=5), event(task_detail({"outputs": [{"type": "text", "tokens": 9}]}, {"secret": "s3cr3t"}, [], 1000, "completed")))  # fmt: skip
     shown = TaskCost.of(record).model_dump_json()

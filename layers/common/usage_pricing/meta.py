@@ -84,7 +84,10 @@ def meta_list_to_cel(items: list[Any]) -> list[dict[str, Any]]:
 
 
 class BaseAppOutput(BaseModel):
-    """Base for an app's output model; output_meta is what billing prices."""
+    """Base for an app's output model; output_meta is what billing prices. Only app code uses
+    it, so its validator is built on its first use, not by every handler's cold start."""
+
+    model_config = ConfigDict(defer_build=True)
 
     output_meta: OutputMeta | None = None
 

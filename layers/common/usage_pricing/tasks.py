@@ -26,12 +26,13 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field
 
 from .errors import FieldIssue, InvalidRequestError
-from .fees import COMPONENTS
+from .fees import COMPONENTS, declare_fields
 from .money import to_dollars
-from .records import BillingRecord, TaskCost
+from .records import RESOURCE, BillingRecord, utc_iso
 from .spend_params import DEFAULT_LIMIT
 from .storage.ledger import time_key
 from .storage.task_index import TaskIndex
+from .views import Fee, FeeView
 from .windows import RangeName, resolve_span
 
 CURSOR_VERSION = 1
@@ -52,6 +53,60 @@ CSV_COLUMNS = (
     "refunded",
     "pricing_version",
 )
+
+
+class TaskCost(BaseModel):
+    """GET /usage/tasks/{taskID}/cost (here, not in records: only the task cost function shows
+    it)."""
+
+    task_id: str
+    app: str
+    app_version: str
+    status: str
+    billing_status: str
+    completed_at: str
+    # resource_fee … total: every component (fees.COMPONENTS).
+    declare_fields(vars(), FeeView, components=COMPONENTS)
+    discount: FeeView
+    discount_reason: str | None = None
+    charged: FeeView
+    refunded: bool
+    refunded_at: str | None = None
+    refund_reason: str | None = None
+    meter: str | None = Field(description="The first resource's inference meter, if it named one.")
+    meter_price: FeeView | None = Field(description="The first resource's rate per hour.")
+    inference_time: int = Field(description="Billed seconds: the elapsed time rounded up.")
+    inference_cost: FeeView = Field(description="The resource fee: meter price × inference time.")
+    errors: dict[str, str]
+    pricing_version: int
+
+    @classmethod
+    def of(cls, record: BillingRecord) -> TaskCost:
+        def fee(name: str, value: int) -> FeeView:
+            return FeeView.of(Fee(value, record.errors.get(name)))
+
+        price = record.meter_price_per_hour
+        return cls(
+            task_id=record.task_id,
+            app=record.app,
+            app_version=record.app_version,
+            status=record.status,
+            billing_status="refunded" if record.refunded else record.billing_status,
+            completed_at=utc_iso(record.completed_at),
+            **{name: fee(name, value) for name, value in record.component_values().items()},
+            discount=fee("discount", record.discount),
+            discount_reason=record.discount_reason,
+            charged=fee("charged", record.charged),
+            refunded=record.refunded,
+            refunded_at=None if record.refunded_at is None else utc_iso(record.refunded_at),
+            refund_reason=record.refund_reason,
+            meter=record.meter,
+            meter_price=None if price is None else FeeView.of(Fee(price)),
+            inference_time=record.usage_seconds,
+            inference_cost=fee(RESOURCE.field, record.component_values()[RESOURCE.field]),
+            errors=record.errors,
+            pricing_version=record.pricing_version,
+        )
 
 
 # NamedTuples, not dataclasses: a dataclass's generated methods are exec'd at import, a cost of
