@@ -14,6 +14,7 @@ INT_RANGE = "integer out of range"
 NOT_A_NUMBER = "NaN and Infinity are not JSON numbers"
 FLOAT_RANGE = "number out of range"
 LONE_SURROGATE = "string is not valid Unicode"
+NUL_CHARACTER = "string holds a NUL character"
 
 # The dev key's team on the local stack; in-process the same team calls with scope *.
 TEAM = "team_local"
@@ -99,6 +100,12 @@ HOSTILE_BODIES = [
         "task_inputs.s",
         LONE_SURROGATE,
     ),
+    BodyCase(
+        "nul-character",
+        '{"task_inputs": {"s": "a\\u0000b"}}',
+        "task_inputs.s",
+        NUL_CHARACTER,
+    ),
 ]
 
 # Neighbours of the hostile bodies that must still be priced (evaluate answers 200).
@@ -108,6 +115,7 @@ ACCEPTED_EVALUATE_BODIES = {
     "int64-min": '{"pricing": {}, "task_inputs": {"n": ' + str(-INT64_MAX - 1) + "}}",
     "largest-double": '{"pricing": {}, "task_inputs": {"x": 1.7976931348623157e308}}',
     "surrogate-pair": '{"pricing": {}, "task_inputs": {"s": "\\ud83d\\ude00"}}',
+    "escaped-backslash-then-u0000": '{"pricing": {}, "task_inputs": {"s": "\\\\u0000"}}',
     "brackets-in-a-string": '{"pricing": {}, "task_inputs": {"s": "' + "[" * 5000 + '"}}',
 }
 

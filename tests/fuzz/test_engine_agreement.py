@@ -466,7 +466,9 @@ KNOWN_DISAGREEMENTS = [
 # Python into a formula (task_inputs, metadata extras) or back from a Python helper (get_string,
 # get, get_extra). size(task_inputs.prompt) of "a\u0000bc" is 1 on cel-expr and 4 on cel-python.
 # A bug, not a design difference: strict, so it fails once it is fixed (then remove the mark
-# and the NUL exclusion in string_literals above).
+# and the NUL exclusion in string_literals above). Until then no NUL reaches an engine from
+# outside: usage_pricing.jsonsafe refuses it in every HTTP body and task event (a 400 naming
+# the field; a dead letter with its reason).
 NUL_CASES = [
     ("size(task_inputs.s)", {"task_inputs": {"s": "a\x00bc"}}),
     ("get_string(task_inputs, 'nested.flag', 'a\x00b')", {"task_inputs": {"nested": {}}}),

@@ -142,8 +142,12 @@ def test_given_a_completion_within_the_clock_skew_then_it_is_billed(world: Billi
         ('{"detail": {"x": Infinity}}', "NaN and Infinity are not JSON numbers"),
         ("[" * 5000 + "]" * 5000, "nests deeper than 32 levels"),
         ('{"detail": {"n": ' + "9" * 5000 + "}}", "invalid event: detail.n: integer out of range"),
+        (
+            '{"detail": {"task_inputs": {"model": "a\\u0000b"}}}',
+            "invalid event: detail.task_inputs.model: string holds a NUL character (\\u0000)",
+        ),
     ],
-    ids=["NaN", "Infinity", "deep nesting", "huge integer"],
+    ids=["NaN", "Infinity", "deep nesting", "huge integer", "NUL character"],
 )
 def test_given_a_malformed_body_then_it_is_dead_lettered_with_a_reason(
     world: Billing, aws: AwsWorld, body: str, reason: str

@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from usage_pricing import InvalidRequestError
-from usage_pricing.jsonsafe import INT64_MAX, INT64_MIN, JsonInputError, parse_json
+from usage_pricing.jsonsafe import INT64_MAX, INT64_MIN, NUL_CHARACTER, JsonInputError, parse_json
 from usage_pricing.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 INT_RANGE = (
@@ -41,6 +41,7 @@ def refusals(text: str | bytes) -> list[tuple[str, str]]:
         ('{"x": 1.7976931348623157e308, "y": 1e-400}', {"x": 1.7976931348623157e308, "y": 0.0}),
         ('{"x": 0.' + "1" * 5000 + "}", {"x": 0.1111111111111111}),  # long fractions are fine
         ('"\\ud83d\\ude00"', "😀"),  # a surrogate pair is one character
+        ('{"a": "\\\\u0000"}', {"a": "\\u0000"}),  # an escaped backslash, then text: no NUL
         (b'{"b": "\xc3\xa9"}', {"b": "é"}),
         ("null", None),
         ("  [ ]  ", []),
@@ -100,6 +101,23 @@ def test_accepted(text: str | bytes, value: Any) -> None:
             '{"\\udfff": 1}',
             [("\\udfff", "string is not valid Unicode (a lone surrogate escape)")],
         ),
+        # Given a NUL character, which cel-expr would cut the string at, in a value or a key
+        (
+            '{"task_inputs": {"model": "a\\u0000b"}}',
+            [
+                (
+                    "task_inputs.model",
+                    "string holds a NUL character (\\u0000), which pricing cannot carry",
+                )
+            ],
+        ),
+        (
+            '{"k\\u0000": 1, "l": ["\\u0000"]}',
+            [
+                ("k\\u0000", "string holds a NUL character (\\u0000), which pricing cannot carry"),
+                ("l.0", "string holds a NUL character (\\u0000), which pricing cannot carry"),
+            ],
+        ),
         # Given text that is not JSON at all
         ("{nope", [("body", "body is not valid JSON")]),
         ("", [("body", "body is not valid JSON")]),
@@ -153,14 +171,17 @@ def test_the_worst_bodies_of_the_size_limit_are_refused(text: str) -> None:
         parse_json(text)
 
 
+# Any text but NUL (refused, as the property below checks); st.text() never makes lone surrogates.
+texts = st.text(st.characters(exclude_characters="\x00"))
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(INT64_MIN, INT64_MAX)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
+    | texts,
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        st.lists(children, max_size=4)
+        | st.dictionaries(texts.filter(lambda t: len(t) <= 8), children, max_size=4)
     ),
     max_leaves=30,
 )
@@ -172,6 +193,16 @@ def test_json_within_the_limits_parses_as_the_standard_parser_does(value: Any) -
     text = json.dumps(value)
     if max_depth(value) <= MAX_JSON_DEPTH:
         assert parse_json(text) == json.loads(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, texts, texts)
+def test_a_nul_anywhere_in_a_string_is_refused_at_its_path(
+    value: Any, before: str, after: str
+) -> None:
+    assume(max_depth(value) <= MAX_JSON_DEPTH - 2)
+    document = {"task_inputs": {"v": value, "s": before + "\x00" + after}}
+    assert ("task_inputs.s", NUL_CHARACTER) in refusals(json.dumps(document))
 
 
 @settings(max_examples=200, deadline=None)

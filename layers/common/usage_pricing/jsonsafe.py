@@ -8,7 +8,10 @@ events in billing both go through `parse_json`, so no input can reach a parser e
 - NaN, Infinity and -Infinity (which Python's json accepts) are refused, as is a number that
   overflows a double (1e400 would parse as inf);
 - strings must be Unicode: a lone surrogate escape ("\\ud800") is refused, since it could be
-  stored nowhere (UTF-8 cannot encode it).
+  stored nowhere (UTF-8 cannot encode it);
+- strings must not hold a NUL ("\\u0000"): cel-expr's Python binding cuts a string at its first
+  NUL, so a formula would see "a" where the task sent "a\\u0000b" and could charge what the other
+  engine would not (tests/fuzz/test_engine_agreement.py pins the engine's behaviour).
 
 Each refusal is a JsonInputError naming the field by its dotted path ("task_inputs.n.0"), or the
 root ("body") for the document itself. JsonInputError is an InvalidRequestError (HTTP 400) and a
@@ -41,6 +44,9 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]', re.S)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+# JSON can carry a NUL only escaped (a raw control character is invalid JSON); the walk after
+# tells an escaped NUL from an escaped backslash followed by "u0000".
+_NUL_ESCAPE = "\\u0000"
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 TOO_DEEP = f"nests deeper than {MAX_JSON_DEPTH} levels"
@@ -48,6 +54,7 @@ INT_RANGE = f"integer out of range: must be within int64 ({INT64_MIN} to {INT64_
 FLOAT_RANGE = "number out of range: too large for a double"
 NOT_A_NUMBER = "NaN and Infinity are not JSON numbers"
 LONE_SURROGATE = "string is not valid Unicode (a lone surrogate escape)"
+NUL_CHARACTER = "string holds a NUL character (\\u0000), which pricing cannot carry"
 NOT_JSON = (
     "must hold only JSON values: objects with string keys, arrays, strings, numbers, booleans"
     " and null"
@@ -114,7 +121,7 @@ def parse_json(text: str | bytes, *, root: str = "body", max_depth: int = MAX_JS
         # RecursionError cannot happen after the depth scan; it is caught so that no parser
         # error can escape whatever the scan missed.
         raise JsonInputError([FieldIssue(root, f"{root} is not valid JSON")]) from None
-    if hooks.refused or _SURROGATE_ESCAPE.search(text):
+    if hooks.refused or _SURROGATE_ESCAPE.search(text) or _NUL_ESCAPE in text:
         issues = _refusals(value, root)
         if issues:
             raise JsonInputError(issues)
@@ -178,19 +185,30 @@ def _refusals(value: Any, root: str) -> list[FieldIssue]:
         if isinstance(item, _Refused):
             issues.append(FieldIssue(_dotted(path, root), item.message))
         elif isinstance(item, str):
-            if not _is_unicode(item):
-                issues.append(FieldIssue(_dotted(path, root), LONE_SURROGATE))
+            problem = _string_problem(item)
+            if problem:
+                issues.append(FieldIssue(_dotted(path, root), problem))
         elif isinstance(item, dict):
             for key, child in reversed(item.items()):
-                if not _is_unicode(key):
+                problem = _string_problem(key)
+                if problem:
                     shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    issues.append(FieldIssue(_dotted((*path, shown), root), LONE_SURROGATE))
+                    shown = shown.replace("\x00", "\\u0000")
+                    issues.append(FieldIssue(_dotted((*path, shown), root), problem))
                     continue
                 stack.append((child, (*path, key)))
         elif isinstance(item, list):
             children = [(child, (*path, index)) for index, child in enumerate(item)]
             stack.extend(reversed(children))
     return issues
+
+
+def _string_problem(text: str) -> str | None:
+    if not _is_unicode(text):
+        return LONE_SURROGATE
+    if "\x00" in text:
+        return NUL_CHARACTER
+    return None
 
 
 def _is_unicode(text: str) -> bool:
