@@ -10,7 +10,9 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
 .PHONY: audit dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
-$(STAMP): requirements-dev.txt layers/common/requirements.txt constraints.txt
+# The stamp's name is the requirements' checksum, so a change to them makes a new venv; not their
+# mtimes (a fresh checkout or worktree beside a current venv must not delete it under a test run).
+$(STAMP):
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt

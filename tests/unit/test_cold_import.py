@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -185,3 +186,26 @@ def test_the_pricing_handler_validates_with_the_evaluators_engine() -> None:
 
     module = load_handler("pricing", load_template().functions()["PricingFunction"].environment)
     assert module.store.checker is module.wiring.evaluator().engine
+
+
+LAYER = ROOT / "layers" / "common" / "usage_pricing"
+# What each costs every cold start that imports it (bench/README.md, "Targets"): a dataclass
+# execs its generated methods (~0.5 ms each); pydantic reads a builtin default factory's
+# signature through tokenize (~3 ms of regular expressions, once); JsonValue's recursive schema
+# (~1 ms per model).
+COLD_START_COSTS = {
+    "dataclasses": re.compile(r"^\s*(from dataclasses import|import dataclasses)", re.M),
+    "a builtin default_factory": re.compile(r"default_factory=(list|dict|set|tuple)\b"),
+    "pydantic JsonValue": re.compile(r"from pydantic import[^)\n]*(\([^)]*)?\bJsonValue\b"),
+}
+
+
+@pytest.mark.parametrize("cost", COLD_START_COSTS)
+def test_the_layer_avoids_what_slows_every_cold_start(cost: str) -> None:
+    pattern = COLD_START_COSTS[cost]
+    found = [
+        str(path.relative_to(LAYER))
+        for path in sorted(LAYER.rglob("*.py"))
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], f"{cost} in {found}"
