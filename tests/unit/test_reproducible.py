@@ -11,6 +11,8 @@ with (the record's are the ones that count)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -19,13 +21,20 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from tests.conftest import engine_named
 from usage_pricing import AppPricing, PlatformDefaults, PricingEvaluator
 from usage_pricing.billing import BillingService, parse_event_body
-from usage_pricing.charges import canonical_inputs, pricing_input, reprice
+from usage_pricing.charges import (
+    Charge,
+    NotReproducibleError,
+    canonical_inputs,
+    pricing_input,
+    reprice,
+)
 from usage_pricing.fees import COMPONENTS
-from usage_pricing.meters import METER_CATALOGUE
+from usage_pricing.meters import METER_CATALOGUE, Resource
 from usage_pricing.records import BillingRecord
 from usage_pricing.storage.ledger import (
     COMPRESSED_PRICED_FROM,
@@ -40,6 +49,8 @@ INT64 = 2**63 - 1
 
 # ---- generated usage ------------------------------------------------------------------------
 
+# Text without NUL, which the JSON edge refuses (tests/unit/test_jsonsafe.py).
+text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
 seconds = st.one_of(st.sampled_from([0.0, -0.0, 0.5, 1e-9]), st.floats(0, 1e6, allow_nan=False))
 quantity = st.integers(0, 10**12)
 json_scalars = st.one_of(
@@ -47,16 +58,17 @@ json_scalars = st.one_of(
     st.booleans(),
     st.integers(-(2**63), INT64),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=12),
+    text,
 )
 json_values = st.recursive(
     json_scalars,
     lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        st.lists(inner, max_size=4)
+        | st.dictionaries(text.filter(lambda t: len(t) <= 6), inner, max_size=4)
     ),
     max_leaves=12,
 )
-extra = st.dictionaries(st.text(max_size=6), json_values, max_size=3)
+extra = st.dictionaries(text.filter(lambda t: len(t) <= 6), json_values, max_size=3)
 items = st.one_of(
     st.fixed_dictionaries({"type": st.just("text"), "tokens": quantity}, optional={"extra": extra}),
     st.fixed_dictionaries(
@@ -86,7 +98,7 @@ resources = st.lists(
 )  # fmt: skip
 # A large, barely compressible input now and then: the record stores it compressed.
 task_inputs = st.one_of(
-    st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+    st.dictionaries(text.filter(lambda t: len(t) <= 8), json_values, max_size=5),
     st.binary(min_size=800, max_size=3000).map(lambda b: {"blob": b.hex(), "steps": 20}),
 )
 
@@ -165,6 +177,54 @@ def bill(engine: str, pricing: AppPricing, defaults: PlatformDefaults, body: str
 EXAMPLES = {"cel-expr": 300, "cel-python": 60}
 
 
+def fee_values(charge: Charge) -> dict[str, int]:
+    return {c.field: charge.result.fee(c).value for c in COMPONENTS}
+
+
+@contextmanager
+def catalogue_rates_doubled() -> Iterator[None]:
+    """A deploy that changes every meter's rate (the catalogue is read when a row is priced)."""
+    before = dict(METER_CATALOGUE)
+    METER_CATALOGUE.update({meter: 2 * rate for meter, rate in before.items()})
+    try:
+        yield
+    finally:
+        METER_CATALOGUE.update(before)
+
+
+def metered_record(**overrides: Any) -> BillingRecord:
+    """The README example task (llm/micro for 600 s) billed under the platform defaults."""
+    detail = task_detail({}, {}, [{"meter": "llm/micro"}], 600_000, "completed")
+    record = bill("cel-expr", AppPricing(), PlatformDefaults(), event(detail))
+    return record.model_copy(update=overrides)
+
+
+def test_given_a_metered_task_when_billed_then_its_record_keeps_the_meters_rate() -> None:
+    record = stored_and_read_back(metered_record())
+    assert record.meter_rates == {"llm/micro": 31_394_988}
+    assert record.resource_fee == 5_232_498  # 31,394,988 × 600 / 3600
+
+
+def test_given_the_catalogue_changed_when_a_record_is_priced_again_then_it_keeps_its_rate() -> None:
+    record = metered_record()
+    with catalogue_rates_doubled():
+        charge = reprice(record, AppPricing(), PricingEvaluator(engine_named("cel-expr")))
+        assert charge.result.resource_fee.value == 5_232_498
+        assert record.meter_price_per_hour == 31_394_988
+        # A record billed before records kept the rates prices at the catalogue of the day.
+        legacy = metered_record(meter_rates={})
+        repriced = reprice(legacy, AppPricing(), PricingEvaluator(engine_named("cel-expr")))
+        assert repriced.result.resource_fee.value == 2 * 5_232_498
+        assert legacy.meter_price_per_hour == 2 * 31_394_988
+
+
+def test_given_an_unmetered_task_when_stored_then_no_meter_rates_attribute_is_written() -> None:
+    detail = task_detail({}, {}, [{"price_per_hour": 3_600}], 1_000, "completed")
+    record = bill("cel-expr", AppPricing(), PlatformDefaults(), event(detail))
+    assert record.meter_rates == {} and "meter_rates" not in record_item(record)
+    assert "meter_rates" in record_item(metered_record())
+
+
 @pytest.mark.parametrize("engine", sorted(EXAMPLES))
 def test_given_any_billed_task_when_priced_again_from_its_record_then_every_fee_is_the_same(
     engine: str,
@@ -195,12 +255,14 @@ def test_given_any_billed_task_when_priced_again_from_its_record_then_every_fee_
         )
         back = stored_and_read_back(record)
         assert back == record
-        charge = reprice(back, pricing, PricingEvaluator(engine_named(engine), now_with))
-        assert {
-            c.field: charge.result.fee(c).value for c in COMPONENTS
-        } == record.component_values()
+        evaluator = PricingEvaluator(engine_named(engine), now_with)
+        charge = reprice(back, pricing, evaluator)
+        assert fee_values(charge) == record.component_values()
         assert (charge.discount, charge.charged) == (record.discount, record.charged)
         assert (charge.errors, charge.billing_status) == (record.errors, record.billing_status)
+        # And after the meter catalogue changes, the record still prices at its own rates.
+        with catalogue_rates_doubled():
+            assert fee_values(reprice(back, pricing, evaluator)) == record.component_values()
 
     round_trip()
 
@@ -258,3 +320,24 @@ def test_given_a_task_cost_response_then_it_never_carries_the_inputs() -> None:
     shown = TaskCost.of(record).model_dump_json()
     for hidden in ("priced_from", "output_meta", "task_inputs", "s3cr3t", "platform_fees"):
         assert hidden not in shown
+
+
+def test_given_a_meter_retired_from_the_catalogue_then_records_naming_it_still_read_and_reprice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = metered_record()
+    legacy = metered_record(meter_rates={})
+    monkeypatch.delitem(METER_CATALOGUE, "llm/micro")
+    # Given the record stored before the meter was retired, when read back, then it is whole.
+    back = stored_and_read_back(record)
+    assert back == record and back.meter_price_per_hour == 31_394_988
+    charge = reprice(back, AppPricing(), PricingEvaluator(engine_named("cel-expr")))
+    assert charge.result.resource_fee.value == 5_232_498
+    # A record without the rate cannot be priced again: listed by the audit, not mispriced.
+    with pytest.raises(NotReproducibleError, match=r"no longer in the catalogue \(llm/micro\)"):
+        reprice(
+            stored_and_read_back(legacy), AppPricing(), PricingEvaluator(engine_named("cel-expr"))
+        )
+    # And a new task naming the retired meter is refused as before.
+    with pytest.raises(ValidationError, match="unknown meter 'llm/micro'"):
+        Resource(meter="llm/micro")

@@ -22,6 +22,7 @@ from .fees import FEES
 from .jsonsafe import JsonInputError, parse_json
 from .limits import MAX_EVENT_BYTES
 from .meta import OutputMeta
+from .meters import meter_rates
 from .observability import logger
 from .pricing import AppPricing, PricingEvaluator, PricingInput
 from .records import BillingRecord, UsageEvent
@@ -92,6 +93,7 @@ class BillingService:
             fingerprint=task.fingerprint(),
             priced_from=canonical_inputs(usage.output_meta, usage.task_inputs),
             platform_fees=self.evaluator.defaults.nonzero(),
+            meter_rates=meter_rates(resources),
         )
 
     def bill(self, task: TaskCompleted) -> tuple[BillingRecord, LedgerOutcome]:

@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from .fees import FEES, charged_shares
 from .meta import OutputMeta
+from .meters import METER_CATALOGUE, at_rates
 from .pricing import AppPricing, PlatformDefaults, PricingEvaluator, PricingInput, PricingResult
 from .records import BillingRecord, BillingStatus
 
@@ -117,10 +118,22 @@ def pricing_input(record: BillingRecord) -> PricingInput:
         raise NotReproducibleError(
             f"task {record.task_id} was billed before records kept their inputs"
         )
+    retired = sorted(
+        r.meter
+        for r in record.resources
+        if r.meter is not None
+        and r.meter not in record.meter_rates
+        and r.meter not in METER_CATALOGUE
+    )
+    if retired:
+        raise NotReproducibleError(
+            f"task {record.task_id} names meter(s) no longer in the catalogue"
+            f" ({', '.join(retired)}) and was billed before records kept their rates"
+        )
     document = json.loads(record.priced_from)
     return PricingInput(
         output_meta=OutputMeta.model_validate(document["output_meta"]),
-        resources=tuple(record.resources),
+        resources=tuple(at_rates(record.resources, record.meter_rates)),
         elapsed_ms=record.elapsed_ms,
         task_inputs=document["task_inputs"],
     )

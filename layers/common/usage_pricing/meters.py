@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from .limits import MAX_QUANTITY
 
@@ -34,6 +35,9 @@ METER_GPU_RAM_GB: dict[str, int] = {
 }  # fmt: skip
 
 Rate = Annotated[int, Field(ge=0, le=MAX_QUANTITY * 1000, description="Microcents.")]
+# Validation context of a record read back from storage: it may name a meter since removed from
+# the catalogue (a retired meter), whose rate the record keeps (BillingRecord.meter_rates).
+STORED = "stored"
 
 
 class Resource(BaseModel):
@@ -52,7 +56,7 @@ class Resource(BaseModel):
     meter: Annotated[str, Field(max_length=64)] | None = None
 
     @model_validator(mode="after")
-    def _one_rate(self) -> Resource:
+    def _one_rate(self, info: ValidationInfo) -> Resource:
         given = [
             name
             for name in ("price_per_second", "price_per_hour", "meter")
@@ -63,7 +67,8 @@ class Resource(BaseModel):
                 "exactly one of price_per_second, price_per_hour or meter is required"
                 + (f", got {', '.join(given)}" if given else "")
             )
-        if self.meter is not None and self.meter not in METER_CATALOGUE:
+        stored = bool(info.context and info.context.get(STORED))
+        if self.meter is not None and self.meter not in METER_CATALOGUE and not stored:
             raise ValueError(
                 f"unknown meter {self.meter!r}; known meters: {', '.join(sorted(METER_CATALOGUE))}"
             )
@@ -72,7 +77,7 @@ class Resource(BaseModel):
     @property
     def hourly_rate(self) -> int | None:
         if self.meter is not None:
-            return METER_CATALOGUE[self.meter]
+            return METER_CATALOGUE[self.meter]  # a stored row is priced through at_rates
         return self.price_per_hour
 
     def cost_in_hour_units(self, usage_seconds: int) -> int:
@@ -95,6 +100,33 @@ class Resource(BaseModel):
         }
 
 
+def meter_rates(resources: Iterable[Resource]) -> dict[str, int]:
+    """The catalogue's hourly rate of each meter the rows name, as a billing record keeps them:
+    a later change to the catalogue never changes what an earlier task is priced again at (the
+    audit, the backtest) or the meter price its task cost shows."""
+    return {r.meter: METER_CATALOGUE[r.meter] for r in resources if r.meter is not None}
+
+
+def at_rates(resources: Iterable[Resource], rates: Mapping[str, int]) -> list[Resource]:
+    """The rows with each metered one at its rate in `rates` (a record's meter_rates): a row at
+    that price_per_hour whose model is the meter's name, which formulas see exactly as the
+    metered row (model, price_per_hour) and whose resource fee is the same. A meter `rates` does
+    not name (a record billed before records kept them) keeps the catalogue's rate."""
+    return [
+        r
+        if r.meter is None or r.meter not in rates
+        else Resource(
+            name=r.name,
+            type=r.type,
+            tier=r.tier,
+            model=r.model or r.meter,
+            count=r.count,
+            price_per_hour=rates[r.meter],
+        )
+        for r in resources
+    ]
+
+
 def usage_seconds_from_ms(elapsed_ms: int) -> int:
     return -(-elapsed_ms // 1000)
 
@@ -109,7 +141,10 @@ def default_resource_fee(resources: list[Resource], usage_seconds: int) -> int:
 __all__ = [
     "METER_CATALOGUE",
     "METER_GPU_RAM_GB",
+    "STORED",
     "Resource",
+    "at_rates",
     "default_resource_fee",
+    "meter_rates",
     "usage_seconds_from_ms",
 ]

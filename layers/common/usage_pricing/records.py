@@ -83,6 +83,12 @@ class BillingRecord(BaseModel):
         description="The deployment's platform defaults in force when billed, by fee field, "
         "where not 0 (an empty formula charges them).",
     )
+    meter_rates: dict[str, int] = Field(
+        default_factory=empty_dict,
+        description="The meter catalogue's rate (microcents per hour) of each meter the "
+        "resources name, when billed (meters.meter_rates). Empty on records billed before "
+        "records kept them: those use the current catalogue.",
+    )
 
     def fee_values(self) -> dict[str, int]:
         """Each fee by name (fees.FEES), the total aside."""
@@ -106,7 +112,7 @@ class BillingRecord(BaseModel):
         if row is None:
             return None
         if row.meter:
-            return METER_CATALOGUE[row.meter]
+            return self.meter_rates.get(row.meter, METER_CATALOGUE.get(row.meter))
         if row.price_per_hour is not None:
             return row.price_per_hour
         return (row.price_per_second or 0) * 3600

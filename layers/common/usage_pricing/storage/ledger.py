@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import StorageError
+from ..meters import STORED
 from ..records import BillingRecord, utc_iso
 from .aggregates import LAYOUT, ShardPolicy, aggregate_updates
 from .aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
@@ -133,8 +134,9 @@ def decode_priced_from(item: dict[str, Any]) -> str:
 
 def record_item(record: BillingRecord) -> dict[str, Any]:
     data = record.model_dump(mode="json", exclude_none=True, exclude={"priced_from"})
-    if not data.get("platform_fees"):
-        data.pop("platform_fees", None)
+    for optional in ("platform_fees", "meter_rates"):  # absent when empty: no bytes, no WCU
+        if not data.get(optional):
+            data.pop(optional, None)
     position = f"{time_key(record.completed_at)}#{record.task_id}"
     item: dict[str, Any] = _dynamo(
         {
@@ -154,7 +156,7 @@ def record_from_item(item: dict[str, Any]) -> BillingRecord:
     stored = {k: v for k, v in item.items() if k not in ("priced_from", COMPRESSED_PRICED_FROM)}
     fields = {k: v for k, v in _plain(stored).items() if k in BillingRecord.model_fields}
     fields["priced_from"] = decode_priced_from(item)
-    return BillingRecord.model_validate(fields)
+    return BillingRecord.model_validate(fields, context={STORED: True})
 
 
 class RecordReads:
