@@ -196,7 +196,8 @@ LAYER = ROOT / "layers" / "common" / "usage_pricing"
 COLD_START_COSTS = {
     "dataclasses": re.compile(r"^\s*(from dataclasses import|import dataclasses)", re.M),
     "a builtin default_factory": re.compile(r"default_factory=(list|dict|set|tuple)\b"),
-    "pydantic JsonValue": re.compile(r"from pydantic import[^)\n]*(\([^)]*)?\bJsonValue\b"),
+    # in a model's schema, so imported at module level (jsonsafe builds one adapter on first use)
+    "pydantic JsonValue": re.compile(r"^from pydantic import[^)\n]*(\([^)]*)?\bJsonValue\b", re.M),
 }
 
 

@@ -23,12 +23,16 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from functools import cache
 from itertools import accumulate
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ConfigDict, ValidationError
 
 from .errors import FieldIssue, InvalidRequestError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 from .limits import MAX_JSON_DEPTH
 from .money import INT64_MAX
 
@@ -220,44 +224,29 @@ def _is_unicode(text: str) -> bool:
 
 
 def json_value(value: Any) -> Any:
-    """Hold a model field to JSON values, as pydantic's JsonValue did: its recursive schema cost
-    each model that used it ~1 ms of every cold start (SPEC §12). Bodies and events arrive here
-    already parsed by `parse_json`; this check is for models built in Python (an app's output).
-    A JsonObject applies it to each of its values, so an error's location names the key; the
-    message names any deeper path."""
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
-    while stack:
-        item, path = stack.pop()
-        if item is None or isinstance(item, str | int):  # bool is an int
-            continue
-        if isinstance(item, float):
-            if not math.isfinite(item):
-                raise ValueError(NOT_A_NUMBER + _at(path))
-            continue
-        if len(path) >= MAX_JSON_DEPTH:
-            raise ValueError(TOO_DEEP + _at(path))
-        if isinstance(item, dict):
-            if not all(isinstance(key, str) for key in item):
-                raise ValueError(f"{NOT_JSON}; an object key is not a string{_at(path)}")
-            children: Any = item.items()
-        elif isinstance(item, list):
-            children = enumerate(item)
-        else:
-            children = None
-        if children is not None:
-            # Strings, integers and nulls (most of any input) are accepted without a frame.
-            stack.extend(
-                (child, (*path, key))
-                for key, child in children
-                if not (child is None or isinstance(child, str | int))
-            )
-        else:
-            raise ValueError(f"{NOT_JSON}; got {type(item).__name__}{_at(path)}")
-    return value
+    """One value of a JSON object field, validated as pydantic's JsonValue validates it: into
+    fresh containers of plain types (a dict the app reuses or changes later is not the one
+    priced; a StrEnum or float subclass is a plain str or float, which both engines price alike),
+    strictly, and finite. JsonValue is not part of any model's schema: its recursive schema cost
+    each model that used it ~1 ms of every cold start (SPEC §12). Its validator is built when a
+    container first needs it; plain scalars (most values) never do. A JsonObject applies this to
+    each of its values, so an error's location names the key."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    try:
+        return _json_values().validate_python(value)
+    except ValidationError as error:
+        raise ValueError(f"{NOT_JSON}; {error.errors()[0]['msg']}") from None
 
 
-def _at(path: tuple[Any, ...]) -> str:
-    return f" (at {_dotted(path, '')})" if path else ""
+@cache
+def _json_values() -> TypeAdapter[Any]:
+    from pydantic import JsonValue, TypeAdapter  # noqa: PLC0415 — built on first use
+
+    return TypeAdapter(JsonValue, config=ConfigDict(strict=True, allow_inf_nan=False))
 
 
 # A JSON object field: task_inputs, a metadata item's extra.

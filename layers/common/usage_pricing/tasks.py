@@ -55,9 +55,9 @@ CSV_COLUMNS = (
 )
 
 
+# Here, not in records: only the task cost function shows it (pricing and billing never build it).
 class TaskCost(BaseModel):
-    """GET /usage/tasks/{taskID}/cost (here, not in records: only the task cost function shows
-    it)."""
+    """GET /usage/tasks/{taskID}/cost."""
 
     task_id: str
     app: str
