@@ -5,10 +5,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import Breakdown, SpendAnalytics, SpendQuery
+from usage_pricing.analytics import Breakdown, SpendAnalytics
 from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
+from usage_pricing.spend import SpendQuery
 from usage_pricing.spend_params import (
     AppsQuery,
     BucketQuery,

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
-from usage_pricing.pricing import EvaluateRequest, PricingPreview
+from usage_pricing.preview import EvaluateRequest, PricingPreview
 from usage_pricing.wiring import Wiring
 
 # The evaluator (and the CEL engine's extension module) is built by the first request that gets

@@ -5,10 +5,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import SpendAnalytics, SpendQuery, UsageSummary
 from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
+from usage_pricing.spend import SpendQuery
 from usage_pricing.spend_params import (
     AppsQuery,
     EndQuery,
@@ -17,9 +17,10 @@ from usage_pricing.spend_params import (
     StartQuery,
     TzQuery,
 )
+from usage_pricing.summary import SpendSummary, UsageSummary
 from usage_pricing.wiring import Wiring
 
-analytics = SpendAnalytics(Wiring().aggregates())
+summaries = SpendSummary(Wiring().aggregates())
 app = Api()
 
 CSV_HEADER = ("dimension", "value", "seconds")
@@ -53,7 +54,7 @@ def summary(
     format: FormatQuery = None,
 ) -> Response[str]:
     query = SpendQuery(range, start, end, tz, apps=tuple(apps or ()))
-    answer = analytics.summary(app.caller.team_id, query)
+    answer = summaries.summary(app.caller.team_id, query)
     if wants_csv(format, app.resolver.current_event.headers.get("accept")):
         refuse_overflow_csv(answer.errors)
         return csv_response("summary.csv", CSV_HEADER, answer.csv_rows())

@@ -33,8 +33,8 @@ class Analytics:
         self.set_now(NOW)
 
     def set_now(self, now: datetime) -> None:
-        for module in (self.breakdown_fn, self.summary_fn):
-            module.analytics.clock = lambda: now
+        self.breakdown_fn.analytics.clock = lambda: now
+        self.summary_fn.summaries.clock = lambda: now
         self.billing.consumer.service.clock = lambda: max(now, datetime.now(UTC))
 
     def bill(self, *events: Any) -> None:

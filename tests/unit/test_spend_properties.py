@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import FakeAggregatesTable
-from usage_pricing.analytics import SpendAnalytics, SpendQuery
+from usage_pricing.analytics import SpendAnalytics
 from usage_pricing.records import BillingRecord, UsageEvent
+from usage_pricing.spend import SpendQuery
 from usage_pricing.storage.aggregates import (
     LAYOUT,
     AggregateRepository,

@@ -50,13 +50,12 @@ if TYPE_CHECKING:
         to_cents,
         to_dollars,
     )
+    from .preview import EvaluateRequest, PricingPreview
     from .pricing import (
         AppPricing,
-        EvaluateRequest,
         PlatformDefaults,
         PricingEvaluator,
         PricingInput,
-        PricingPreview,
         PricingResult,
         cel_string_literal,
         description_source,
@@ -157,16 +156,15 @@ _LAZY: dict[str, tuple[str, ...]] = {
     ),
     "pricing": (
         "AppPricing",
-        "EvaluateRequest",
         "PlatformDefaults",
         "PricingEvaluator",
         "PricingInput",
-        "PricingPreview",
         "PricingResult",
         "cel_string_literal",
         "description_source",
         "validate_pricing",
     ),
+    "preview": ("EvaluateRequest", "PricingPreview"),
     "scopes": ("Caller", "has_scope", "scope_grants"),
     "views": ("Description", "DescriptionView", "Fee", "FeeView"),
 }

@@ -1,4 +1,4 @@
-"""Spend breakdown and usage summary (SPEC §7) from the aggregates alone.
+"""Spend breakdown (SPEC §7) from the aggregates alone (the usage summary is usage_pricing.summary).
 
 A breakdown reads, for every bucket it shows, the aggregate items that hold exactly that bucket:
 the coarsest granularity (UTC day, hour, quarter-hour, minute) its boundaries are aligned to.
@@ -15,14 +15,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
-from .money import INT64_MAX, to_dollars
+from .money import to_dollars
+from .spend import FigureError, Figures, GroupBy, SpendQuery, absent, source_granularity
 from .storage.aggregates import (
     CALLS,
-    COARSEST_FIRST,
     COST,
     FEE_GROUPS,
     LAYOUT_CALLS,
@@ -30,14 +30,12 @@ from .storage.aggregates import (
     REFUNDED_COST,
     TIERS,
     UNATTRIBUTED,
-    USAGE_TOTAL,
     AggregateRepository,
     Granularity,
     bucket_key,
     fee_calls,
     fee_share,
     hour_slot,
-    parse_usage_counter,
     quarter_slot,
     slot_counter,
     tier_calls,
@@ -46,45 +44,19 @@ from .storage.aggregates import (
 from .windows import (
     BucketGrid,
     BucketSize,
-    RangeName,
     plan_buckets,
-    plan_period,
     resolve_span,
     utc_key,
 )
 
-GroupBy = Literal["app", "fee", "tier"]
 TOP_APPS = 20
-INT64_MIN = -(2**63)
-OVERFLOW = "the sum lies outside int64: narrow the window or filter the apps"
 
 
 # NamedTuples and a plain slotted class, not dataclasses: a dataclass's generated methods are
 # exec'd at import, a cost of every cold start.
 
 
-class SpendQuery(NamedTuple):
-    """What a spend request asks for, as the handler received it (validated further here)."""
-
-    range: RangeName | None = None
-    start: str | None = None
-    end: str | None = None
-    tz: str | None = None
-    bucket: BucketSize | None = None
-    group_by: GroupBy = "app"
-    apps: tuple[str, ...] = ()
-
-
 # ---- response models --------------------------------------------------------------------------
-
-
-def _absent(value: object) -> bool:
-    return value is None
-
-
-class FigureError(BaseModel):
-    field: str = Field(description="The figure, as a dotted path: total_cost, per_model.0.cost…")
-    message: str
 
 
 class TimeBucket(BaseModel):
@@ -95,7 +67,7 @@ class TimeBucket(BaseModel):
     per_app: dict[str, int | None] = Field(description="Microcents per app (namespace/name).")
     per_group: dict[str, int | None] | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="With group_by fee or tier: microcents per group; they add up to the bucket.",
     )
 
@@ -126,50 +98,14 @@ class Breakdown(BaseModel):
     tz: str
     trend_percent: float | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="Against the period of equal length before; omitted when that was 0.",
     )
-    per_group: list[GroupSpend] | None = Field(default=None, exclude_if=_absent)
-    errors: list[FigureError] | None = Field(default=None, exclude_if=_absent)
-
-
-class UsageSummary(BaseModel):
-    tier_usage: dict[str, int | None]
-    type_usage: dict[str, int | None]
-    model_usage: dict[str, int | None]
-    total_usage: int | None
-    period_start: str
-    period_end: str
-    tz: str
-    errors: list[FigureError] | None = Field(default=None, exclude_if=_absent)
-
-
-class _Figures:
-    """Collects every figure outside int64 as an error on that figure."""
-
-    def __init__(self) -> None:
-        self.errors: list[FigureError] = []
-
-    def check(self, value: int, path: str) -> int | None:
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
-        self.errors.append(FigureError(field=path, message=OVERFLOW))
-        return None
-
-    def result(self) -> list[FigureError] | None:
-        return self.errors or None
+    per_group: list[GroupSpend] | None = Field(default=None, exclude_if=absent)
+    errors: list[FigureError] | None = Field(default=None, exclude_if=absent)
 
 
 # ---- planning the reads -----------------------------------------------------------------------
-
-
-def source_granularity(moments: Iterable[datetime]) -> Granularity:
-    """The coarsest aggregate granularity every boundary is aligned to."""
-    points = list(moments)
-    for granularity in COARSEST_FIRST:
-        if all(granularity.aligned(m) for m in points):
-            return granularity
-    raise AssertionError("every boundary is a whole minute")  # pragma: no cover
 
 
 # A piece of a UTC day: the counters to add (sign, slot) where slot "" is the day's totals.
@@ -422,7 +358,7 @@ class SpendAnalytics:
         return tally
 
     def _answer(self, grid: BucketGrid, tally: _Tally, group_by: GroupBy) -> BreakdownAnswer:
-        figures = _Figures()
+        figures = Figures()
         costs: dict[str, int] = {}
         calls: dict[str, int] = {}
         for bucket_costs, bucket_calls in zip(tally.cost, tally.calls, strict=True):
@@ -498,80 +434,13 @@ class SpendAnalytics:
 
     # ---- summary ------------------------------------------------------------------------------
 
-    def summary(self, team_id: str, query: SpendQuery | None = None) -> SummaryAnswer:
-        query = query or SpendQuery()
-        span = resolve_span(
-            range_name=query.range,
-            start=query.start,
-            end=query.end,
-            tz_name=query.tz,
-            now=self.clock(),
-            default_range="30d",
-        )
-        period = plan_period(span, self.clock())
-        # Only the window's two ends matter: any granularity aligned to both holds exactly it.
-        source = source_granularity([period.start, period.end])
-        dimensions: dict[str, dict[str, int]] = {"tier": {}, "type": {}, "model": {}}
-        total = 0
-        last_item = period.end - source.step
-        for cell in self.aggregates.read(
-            team_id,
-            source,
-            bucket_key(period.start),
-            bucket_key(last_item),
-            apps=query.apps or None,
-        ):
-            for name, seconds in cell.counters.items():
-                if name == USAGE_TOTAL:
-                    total += seconds
-                    continue
-                usage = parse_usage_counter(name)
-                if usage is not None:
-                    values = dimensions[usage[0]]
-                    values[usage[1]] = values.get(usage[1], 0) + seconds
-        figures = _Figures()
-        clean = {
-            d: {k: figures.check(v, f"{d}_usage.{k}") for k, v in sorted(values.items()) if v}
-            for d, values in dimensions.items()
-        }
-        model = UsageSummary(
-            tier_usage=clean["tier"],
-            type_usage=clean["type"],
-            model_usage=clean["model"],
-            total_usage=figures.check(total, "total_usage"),
-            period_start=utc_key(period.start),
-            period_end=utc_key(period.period_end),
-            tz=period.tz_name,
-            errors=figures.result(),
-        )
-        return SummaryAnswer(model, dimensions, figures.errors)
-
-
-class SummaryAnswer(NamedTuple):
-    model: UsageSummary
-    dimensions: dict[str, dict[str, int]]
-    errors: list[FigureError]
-
-    def csv_rows(self) -> Iterable[tuple[str, str, int]]:
-        """dimension, value, seconds: one row per tier, type and model with usage."""
-        for dimension in ("tier", "type", "model"):
-            for value, seconds in sorted(self.dimensions[dimension].items()):
-                if seconds:
-                    yield dimension, value, seconds
-
 
 __all__ = [
     "AppSpend",
     "Breakdown",
     "BreakdownAnswer",
-    "FigureError",
-    "GroupBy",
     "GroupSpend",
     "SpendAnalytics",
-    "SpendQuery",
-    "SummaryAnswer",
     "TimeBucket",
-    "UsageSummary",
     "slot_terms",
-    "source_granularity",
 ]

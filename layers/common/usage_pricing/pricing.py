@@ -22,10 +22,9 @@ from .cel.budget import (
 )
 from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
-from .factories import empty_dict, empty_list
+from .factories import empty_dict
 from .fees import COMPONENTS, FEES, PLATFORM_FEES, Default, FeeComponent, declare_fields
-from .jsonsafe import JsonObject
-from .limits import MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
+from .limits import MAX_FORMULA_BYTES, MAX_PRICES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
 from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result
@@ -280,22 +279,6 @@ def _over_budget(
     return over
 
 
-class PricingPreview(BaseModel):
-    """POST /usage/cel/evaluate response: every component with its dollars and error."""
-
-    declare_fields(vars(), FeeView, components=COMPONENTS)
-    description: DescriptionView
-
-    @classmethod
-    def of(cls, result: PricingResult) -> PricingPreview:
-        return cls(
-            **{c.field: FeeView.of(fee) for c, fee in zip(COMPONENTS, result.fees, strict=True)},
-            description=DescriptionView(
-                value=result.description.value, error=result.description.error
-            ),
-        )
-
-
 def cel_string_literal(text: str) -> str:
     """Quote plain text as a CEL string literal that evaluates back to exactly `text`."""
     out = []
@@ -451,39 +434,15 @@ def validate_pricing(pricing: AppPricing, checker: CelEngine) -> list[FieldIssue
     return issues
 
 
-class EvaluateRequest(BaseModel):
-    """POST /usage/cel/evaluate: preview draft pricing against sample usage."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pricing: AppPricing
-    output_meta: OutputMeta = Field(default_factory=OutputMeta)
-    resources: Annotated[list[Resource], Field(max_length=MAX_RESOURCES)] = Field(
-        default_factory=empty_list
-    )
-    usage_seconds: Annotated[int, Field(ge=0, le=10**9, strict=True)] = 0
-    task_inputs: JsonObject = Field(default_factory=empty_dict)
-
-    def pricing_input(self) -> PricingInput:
-        return PricingInput(
-            output_meta=self.output_meta,
-            resources=tuple(self.resources),
-            elapsed_ms=self.usage_seconds * 1000,
-            task_inputs=self.task_inputs,
-        )
-
-
 __all__ = [
     "AppPricing",
     "Description",
     "DescriptionView",
-    "EvaluateRequest",
     "Fee",
     "FeeView",
     "PlatformDefaults",
     "PricingEvaluator",
     "PricingInput",
-    "PricingPreview",
     "PricingResult",
     "cel_string_literal",
     "description_source",
