@@ -13,14 +13,22 @@ in `errors` naming it (the same {field, message} shape as a problem's errors).""
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
 from .money import to_dollars
-from .spend import FigureError, Figures, GroupBy, SpendQuery, absent, source_granularity
+from .spend import (
+    FigureError,
+    Figures,
+    GroupBy,
+    SpendQuery,
+    SpendReader,
+    absent,
+    source_granularity,
+)
 from .storage.aggregates import (
     CALLS,
     COST,
@@ -30,7 +38,6 @@ from .storage.aggregates import (
     REFUNDED_COST,
     TIERS,
     UNATTRIBUTED,
-    AggregateRepository,
     Granularity,
     bucket_key,
     fee_calls,
@@ -239,15 +246,7 @@ class BreakdownAnswer(NamedTuple):
                     yield label, group, cost, to_dollars(cost), calls.get(group, 0)
 
 
-class SpendAnalytics:
-    def __init__(
-        self,
-        aggregates: AggregateRepository,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.aggregates = aggregates
-        self.clock = clock
-
+class SpendAnalytics(SpendReader):
     # ---- breakdown ----------------------------------------------------------------------------
 
     def plan(self, query: SpendQuery, default_range: str = "30d") -> BucketGrid:

@@ -4,15 +4,18 @@ errors). Apart from both, so each function imports only its own answer's models 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-from typing import Literal, NamedTuple
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from .money import INT64_MAX
 from .storage.aggregates import COARSEST_FIRST, Granularity
 from .windows import BucketSize, RangeName
+
+if TYPE_CHECKING:
+    from .storage.aggregates import AggregateRepository
 
 GroupBy = Literal["app", "fee", "tier"]
 INT64_MIN = -(2**63)
@@ -56,6 +59,18 @@ class Figures:
         return self.errors or None
 
 
+class SpendReader:
+    """Reads a team's spend from the aggregates, as of `clock` (the breakdown, the summary)."""
+
+    def __init__(
+        self,
+        aggregates: AggregateRepository,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.aggregates = aggregates
+        self.clock = clock
+
+
 def source_granularity(moments: Iterable[datetime]) -> Granularity:
     """The coarsest aggregate granularity every boundary is aligned to."""
     points = list(moments)
@@ -72,6 +87,7 @@ __all__ = [
     "Figures",
     "GroupBy",
     "SpendQuery",
+    "SpendReader",
     "absent",
     "source_granularity",
 ]

@@ -4,14 +4,13 @@ ends of the window holds exactly it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
-from .spend import FigureError, Figures, SpendQuery, absent, source_granularity
-from .storage.aggregates import USAGE_TOTAL, AggregateRepository, bucket_key, parse_usage_counter
+from .spend import FigureError, Figures, SpendQuery, SpendReader, absent, source_granularity
+from .storage.aggregates import USAGE_TOTAL, bucket_key, parse_usage_counter
 from .windows import plan_period, resolve_span, utc_key
 
 
@@ -26,15 +25,7 @@ class UsageSummary(BaseModel):
     errors: list[FigureError] | None = Field(default=None, exclude_if=absent)
 
 
-class SpendSummary:
-    def __init__(
-        self,
-        aggregates: AggregateRepository,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.aggregates = aggregates
-        self.clock = clock
-
+class SpendSummary(SpendReader):
     def summary(self, team_id: str, query: SpendQuery | None = None) -> SummaryAnswer:
         query = query or SpendQuery()
         span = resolve_span(
