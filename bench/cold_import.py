@@ -165,10 +165,14 @@ def cold_imports(
             "http": target.http,
         }
         if target.anchor is not None:
+            quartiles = statistics.quantiles(at["ratio_cpu"], n=4) if runs > 1 else [0.0] * 3
             results[target.name] |= {
                 "anchor": target.anchor,
                 "ratio_cpu": statistics.median(at["ratio_cpu"]),
                 "ratio_wall": statistics.median(at["ratio_wall"]),
+                # The spread of one round's ratio: on a shared machine it is wide, and a
+                # median of 15 moves by a few hundredths from run to run.
+                "ratio_cpu_iqr": (quartiles[0], quartiles[2]),
             }
     return results
 
@@ -200,7 +204,8 @@ def rows(results: dict[str, dict[str, Any]], version: str = "") -> list[tuple[st
         table.append(
             (
                 f"cold import, {name} ({kind}{on}): {at['ratio_cpu']:.2f}× its anchor "
-                f"({at['ratio_wall']:.2f}× wall)",
+                f"(rounds' IQR {at['ratio_cpu_iqr'][0]:.2f}-{at['ratio_cpu_iqr'][1]:.2f}; "
+                f"{at['ratio_wall']:.2f}× wall)",
                 f"anchor: {at['anchor']}; median of {at['n']} paired ratios, CPU (wall)",
                 f"{at['cpu_p50'] / 1000:,.1f} ms ({at['wall_p50'] / 1000:,.1f} ms)",
                 "—",
