@@ -6,7 +6,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.analytics import Breakdown, SpendAnalytics
-from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
+from usage_pricing.exports import (
+    csv_or_json_responses,
+    csv_response,
+    json_response,
+    refuse_overflow_csv,
+    wants_csv,
+)
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.spend import SpendQuery
@@ -26,22 +32,9 @@ analytics = SpendAnalytics(Wiring().aggregates())
 app = Api()
 
 CSV_HEADER = ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count")
-RESPONSES: Any = {
-    200: {
-        "description": "The breakdown (JSON), or its rows as text/csv",
-        "content": {
-            "application/json": {"model": Breakdown},
-            "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_HEADER)}},
-        },
-    },
-    422: {
-        "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as null "
-        "with an entry in errors)",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    },
-}
+RESPONSES = csv_or_json_responses(
+    "The breakdown (JSON), or its rows as text/csv", Breakdown, CSV_HEADER
+)
 
 
 @app.get("/usage/breakdown", scopes=("billing:read",), responses=RESPONSES)

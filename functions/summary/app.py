@@ -5,7 +5,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.exports import csv_response, json_response, refuse_overflow_csv, wants_csv
+from usage_pricing.exports import (
+    csv_or_json_responses,
+    csv_response,
+    json_response,
+    refuse_overflow_csv,
+    wants_csv,
+)
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.spend import SpendQuery
@@ -24,22 +30,11 @@ summaries = SpendSummary(Wiring().aggregates())
 app = Api()
 
 CSV_HEADER = ("dimension", "value", "seconds")
-RESPONSES: Any = {
-    200: {
-        "description": "Usage seconds (JSON), or one row per tier, type and model as text/csv",
-        "content": {
-            "application/json": {"model": UsageSummary},
-            "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_HEADER)}},
-        },
-    },
-    422: {
-        "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as null "
-        "with an entry in errors)",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    },
-}
+RESPONSES = csv_or_json_responses(
+    "Usage seconds (JSON), or one row per tier, type and model as text/csv",
+    UsageSummary,
+    CSV_HEADER,
+)
 
 
 @app.get("/usage/summary", scopes=("billing:read",), responses=RESPONSES)

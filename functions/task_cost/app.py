@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
-from usage_pricing.exports import csv_response, json_response, wants_csv
+from usage_pricing.exports import csv_or_json_responses, csv_response, json_response, wants_csv
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.spend_params import (
@@ -34,16 +34,13 @@ app = Api()
 # The task ids a task event can carry (usage_pricing.events.Identifier); any other is no task,
 # and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
 TASK_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
-TASKS_RESPONSES: Any = {
-    200: {
-        "description": "A page of the task list (JSON), or its rows as text/csv; while more "
-        'remain, a Link: <…>; rel="next" header names the next page',
-        "content": {
-            "application/json": {"model": TaskPage},
-            "text/csv": {"schema": {"type": "string", "description": ",".join(CSV_COLUMNS)}},
-        },
-    }
-}
+TASKS_RESPONSES = csv_or_json_responses(
+    "A page of the task list (JSON), or its rows as text/csv; while more "
+    'remain, a Link: <…>; rel="next" header names the next page',
+    TaskPage,
+    CSV_COLUMNS,
+    overflow_422=False,
+)
 
 
 @app.get("/usage/tasks/{taskID}/cost", scopes=("apps:read", "billing:read"))

@@ -52,7 +52,6 @@ from .windows import (
     BucketGrid,
     BucketSize,
     plan_buckets,
-    resolve_span,
     utc_key,
 )
 
@@ -250,15 +249,7 @@ class SpendAnalytics(SpendReader):
     # ---- breakdown ----------------------------------------------------------------------------
 
     def plan(self, query: SpendQuery, default_range: str = "30d") -> BucketGrid:
-        span = resolve_span(
-            range_name=query.range,
-            start=query.start,
-            end=query.end,
-            tz_name=query.tz,
-            now=self.clock(),
-            default_range=default_range,
-        )
-        return plan_buckets(span, query.bucket, self.clock())
+        return plan_buckets(self.span(query, default_range), query.bucket, self.clock())
 
     def breakdown(self, team_id: str, query: SpendQuery | None = None) -> BreakdownAnswer:
         query = query or SpendQuery()

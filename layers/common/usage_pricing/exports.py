@@ -109,3 +109,32 @@ def refuse_overflow_csv(errors: Sequence[Any]) -> None:
             "the window or filter the apps",
             errors=[FieldIssue(e.field, e.message) for e in errors],
         )
+
+
+def csv_or_json_responses(
+    description: str,
+    model: type[BaseModel],
+    csv_header: Sequence[str],
+    *,
+    overflow_422: bool = True,
+) -> dict[int, Any]:
+    """The OpenAPI responses of a route that answers JSON or its rows as text/csv; with the 422
+    a CSV answer holding a figure outside int64 gets (refuse_overflow_csv)."""
+    responses: dict[int, Any] = {
+        200: {
+            "description": description,
+            "content": {
+                "application/json": {"model": model},
+                "text/csv": {"schema": {"type": "string", "description": ",".join(csv_header)}},
+            },
+        },
+    }
+    if overflow_422:
+        responses[422] = {
+            "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as "
+            "null with an entry in errors)",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+    return responses

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from .money import INT64_MAX
 from .storage.aggregates import COARSEST_FIRST, Granularity
-from .windows import BucketSize, RangeName
+from .windows import BucketSize, RangeName, Span, resolve_span
 
 if TYPE_CHECKING:
     from .storage.aggregates import AggregateRepository
@@ -69,6 +69,17 @@ class SpendReader:
     ) -> None:
         self.aggregates = aggregates
         self.clock = clock
+
+    def span(self, query: SpendQuery, default_range: str) -> Span:
+        """The window the query asks for, as of now (each violation a 400 naming its field)."""
+        return resolve_span(
+            range_name=query.range,
+            start=query.start,
+            end=query.end,
+            tz_name=query.tz,
+            now=self.clock(),
+            default_range=default_range,
+        )
 
 
 def source_granularity(moments: Iterable[datetime]) -> Granularity:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from .spend import FigureError, Figures, SpendQuery, SpendReader, absent, source_granularity
 from .storage.aggregates import USAGE_TOTAL, bucket_key, parse_usage_counter
-from .windows import plan_period, resolve_span, utc_key
+from .windows import plan_period, utc_key
 
 
 class UsageSummary(BaseModel):
@@ -28,15 +28,7 @@ class UsageSummary(BaseModel):
 class SpendSummary(SpendReader):
     def summary(self, team_id: str, query: SpendQuery | None = None) -> SummaryAnswer:
         query = query or SpendQuery()
-        span = resolve_span(
-            range_name=query.range,
-            start=query.start,
-            end=query.end,
-            tz_name=query.tz,
-            now=self.clock(),
-            default_range="30d",
-        )
-        period = plan_period(span, self.clock())
+        period = plan_period(self.span(query, "30d"), self.clock())
         # Only the window's two ends matter: any granularity aligned to both holds exactly it.
         source = source_granularity([period.start, period.end])
         dimensions: dict[str, dict[str, int]] = {"tier": {}, "type": {}, "model": {}}
