@@ -113,6 +113,22 @@ def billing_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def bounds_rows(results: dict[str, Any]) -> list[Row]:
+    from .bloat import largest_aggregate_item
+
+    figure = largest_aggregate_item(20 if QUICK else 70)
+    results["bounds"] = figure
+    return [
+        (
+            "largest aggregate item after a bloat sequence (budget 64 KB)",
+            f"{figure['tasks']} tasks × 64 distinct 128-character models, one app and day; "
+            f"{figure['billed']} billed",
+            f"{figure['largest']:,} B",
+            NO_P99,
+        )
+    ]
+
+
 def analytics_rows(results: dict[str, Any]) -> list[Row]:
     figure = analytics(QUICK)
     results["analytics"] = figure
@@ -305,6 +321,7 @@ SECTIONS = {
     "cold_import": cold_import_table,
     "pricing": pricing_rows,
     "billing": billing_rows,
+    "bounds": bounds_rows,
     "records": record_rows,
     "analytics": analytics_rows,
     "backtest": backtest_rows,

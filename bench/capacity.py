@@ -30,6 +30,8 @@ def attribute_size(value: Any) -> int:
         return len(value)
     if isinstance(value, list):
         return 3 + sum(1 + attribute_size(v) for v in value)
+    if isinstance(value, set | frozenset):  # a string or number set: its members
+        return sum(attribute_size(v) for v in value)
     if isinstance(value, dict):
         return 3 + sum(1 + len(k.encode()) + attribute_size(v) for k, v in value.items())
     raise TypeError(f"no DynamoDB size rule for {type(value).__name__}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
@@ -330,9 +331,10 @@ class Auditor:
                     with storage_errors("read spend aggregates"):
                         page = table.query(**request)
                     for item in page["Items"]:
+                        # Numbers (counters, expires_at) as ints; keys, app and the
+                        # dimension sets as they are (storage.aggregates.NON_COUNTERS).
                         found[(item["pk"], item["sk"])] = {
-                            k: int(v) if k not in ("pk", "sk", "app", "bucket") else v
-                            for k, v in item.items()
+                            k: int(v) if isinstance(v, Decimal) else v for k, v in item.items()
                         }
                     if "LastEvaluatedKey" not in page:
                         break

@@ -21,6 +21,8 @@ Counters (DynamoDB Numbers, ADDed; a refund ADDs the negation, so each stays exa
     t:<tier>:cost, t:<tier>:calls by tier (cloud, private)
     u:tier:<t>, u:type:<t>, u:model:<m>, u:total   resource-seconds, for the summary
     v2:calls                      calls written with this layout (see "Older items" below)
+    day items only: d:tier, d:type, d:model   string sets, the dimension values the item counts
+                                  (see "Bounded dimensions" below); not counters
     day items only, per UTC hour HH (00-23) and quarter QQ (00-95) of the day:
     hHHc hHHn hHHr, qQQc qQQn qQQr   cost, calls and refunded cost of that hour or quarter
 
@@ -38,6 +40,25 @@ Why this layout (the trade-off)
     The rejected alternative, one item per (team, bucket) holding every app's counters, reads
     fewer items but makes every write pay for every app: a team with 100 apps would update a
     ~30 KB item per task (60 write units), and every task of the team would contend for it.
+
+Bounded dimensions
+    A usage dimension's values come from the task event (a resource's model is any string up to
+    128 characters), so an item that took one counter per distinct value would grow with what a
+    team sends until DynamoDB refuses it (400 KB) and the app's next charge fails: one team could
+    make its own app unbillable. So each dimension has a fixed number of values per item
+    (DIMENSION_LIMITS); beyond it a value is counted under OTHER, and the summary shows `other`.
+    The day item keeps the values it counts in a string set per dimension, and the charge's day
+    update ADDs its values to that set under a condition that the set stays within its limit.
+    Every finer item (minute, quarter, hour) lies inside one day item of the same shard and gets
+    the same values from the same charge, so it never counts more values than its day item: one
+    condition bounds them all. Sets only grow (a refund leaves them), so a value once admitted
+    stays admitted. A charge whose condition fails reads the day item's sets (one consistent
+    GetItem, only when a dimension is full), admits what is already there, counts the rest as
+    OTHER and tries again; the last round admits nothing new and has no condition, so a charge
+    always lands (storage.ledger). The record keeps its usage as charged (with OTHER), so its
+    refund and the audit reverse and replay exactly what the charge added.
+    Worst case, with every value 128 characters: a day item carries 50 model counters and set
+    members (~14 KB) plus its 360 slot counters (~5 KB), far below the 64 KB item budget.
 
 Shards
     One item takes about 1,000 write units per second. A (team, app) writes shard 0 until one
@@ -181,8 +202,21 @@ UNATTRIBUTED = "unattributed"
 USAGE_PREFIX = "u:"
 USAGE_TOTAL = "u:total"
 USAGE_DIMENSIONS = ("tier", "type", "model")
+# How many distinct values of each dimension one item counts; beyond that, OTHER (see "Bounded
+# dimensions" above). Tier and type are closed sets at the event edge; the limit still holds
+# whatever an older record or a future event carries.
+DIMENSION_LIMITS = {"tier": 8, "type": 8, "model": 50}
+OTHER = "other"
+
+
+def dimension_set(dimension: str) -> str:
+    """The day item's string set of the values it counts for a dimension."""
+    return f"d:{dimension}"
+
+
+DIMENSION_SETS = tuple(dimension_set(d) for d in USAGE_DIMENSIONS)
 # Attributes of an item that are not counters.
-NON_COUNTERS = frozenset({"pk", "sk", "app", "bucket", "expires_at"})
+NON_COUNTERS = frozenset({"pk", "sk", "app", "bucket", "expires_at", *DIMENSION_SETS})
 
 
 def fee_share(group: str) -> str:
@@ -273,11 +307,17 @@ def slot_counters(moment: datetime, cost: int, calls: int, refunded: int) -> dic
 
 
 def aggregate_updates(
-    record: BillingRecord, table_name: str, *, refund: bool = False
+    record: BillingRecord,
+    table_name: str,
+    *,
+    refund: bool = False,
+    guard: DimensionGuard | None = None,
 ) -> list[dict[str, Any]]:
     """The TransactWriteItems Updates a charge of `record` makes (or, with refund, the ones that
     reverse it), one per granularity, on the shard the record names. A refund reverses what the
-    charge wrote under the record's own layout."""
+    charge wrote under the record's own layout. A charge passes its `guard`: the day update then
+    also adds the record's dimension values to the item's sets, under the guard's condition
+    ("Bounded dimensions" above). Without one (a refund, the audit's replay) only counters move."""
     layout = record.aggregate_layout
     counters = record_counters(record, layout)
     sign = -1 if refund else 1
@@ -308,20 +348,125 @@ def aggregate_updates(
             sets.append("#expires = :expires")
             names["#expires"] = "expires_at"
             values[":expires"] = int((record.completed_at + MINUTE_RETENTION).timestamp())
-        updates.append(
-            {
-                "Update": {
-                    "TableName": table_name,
-                    "Key": item_key(
-                        record.team_id, granularity, record.shard, record.completed_at, record.app
-                    ),
-                    "UpdateExpression": f"{expression} SET {', '.join(sets)}",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        )
+        update: dict[str, Any] = {
+            "TableName": table_name,
+            "Key": item_key(
+                record.team_id, granularity, record.shard, record.completed_at, record.app
+            ),
+            "UpdateExpression": f"{expression} SET {', '.join(sets)}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if granularity is Granularity.DAY and guard is not None:
+            guard.apply(update)
+        updates.append({"Update": update})
     return updates
+
+
+# ---- bounded dimensions -----------------------------------------------------------------------
+
+# Values of each dimension a day item already counts, as read back when a charge found one full.
+Known = dict[str, frozenset[str]]
+
+
+def _distinct(usage: Iterable[Any], dimension: str) -> list[str]:
+    return [v for v in dict.fromkeys(getattr(e, dimension) for e in usage) if v != OTHER]
+
+
+def bound_usage(
+    usage: Sequence[Any], known: Known | None, *, final: bool = False
+) -> tuple[list[Any], dict[str, list[str]]]:
+    """A charge's usage events with every value the day item cannot count replaced by OTHER, and
+    the values admitted per dimension. Not knowing the item (`known` None), a charge admits up to
+    the limit of its own values and lets the condition decide; knowing it, it admits what the
+    item counts plus new values while there is room; a final round admits only what the item
+    already counts (nothing when it is unknown), so its update needs no condition."""
+    admitted: dict[str, list[str]] = {}
+    for dimension in USAGE_DIMENSIONS:
+        limit = DIMENSION_LIMITS[dimension]
+        values = _distinct(usage, dimension)
+        if known is None:
+            admitted[dimension] = [] if final else values[:limit]
+            continue
+        counted = known.get(dimension, frozenset())
+        room = 0 if final else max(0, limit - len(counted))
+        keep: list[str] = []
+        for value in values:
+            if value in counted:
+                keep.append(value)
+            elif room:
+                keep.append(value)
+                room -= 1
+        admitted[dimension] = keep
+    allowed = {dimension: set(values) for dimension, values in admitted.items()}
+    bounded = []
+    for event in usage:
+        changes = {
+            dimension: OTHER
+            for dimension in USAGE_DIMENSIONS
+            if getattr(event, dimension) not in allowed[dimension]
+        }
+        bounded.append(event.model_copy(update=changes) if changes else event)
+    return bounded, admitted
+
+
+class DimensionGuard:
+    """What a charge's day update adds to the item's dimension sets, and the condition that keeps
+    each set within its limit. Unknown item: room for all of this charge's values, or all of them
+    already counted. Known item: room for the values it does not count yet (or no condition)."""
+
+    __slots__ = ("admitted", "known")
+
+    def __init__(self, admitted: dict[str, list[str]], known: Known | None) -> None:
+        self.admitted = admitted
+        self.known = known
+
+    def apply(self, update: dict[str, Any]) -> None:
+        names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
+        adds: list[str] = []
+        conditions: list[str] = []
+        for index, dimension in enumerate(USAGE_DIMENSIONS):
+            admitted = self.admitted.get(dimension, [])
+            if not admitted:
+                continue
+            name, value = f"#d{index}", f":d{index}"
+            names[name] = dimension_set(dimension)
+            values[value] = set(admitted)
+            adds.append(f"{name} {value}")
+            limit = DIMENSION_LIMITS[dimension]
+            if self.known is None:
+                members = []
+                for member, text in enumerate(admitted):
+                    values[f":d{index}m{member}"] = text
+                    members.append(f"contains({name}, :d{index}m{member})")
+                values[f":d{index}room"] = limit - len(admitted)
+                conditions.append(
+                    f"(attribute_not_exists({name}) OR size({name}) <= :d{index}room"
+                    f" OR ({' AND '.join(members)}))"
+                )
+            else:
+                new = [v for v in admitted if v not in self.known.get(dimension, frozenset())]
+                if new:
+                    values[f":d{index}room"] = limit - len(new)
+                    conditions.append(
+                        f"(attribute_not_exists({name}) OR size({name}) <= :d{index}room)"
+                    )
+        if not adds:
+            return
+        add, _, rest = update["UpdateExpression"].partition(" SET ")
+        update["UpdateExpression"] = f"{add}, {', '.join(adds)} SET {rest}"
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+
+
+def known_dimensions(item: dict[str, Any] | None) -> Known:
+    """The values a day item counts per dimension, from its sets (a table resource's item)."""
+    item = item or {}
+    return {d: frozenset(item.get(dimension_set(d)) or ()) for d in USAGE_DIMENSIONS}
+
+
+def day_key(team_id: str, shard: int, moment: datetime, app: str) -> dict[str, str]:
+    return item_key(team_id, Granularity.DAY, shard, moment, app)
 
 
 # ---- shards -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,7 +26,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..errors import StorageError
 from ..meters import STORED
 from ..records import BillingRecord, utc_iso
-from .aggregates import LAYOUT, ShardPolicy, aggregate_updates
+from .aggregates import (
+    DIMENSION_SETS,
+    LAYOUT,
+    DimensionGuard,
+    Known,
+    ShardPolicy,
+    aggregate_updates,
+    bound_usage,
+    day_key,
+    known_dimensions,
+)
 from .aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
 from .dynamo import (
     error_code,
@@ -36,6 +47,17 @@ from .dynamo import (
 )
 
 TRANSACTION_ATTEMPTS = 4
+# Rounds of a charge whose day item has a full dimension (storage.aggregates, "Bounded
+# dimensions"): the last round admits no new value and has no condition, so it always lands.
+DIMENSION_ROUNDS = 3
+
+
+class _DimensionsFull(Exception):  # noqa: N818 — a signal between _transact and charge
+    """A charge's day update failed its dimension condition: its item is full."""
+
+    def __init__(self, key: dict[str, str]) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 class LedgerOutcome(StrEnum):
@@ -254,9 +276,20 @@ class LedgerRepository:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def charge(self, record: BillingRecord) -> LedgerOutcome:
-        def attempt(number: int) -> list[dict[str, Any]]:
+        """Write the record and its aggregates in one transaction. The record keeps its usage as
+        the aggregates counted it: a dimension value its day item has no room for is OTHER
+        (storage.aggregates, "Bounded dimensions"), so no sequence of events makes a task
+        unbillable."""
+        known: dict[tuple[str, str], Known] = {}
+
+        def attempt(number: int, final: bool) -> list[dict[str, Any]]:
             shard = self.shard_policy.choose(record.team_id, record.app, record.task_id, number)
-            stored = record.model_copy(update={"shard": shard, "aggregate_layout": LAYOUT})
+            key = day_key(record.team_id, shard, record.completed_at, record.app)
+            seen = known.get((key["pk"], key["sk"]))
+            usage, admitted = bound_usage(record.usage, seen, final=final)
+            stored = record.model_copy(
+                update={"shard": shard, "aggregate_layout": LAYOUT, "usage": usage}
+            )
             put = {
                 "Put": {
                     "TableName": self.billing.name,
@@ -264,12 +297,21 @@ class LedgerRepository:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
-            return [put, *aggregate_updates(stored, self.aggregates.name)]
+            guard = DimensionGuard(admitted, seen)
+            return [put, *aggregate_updates(stored, self.aggregates.name, guard=guard)]
 
         def contended() -> None:
             self.shard_policy.contended(record.team_id, record.app)
 
-        outcome = self._transact(attempt, "charge task", contended)
+        for round_ in range(DIMENSION_ROUNDS):
+            final = round_ + 1 == DIMENSION_ROUNDS
+            try:
+                outcome = self._transact(partial(attempt, final=final), "charge task", contended)
+                break
+            except _DimensionsFull as full:
+                known[(full.key["pk"], full.key["sk"])] = self._dimensions(full.key)
+        else:  # pragma: no cover — the final round has no dimension condition
+            raise AssertionError("a charge's final round cannot find its dimensions full")
         if outcome is LedgerOutcome.DUPLICATE:
             existing = self.get(record.task_id)
             # Records written before fingerprints existed cannot be told apart: a duplicate.
@@ -306,6 +348,19 @@ class LedgerRepository:
         updates = aggregate_updates(record, self.aggregates.name, refund=True)
         return self._transact(lambda _attempt: [mark, *updates], "refund task")
 
+    def _dimensions(self, key: dict[str, str]) -> Known:
+        """The values a day item counts per dimension: one consistent read, made only when a
+        charge found a dimension of that item full."""
+        names = {f"#s{i}": name for i, name in enumerate(DIMENSION_SETS)}
+        with storage_errors("read aggregate dimensions"):
+            found = self.aggregates.get_item(
+                Key=key,
+                ConsistentRead=True,
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
+        return known_dimensions(found.get("Item"))
+
     def aggregate_updates(
         self, record: BillingRecord, *, refund: bool = False
     ) -> list[dict[str, Any]]:
@@ -322,8 +377,9 @@ class LedgerRepository:
         """Run the transaction `build(attempt)` returns, retrying contention with back-off (each
         attempt may build its items anew: a charge moves to another aggregate shard)."""
         for attempt in range(TRANSACTION_ATTEMPTS):
+            items = build(attempt)
             try:
-                self.client.transact_write_items(TransactItems=build(attempt))
+                self.client.transact_write_items(TransactItems=items)
                 return LedgerOutcome.WRITTEN
             except ClientError as error:
                 code = error_code(error)
@@ -332,6 +388,11 @@ class LedgerRepository:
                     "ConditionalCheckFailed"
                 ]:
                     return LedgerOutcome.DUPLICATE
+                if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                    # The record's guard held; an aggregate's condition did not: only a
+                    # charge's day update has one (its dimension sets are full).
+                    failed = items[reasons.index("ConditionalCheckFailed")]
+                    raise _DimensionsFull(failed["Update"]["Key"]) from error
                 # A transaction conflict is transient too (storage.dynamo.is_transient); so is a
                 # hot item's throttling: either way this app's charges now spread over shards.
                 transient = is_transient(error)
