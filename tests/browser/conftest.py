@@ -147,6 +147,11 @@ class Dashboard:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def api_text(self, path: str) -> str:
+        response = self.stack.request("GET", path)
+        assert response.status_code == 200, response.text
+        return response.text
+
 
 @pytest.fixture
 def dashboard(browser: Any, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Dashboard]:

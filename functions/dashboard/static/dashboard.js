@@ -109,12 +109,6 @@
     return `${seconds} s`;
   }
 
-  function csvField(value) {
-    let text = String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`; // never a formula in a spreadsheet
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  }
-
   /** JSON with integers beyond 2^53 kept exact (as BigInt) where the browser exposes source text. */
   function parseJson(text) {
     return JSON.parse(text, (key, value, context) => {
@@ -656,22 +650,26 @@
     for (const swatch of $$('.swatch', table)) swatch.style.background = swatch.dataset.colour;
   }
 
-  /** The CSV of exactly what the chart shows: one row per bucket and series with spend. */
-  function spendCsv(view) {
-    const lines = ['bucket_start,group,cost_microcents,cost_usd'];
-    for (const bucket of view.buckets) {
-      view.series.forEach((series, index) => {
-        const value = bucket.values[index];
-        if (value !== 0n) lines.push([bucket.date, series.name, value.toString(), toDollars(value).replace(/,/g, '')].map(csvField).join(','));
-      });
-    }
-    return `${lines.join('\r\n')}\r\n`;
+  /**
+   * The CSV of what the chart shows: the server's own CSV of the same breakdown query
+   * (format=csv), so the file matches the API and every cell is neutralised by the server's one
+   * rule against spreadsheet formulas. Rows are per bucket and app (or group) with spend.
+   */
+  async function spendCsv(view) {
+    return api('/usage/breakdown', { params: [...view.params, ['format', 'csv']], accept: 'text/csv' });
   }
 
-  function downloadSpendCsv() {
+  async function downloadSpendCsv() {
     const view = state.spend;
     if (!view) return;
-    const blob = new Blob([spendCsv(view)], { type: 'text/csv;charset=utf-8' });
+    let text;
+    try {
+      text = await spendCsv(view);
+    } catch (failure) {
+      showError('spend-error', failure.message);
+      return;
+    }
+    const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
     const link = el('a', { href: URL.createObjectURL(blob), download: spendFileName(view) });
     document.body.append(link);
     link.click();
@@ -1273,7 +1271,7 @@
   }
 
   // For tests and the curious: the state the page draws from (read-only use intended).
-  window.dashboard = { state, spendCsv: () => (state.spend ? spendCsv(state.spend) : '') };
+  window.dashboard = { state, spendCsv: () => (state.spend ? spendCsv(state.spend) : Promise.resolve('')) };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from .charges import Charge, canonical_inputs
 from .errors import StorageError
 from .events import (
+    CLOCK_SKEW,
     TaskCompleted,
     TaskCompletedEvent,
     TaskEventEnvelope,
@@ -101,7 +102,11 @@ class BillingService:
         return record, self.ledger.charge(record)
 
     def refund(self, refund: TaskRefunded) -> LedgerOutcome:
-        return self.ledger.refund(refund.task_id, refund.team_id, refund.reason, refund.refunded_at)
+        # Plausible refunds (docs/billing.md): not before the task completed, less the same
+        # clock-skew allowance a completion has.
+        return self.ledger.refund(
+            refund.task_id, refund.team_id, refund.reason, refund.refunded_at, skew=CLOCK_SKEW
+        )
 
 
 class DeadLetters(Protocol):
@@ -255,6 +260,9 @@ class BillingConsumer:
             return Processed(
                 "billed", record.task_id, needs_review=record.billing_status == "needs_review"
             )
+        implausible = event.detail.implausible_at(self.service.clock())
+        if implausible:
+            return self._dead_letter(body, implausible, message_id, event.detail.task_id)
         try:
             outcome = self.service.refund(event.detail)
         except StorageError as error:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -18,7 +19,7 @@ from pydantic import (
 
 from .factories import empty_dict, empty_list
 from .jsonsafe import JsonObject
-from .limits import MAX_RESOURCES
+from .limits import MAX_EVENT_TEXT, MAX_RESOURCES, printable
 from .meta import OutputMeta
 from .meters import Resource
 
@@ -26,6 +27,8 @@ Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za
 AppPath = Annotated[
     str, Field(max_length=257, pattern=r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$")
 ]
+# Free text of an event: short and printable (limits.printable), whatever it feeds.
+EventText = Annotated[str, Field(max_length=MAX_EVENT_TEXT), AfterValidator(printable)]
 EVENT_SOURCE = "inference.tasks"
 # Plausible completion times (SPEC §6): nothing before 2000, nothing later than a little clock
 # skew after the moment billing runs. Outside that a task is a poison event, never a charge that
@@ -48,8 +51,8 @@ class TaskCompleted(BaseModel):
     task_id: Identifier
     team_id: Identifier
     app: AppPath = Field(description="namespace/name")
-    app_version: Annotated[str, Field(max_length=128)] = ""
-    function: Annotated[str, Field(max_length=128)] = "run"
+    app_version: EventText = ""
+    function: EventText = "run"
     status: Literal["completed", "failed", "cancelled"]
     started_at: AwareDatetime
     completed_at: AwareDatetime
@@ -97,10 +100,20 @@ class TaskRefunded(BaseModel):
 
     task_id: Identifier
     team_id: Identifier
-    reason: Annotated[str, Field(min_length=1, max_length=1024)]
+    reason: Annotated[EventText, Field(min_length=1)]
     refunded_at: AwareDatetime
 
     _to_utc = field_validator("refunded_at")(_utc)
+
+    def implausible_at(self, now: datetime) -> str | None:
+        """Why this refund cannot be applied at `now` (a refund in the future), or None. Its other
+        bound, the task's completion, needs the record (storage.ledger.LedgerRepository.refund)."""
+        if self.refunded_at > now + CLOCK_SKEW:
+            return (
+                f"invalid event: refunded_at {self.refunded_at.isoformat()} is more than"
+                f" {int(CLOCK_SKEW.total_seconds() // 60)} minutes in the future"
+            )
+        return None
 
 
 class _Envelope(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,11 +80,30 @@ def json_response(model: BaseModel, headers: Mapping[str, str] | None = None) ->
     )
 
 
+# Spreadsheet formula injection: a text cell that begins with one of these runs as a formula (or
+# a DDE command) when the file is opened in Excel, LibreOffice or Sheets. Such a cell is written
+# with a leading apostrophe, which spreadsheets show as text. Numbers are never touched: an int
+# cell, and a text cell that is a plain decimal number (a USD figure such as "-0.05"), stay
+# numbers. This is the one rule for every CSV the product writes; the dashboard downloads the
+# server's CSV rather than writing its own.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as the CSV writes it: text that a spreadsheet would run is neutralised."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        if _PLAIN_NUMBER.fullmatch(value):
+            return value
+        return "'" + value
+    return value
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

@@ -1,5 +1,7 @@
 """Limits on untrusted input (SPEC §9). One place, so validation, the engines and tests agree."""
 
+import re
+
 MAX_BODY_BYTES = 256 * 1024
 # A task event as billing receives it (EventBridge's limit on an event): what bounds a billing
 # record, which keeps the event's usage, under DynamoDB's 400 KB item limit.
@@ -17,3 +19,17 @@ MAX_SECONDS = 10.0**9
 # Static bounds on a formula's shape, checked before either CEL engine parses it.
 MAX_FORMULA_DEPTH = 32
 MAX_COMPREHENSIONS = 8
+
+# Free text a task event carries (app_version, function, a resource's name and model, a refund's
+# reason): it reaches records, aggregate keys, CSV cells and logs, so it is short and printable.
+MAX_EVENT_TEXT = 128
+# C0 and C1 controls (DEL included) and the Unicode line and paragraph separators: none belongs
+# in a name, and each can split a log line or a CSV row.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(value: str) -> str:
+    """`value` unchanged, or ValueError naming the rule (a pydantic AfterValidator)."""
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value

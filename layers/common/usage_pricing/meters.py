@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .limits import MAX_QUANTITY
+from .limits import MAX_EVENT_TEXT, MAX_QUANTITY, printable
 
 # Exact microcents per hour. The seed lists $/second to 10 significant digits; these are the
 # hourly rates those per-second prices were derived from, so 600 s on llm/micro is exactly
@@ -46,14 +46,22 @@ class Resource(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    name: Annotated[str, Field(max_length=128)] = ""
+    name: Annotated[str, Field(max_length=MAX_EVENT_TEXT)] = ""
     type: Literal["gpu", "cpu"] = "gpu"
     tier: Literal["cloud", "private"] = "cloud"
-    model: Annotated[str, Field(max_length=128)] = ""
+    model: Annotated[str, Field(max_length=MAX_EVENT_TEXT)] = ""
     count: Annotated[int, Field(ge=0, le=1024)] = 1
     price_per_second: Rate | None = None
     price_per_hour: Rate | None = None
     meter: Annotated[str, Field(max_length=64)] | None = None
+
+    @field_validator("name", "model")
+    @classmethod
+    def _printable(cls, value: str, info: ValidationInfo) -> str:
+        # A record read back keeps what it was billed with (older records may hold anything).
+        if info.context and info.context.get(STORED):
+            return value
+        return printable(value)
 
     @model_validator(mode="after")
     def _one_rate(self, info: ValidationInfo) -> Resource:

@@ -24,7 +24,7 @@ from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
 from .factories import empty_dict
 from .fees import COMPONENTS, FEES, PLATFORM_FEES, Default, FeeComponent, declare_fields
-from .limits import MAX_FORMULA_BYTES, MAX_PRICES
+from .limits import CONTROL_CHARACTERS, MAX_FORMULA_BYTES, MAX_PRICES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
 from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result
@@ -34,7 +34,6 @@ from .views import Description, DescriptionView, Fee, FeeView
 # prices.per_image, any name as prices["720p"], so prices[resolution(w, h)] works as the seed
 # intends.
 MAX_PRICE_NAME = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A plain-text description that mentions a helper call or a price reads like a formula that was
 # meant to be evaluated: it is still stored verbatim, with a warning.
 _LOOKS_LIKE_CEL = re.compile(r"\bprices\.|\b[a-z_][a-z0-9_]*\(")
@@ -51,7 +50,7 @@ def _price_names(prices: dict[str, int]) -> dict[str, int]:
     for name in prices:
         if not 1 <= len(name) <= MAX_PRICE_NAME:
             raise ValueError(f"price name {name[:80]!r} must be 1 to {MAX_PRICE_NAME} characters")
-        if _CONTROL.search(name):
+        if CONTROL_CHARACTERS.search(name):
             raise ValueError(f"price name {name!r} must not contain control characters")
     return prices
 

