@@ -40,7 +40,9 @@ class DeliveryReport:
     unmatched: int = 0
     invocations: int = 0
     redeliveries: int = 0
-    dead_lettered: list[str] = field(default_factory=list)
+    # Every message of this delivery that ended in a dead-letter queue, whether billing sent it
+    # there itself (poison, with its reason) or it exhausted maxReceiveCount here.
+    dead_lettered: list[dict[str, str | None]] = field(default_factory=list)
     dead_letter_queue_depth: dict[str, int] = field(default_factory=dict)
 
 
@@ -89,9 +91,17 @@ class LocalEventBus:
                 report.unmatched += 1
                 continue
             pending.setdefault(queue, []).append(Message(str(uuid.uuid4()), json.dumps(full)))
+        sent = {m.message_id for messages in pending.values() for m in messages}
         with self._lock:  # one poller per queue, as Lambda's event source mapping would be
             for queue, messages in pending.items():
                 self._drain(queue, messages, report)
+            for consumer in self.consumers.values():
+                if consumer.dead_letter_queue:
+                    report.dead_lettered += [
+                        letter
+                        for letter in self.dead_letters(consumer.dead_letter_queue)
+                        if letter["message_id"] in sent
+                    ]
         for consumer in self.consumers.values():
             if consumer.dead_letter_queue:
                 attributes = self.sqs.get_queue_attributes(
@@ -118,11 +128,54 @@ class LocalEventBus:
                     report.redeliveries += 1
                     messages.append(message)
                 elif consumer.dead_letter_queue:
+                    # SQS's redrive keeps no reason; the local one says what happened.
+                    reason = f"failed {message.receive_count} receives (maxReceiveCount)"
                     self.sqs.send_message(
                         QueueUrl=self.queue_urls[consumer.dead_letter_queue],
                         MessageBody=message.body,
+                        MessageAttributes={
+                            "reason": {"DataType": "String", "StringValue": reason},
+                            "source_message_id": {
+                                "DataType": "String",
+                                "StringValue": message.message_id,
+                            },
+                        },
                     )
-                    report.dead_lettered.append(message.message_id)
+
+    def dead_letters(self, queue: str) -> list[dict[str, str | None]]:
+        """Every message of a dead-letter queue, left in it: its body, reason, the message id it
+        had on the billing queue and its task id. Each page is hidden while the next is read,
+        then all are made visible again (a local DLQ is only ever inspected)."""
+        url = self.queue_urls[queue]
+        messages: list[dict[str, Any]] = []
+        while True:
+            page = self.sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=30,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not page:
+                break
+            messages += page
+        for message in messages:
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+
+        def attribute(message: dict[str, Any], name: str) -> str | None:
+            value = message.get("MessageAttributes", {}).get(name, {}).get("StringValue")
+            return value if isinstance(value, str) else None
+
+        return [
+            {
+                "message_id": attribute(m, "source_message_id"),
+                "task_id": _task_id(m["Body"]),
+                "reason": attribute(m, "reason"),
+                "body": m["Body"],
+            }
+            for m in messages
+        ]
 
     def _invoke(self, consumer: Consumer, queue: str, batch: list[Message]) -> set[str]:
         now = str(int(datetime.now(UTC).timestamp() * 1000))
@@ -151,6 +204,15 @@ class LocalEventBus:
         except Exception:  # a failed invocation returns the whole batch to the queue
             return {m.message_id for m in batch}
         return {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+
+
+def _task_id(body: str) -> str | None:
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return None
+    task_id = detail.get("task_id") if isinstance(detail, dict) else None
+    return task_id if isinstance(task_id, str) else None
 
 
 def _with_envelope(event: dict[str, Any]) -> dict[str, Any]:

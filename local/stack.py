@@ -270,35 +270,14 @@ def local_routes(
         return 200, {"Content-Type": "application/json"}, json.dumps(asdict(report)).encode()
 
     def dead_letters(_body: bytes) -> tuple[int, dict[str, str], bytes]:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for consumer in bus.consumers.values():
-            if not consumer.dead_letter_queue:
-                continue
-            url = bus.queue_urls[consumer.dead_letter_queue]
-            # Every message, not only the first ten: hide each page while reading the next,
-            # then make them all visible again (the local DLQ is only ever inspected).
-            messages: list[dict[str, Any]] = []
-            while True:
-                page = bus.sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=10,
-                    VisibilityTimeout=30,
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-                if not page:
-                    break
-                messages += page
-            for message in messages:
-                bus.sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            found[consumer.dead_letter_queue] = [
-                {
-                    "body": m["Body"],
-                    "reason": m.get("MessageAttributes", {}).get("reason", {}).get("StringValue"),
-                }
-                for m in messages
+        found = {
+            consumer.dead_letter_queue: [
+                {"body": letter["body"], "reason": letter["reason"]}
+                for letter in bus.dead_letters(consumer.dead_letter_queue)
             ]
+            for consumer in bus.consumers.values()
+            if consumer.dead_letter_queue
+        }
         return 200, {"Content-Type": "application/json"}, json.dumps(found).encode()
 
     return {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}

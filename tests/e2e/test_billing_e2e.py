@@ -68,9 +68,11 @@ def test_poison_event_is_dead_lettered_and_the_rest_billed(stack: Stack) -> None
     bad = completed(f"e2e_{uuid.uuid4().hex[:12]}", team="team_local", app="team_local/other")
     bad["detail"]["status"] = "exploded"
     report = post_events(stack, [bad, completed(good, team="team_local", app="team_local/other")])
-    assert (
-        report["accepted"] == 2 and report["dead_lettered"] == []
-    )  # the consumer dead-letters it directly
+    # The consumer dead-letters it directly; the report names it with its reason.
+    assert report["accepted"] == 2
+    [letter] = report["dead_lettered"]
+    assert letter["task_id"] == bad["detail"]["task_id"]
+    assert letter["reason"].startswith("invalid event: detail.status: Input should be ")
     assert stack.request("GET", f"/usage/tasks/{good}/cost").status_code == 200
     letters = stack.request("GET", "/local/dead-letters", key=None).json()["BillingDeadLetterQueue"]
     assert any(

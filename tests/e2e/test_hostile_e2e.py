@@ -90,8 +90,14 @@ def test_given_hostile_task_events_then_each_is_billed_once_or_dead_lettered_wit
     response = stack.request("POST", "/local/events", key=None, json=events)
 
     assert response.status_code == 200, response.text
-    assert response.json()["dead_lettered"] == []  # nothing reached the DLQ by exhaustion
+    reported = response.json()["dead_lettered"]
+    # The report lists every message the delivery dead-lettered, each with its reason, and none
+    # reached the dead-letter queue by exhausting its receives.
+    assert all(r["reason"] and "maxReceiveCount" not in r["reason"] for r in reported)
     dead = _dead_letter_reasons(stack)
+    assert sorted((r["task_id"], r["reason"]) for r in reported) == sorted(
+        (t, r) for t, r in dead if t and t.startswith(f"h_{run}_")
+    )
     reasons = dict(dead)
     expected_reasons = {
         "plain": f"conflicting duplicate of task h_{run}_plain",
