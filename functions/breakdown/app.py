@@ -21,6 +21,7 @@ from usage_pricing.costs import (
     CostsQuery,
     render_page,
 )
+from usage_pricing.errors import FieldIssue, InvalidRequestError
 from usage_pricing.exports import (
     JSON_MEDIA_TYPE,
     csv_or_json_responses,
@@ -125,6 +126,7 @@ def organization_costs(
         str | None, Query(max_length=64, description="next_page of the previous page")
     ] = None,
 ) -> Response[str]:
+    unsupported(app.resolver.current_event.query_string_parameters or {})
     query = CostsQuery(
         start_time,
         end_time,
@@ -142,6 +144,18 @@ def organization_costs(
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.handle(bracketed_arrays(event), context)
+
+
+# OpenAI's filters with no counterpart here (no per-key or per-line-item-name spend is kept):
+# refused by name rather than ignored, so a tool never charts a filter that did nothing.
+UNSUPPORTED_FILTERS = ("api_key_ids", "line_items")
+
+
+def unsupported(params: dict[str, str]) -> None:
+    for name in UNSUPPORTED_FILTERS:
+        if name in params:
+            message = "is not supported here (docs/costs-feed.md)"
+            raise InvalidRequestError(f"{name} {message}", errors=[FieldIssue(name, message)])
 
 
 def bracketed_arrays(event: dict[str, Any]) -> dict[str, Any]:

@@ -208,6 +208,8 @@ def test_given_another_query_or_team_when_its_page_is_passed_then_it_is_a_400(
         ),
         ({"start_time": str(TODAY), "page": "1.0.AAAAAAAAAAAAAAAA"}, "page"),
         ({"start_time": str(TODAY), "page": "x" * 65}, "page"),
+        ({"start_time": str(TODAY), "api_key_ids": "key_1"}, "api_key_ids"),
+        ({"start_time": str(TODAY), "line_items[]": "resource"}, "line_items"),
     ],
 )
 def test_given_a_bad_parameter_when_asked_then_a_problem_names_the_field(
