@@ -102,7 +102,7 @@ def backtest(quick: bool) -> dict[str, Any]:
                     assert response["statusCode"] == 200, response
                     body = json.loads(response["body"])
                     assert (body["tasks"], body["truncated"]) == (size, False), body
-                    assert body["current"]["charged"] == charged, body["current"]
+                    assert body["current"]["charged"]["value"] == charged, body["current"]
                     if run:
                         handler.append(elapsed * 1e6)
                         own.append((elapsed - (server[0] - before)) * 1e6)

@@ -19,6 +19,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -54,6 +55,8 @@ def local_stack() -> Iterator[int]:
         PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
         LOCAL_API_KEY=API_KEY,
         PYTHONUNBUFFERED="1",
+        # its own state file: the bench's stack never becomes the one the local tools follow
+        LOCAL_STACK_STATE=os.path.join(tempfile.mkdtemp(prefix="bench-stack-"), "state.json"),
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "local", "--api-port", "0", "--db-port", "0"],

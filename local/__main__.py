@@ -17,6 +17,7 @@ from .database import LocalDatabase
 from .events import LocalEventBus
 from .functions import load_functions
 from .stack import LocalApi, local_routes, serve
+from .state import remove_state, write_state
 from .template import load_template
 
 DEFAULT_KEY = "inf_local_dev"
@@ -64,11 +65,19 @@ def main(argv: list[str] | None = None) -> None:
     api.verbose = args.verbose
     port = server.server_address[1]
     key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
+    # Where `make audit`, `make api-key`, `make revoke-key` and `make first-task` find this stack.
+    state = write_state(f"http://127.0.0.1:{port}", database.endpoint)
+    where = (
+        f"  state      {state}   (the local tools follow it; removed on exit)\n"
+        if state
+        else "  state      another running stack holds the state file: tools follow that one\n"
+    )
     print(
         f"usage-pricing local stack\n"
         f"  HTTP API   http://127.0.0.1:{port}   (OpenAPI at /openapi.json)\n"
         f"  DynamoDB   {database.endpoint}   (moto; tables from template.yaml)\n"
         f"  dev key    {key}   (team {DEV_TEAM}, scope *)\n"
+        f"{where}"
         f"ready — Ctrl-C stops everything",
         flush=True,
     )
@@ -81,10 +90,13 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    stopping.wait()
-    server.shutdown()
-    server.server_close()
-    database.stop()
+    try:
+        stopping.wait()
+        server.shutdown()
+        server.server_close()
+        database.stop()
+    finally:
+        remove_state()
     print("stopped", flush=True)
     sys.exit(0)
 

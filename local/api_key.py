@@ -1,6 +1,7 @@
 """Create or revoke API keys (make api-key / make revoke-key).
 
-Targets the local stack by default (its DynamoDB on 127.0.0.1:8000, table ApiKeysTable). Point it
+Targets the running local stack by default (the DynamoDB endpoint `make dev` left in
+.local-stack.json, local/state.py; table ApiKeysTable). Point it
 at a deployed stack with STACK=<cloudformation stack name> (the table name is read from the
 stack's ApiKeysTableName output, with your usual AWS credentials), or name the table directly
 with API_KEYS_TABLE=<name>. The new key is the last line printed; only its hash is stored."""
@@ -17,7 +18,7 @@ import boto3
 from usage_pricing import UsagePricingError
 from usage_pricing.storage import ApiKeyRepository
 
-LOCAL_ENDPOINT = "http://127.0.0.1:" + os.environ.get("LOCAL_DB_PORT", "8000")
+from .state import local_resource, probe
 
 
 def _table(stack: str | None, table_name: str | None) -> Any:
@@ -31,13 +32,11 @@ def _table(stack: str | None, table_name: str | None) -> Any:
         return boto3.resource("dynamodb").Table(names["ApiKeysTableName"])
     if table_name:
         return boto3.resource("dynamodb").Table(table_name)
-    for key, value in (
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(key, value)
-    return boto3.resource("dynamodb", endpoint_url=LOCAL_ENDPOINT).Table("ApiKeysTable")
+    resource, endpoint = local_resource()
+    problem = probe(endpoint)
+    if problem:
+        raise SystemExit(problem)
+    return resource.Table("ApiKeysTable")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 the window again from its stored inputs and pricing version, recomputes every aggregate from the
 records, prints each difference, and exits 1 on any drift (usage_pricing.audit).
 
-Targets the local stack by default (its DynamoDB on 127.0.0.1:8000, LOCAL_DB_PORT). Point it at a
+Targets the running local stack by default (the DynamoDB endpoint `make dev` left in
+.local-stack.json, local/state.py; LOCAL_DB_PORT overrides it). Point it at a
 deployed stack with STACK=<cloudformation stack name>: the table names are read from the stack's
 BillingTableName, AggregatesTableName and PricingTableName outputs and the shard count from its
 AggregateShards parameter, with your usual AWS credentials (read access to the three tables is
@@ -23,7 +24,8 @@ from typing import Any
 
 import boto3
 
-LOCAL_ENDPOINT = "http://127.0.0.1:" + os.environ.get("LOCAL_DB_PORT", "8000")
+from .state import local_resource, probe
+
 LOCAL_TABLES = {
     "BillingTableName": "BillingTable",
     "AggregatesTableName": "AggregatesTable",
@@ -62,13 +64,11 @@ def _tables(stack: str | None) -> tuple[Any, dict[str, str], int]:
             )
         shards = int(_parameters(described).get("AggregateShards", DEFAULT_SHARDS))
         return boto3.resource("dynamodb"), {k: outputs[k] for k in LOCAL_TABLES}, shards
-    for key, value in (
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(key, value)
-    resource = boto3.resource("dynamodb", endpoint_url=LOCAL_ENDPOINT)
+    resource, endpoint = local_resource()
+    problem = probe(endpoint)
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(2)
     shards = int(os.environ.get("AGGREGATE_SHARDS", DEFAULT_SHARDS))
     return resource, dict(LOCAL_TABLES), shards
 

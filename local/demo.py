@@ -36,7 +36,25 @@ APPS = {
     f"{TEAM}/flux-dev": ("standard/sm", "image"),
     f"{TEAM}/chat-llm": ("llm/micro", "text"),
     f"{TEAM}/whisper": ("standard/micro", "audio"),
+    # Older apps with no published pricing (resource time only), seen in the history only.
+    f"{TEAM}/upscaler": ("standard/sm", "image"),
+    f"{TEAM}/embedder": ("llm/micro", "text"),
 }
+# The history before the last week: 90 days, weekdays busier than weekends, each app with its
+# own share of the traffic; a few failed runs (charged nothing) and a few refunds. flux-dev is the
+# newest app (a week old, load_demo's own tasks only), so the README's flux-dev backtest shows the
+# same figures whatever day the stack starts on.
+HISTORY_DAYS = 90
+WEEKDAY_TASKS = (1, 4)  # inclusive range of tasks per weekday
+WEEKEND_TASKS = (0, 1)
+HISTORY_WEIGHTS = {
+    f"{TEAM}/chat-llm": 5,
+    f"{TEAM}/whisper": 2,
+    f"{TEAM}/upscaler": 2,
+    f"{TEAM}/embedder": 1,
+}
+HISTORY_FAILURES = 0.04
+HISTORY_REFUNDS = 4
 
 
 def _request(api: LocalApi, method: str, path: str, body: Any | None = None) -> Any:
@@ -54,9 +72,17 @@ def _request(api: LocalApi, method: str, path: str, body: Any | None = None) -> 
 
 
 def demo_event(
-    index: int, app: str, completed_at: datetime, rng: random.Random, status: str = "completed"
+    index: int | str,
+    app: str,
+    completed_at: datetime,
+    rng: random.Random,
+    status: str = "completed",
 ) -> dict[str, Any]:
     meter, kind = APPS[app]
+    if isinstance(index, int):
+        tier = "cloud" if index % 5 else "private"
+    else:
+        tier = "private" if rng.random() < 0.2 else "cloud"
     elapsed_ms = rng.randint(2_000, 240_000)
     if kind == "image":
         outputs = [{"type": "image", "width": 1024, "height": 1024, "count": rng.randint(1, 4)}]
@@ -71,7 +97,7 @@ def demo_event(
         "source": "inference.tasks",
         "detail-type": "Task Completed",
         "detail": {
-            "task_id": f"demo_{index:04d}",
+            "task_id": index if isinstance(index, str) else f"demo_{index:04d}",
             "team_id": TEAM,
             "app": app,
             "app_version": "1.0.0",
@@ -80,7 +106,7 @@ def demo_event(
             "started_at": (completed_at - timedelta(milliseconds=elapsed_ms)).isoformat(),
             "completed_at": completed_at.isoformat(),
             "elapsed_ms": elapsed_ms,
-            "tier": "cloud" if index % 5 else "private",
+            "tier": tier,
             "resources": [
                 {
                     "name": "gpu0",
@@ -93,6 +119,24 @@ def demo_event(
             "output_meta": {"inputs": inputs, "outputs": outputs},
         },
     }
+
+
+def history_events(now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """Tasks from HISTORY_DAYS ago up to a week ago (the last week is load_demo's own), in
+    working hours UTC, weekdays busier than weekends."""
+    apps, weights = list(HISTORY_WEIGHTS), list(HISTORY_WEIGHTS.values())
+    events = []
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for days_ago in range(HISTORY_DAYS - 1, 7, -1):
+        day = today - timedelta(days=days_ago)
+        low, high = WEEKEND_TASKS if day.weekday() >= 5 else WEEKDAY_TASKS
+        for number in range(rng.randint(low, high)):
+            moment = day + timedelta(hours=rng.randint(7, 20), minutes=rng.randint(0, 59))
+            status = "failed" if rng.random() < HISTORY_FAILURES else "completed"
+            app = rng.choices(apps, weights)[0]
+            task_id = f"demo_h{days_ago:02d}_{number}"
+            events.append(demo_event(task_id, app, moment, rng, status))
+    return events
 
 
 def load_demo(api: LocalApi, bus: LocalEventBus) -> None:
@@ -121,6 +165,11 @@ def load_demo(api: LocalApi, bus: LocalEventBus) -> None:
                 "failed" if index == 47 else "completed",
             )
         )
-    bus.put_events(events)
+    history = history_events(now, rng)
+    bus.put_events(history + events)
+    refunds = [e["detail"]["task_id"] for e in history if e["detail"]["status"] == "completed"]
+    for task_id in rng.sample(refunds, min(HISTORY_REFUNDS, len(refunds))):
+        bus.put_events([{"source": "inference.tasks", "detail-type": "Task Refunded",
+                         "detail": {"task_id": task_id, "team_id": TEAM, "reason": "demo refund", "refunded_at": now.isoformat()}}])  # fmt: skip
     bus.put_events([{"source": "inference.tasks", "detail-type": "Task Refunded",
                      "detail": {"task_id": "demo_0042", "team_id": TEAM, "reason": "demo refund", "refunded_at": now.isoformat()}}])  # fmt: skip

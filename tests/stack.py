@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -75,6 +76,8 @@ def running_stack(extra_env: dict[str, str] | None = None, *, demo: bool = True)
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
         "LOCAL_DB_PORT": str(db_port),
         "LOCAL_API_KEY": "inf_local_dev",
+        # its own state file: a test stack never becomes the one your `make audit` follows
+        "LOCAL_STACK_STATE": os.path.join(tempfile.mkdtemp(prefix="stack-"), "state.json"),
         **(extra_env or {}),
     }
     args = ["--api-port", str(api_port), "--db-port", str(db_port)] + (

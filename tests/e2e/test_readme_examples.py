@@ -20,7 +20,7 @@ from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 BLOCK = re.compile(r"<!-- readme-example:shell -->\s*```sh\n(.*?)```", re.S)
-LOCAL_API = "API=http://127.0.0.1:3000"
+LOCAL_API = "API=http://127.0.0.1:${LOCAL_API_PORT:-3000}"
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_the_readme_walkthrough_works_as_printed(stack: Stack) -> None:
     shown = json.loads(block("backtest", "json"))
     assert {k: answer[k] for k in shown} == shown
     assert len(answer["examples"]) == 15  # every task's price changes, fewer than 20
-    assert all(e["proposed"] > e["current"] for e in answer["examples"])
+    assert all(e["proposed"]["value"] > e["current"]["value"] for e in answer["examples"])
 
     done = run(stack, publish)
     assert done.returncode == 0, done.stderr
@@ -106,4 +106,4 @@ def test_a_record_with_compressed_inputs_is_read_back_through_the_local_stack(st
     body = {"pricing": {"inference_expression": "size(task_inputs.prompt)"}}
     answer = stack.request("POST", f"/apps/{app}/pricing/backtest", json=body)
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["tasks"], answer.json()["proposed"]["charged"]) == (1, 6_400)
+    assert (answer.json()["tasks"], answer.json()["proposed"]["charged"]["value"]) == (1, 6_400)

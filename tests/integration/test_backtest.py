@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
+from usage_pricing.money import to_dollars
 
 from .billing_helpers import Billing, completed, refunded
 
@@ -39,6 +40,11 @@ PROPOSAL = {
     "inference_expression": "image_count(outputs) * prices.per_image",
     "total_expression": "max(resource_fee + inference_fee, prices.minimum)",
 }
+
+
+def money(microcents: int) -> dict[str, Any]:
+    """A money figure as the answer shows it: microcents with the dollars string beside them."""
+    return {"value": microcents, "dollars": to_dollars(microcents)}
 
 
 def iso(moment: datetime) -> str:
@@ -107,27 +113,28 @@ def test_given_a_proposal_with_a_minimum_charge_when_backtested_then_every_figur
     proposed = 3 * (R + 500_000) + 5_600_000
     assert answer == {
         "tasks": 5,
-        "current": {"charged": current},
-        "proposed": {"charged": proposed},
-        "difference": proposed - current,
+        "current": {"charged": money(current)},
+        "proposed": {"charged": money(proposed)},
+        "difference": money(proposed - current),
         "difference_percent": round((proposed - current) * 100 / current, 2),
         "per_fee": {
-            "resource": {"current": 4 * R, "proposed": 4 * R},
-            "inference": {"current": 700_000, "proposed": 1_750_000},
-            "royalty": {"current": 0, "proposed": 0},
-            "partner": {"current": 0, "proposed": 0},
-            "adjustment": {"current": 0, "proposed": 5_600_000 - (R + 250_000)},
+            "resource": {"current": money(4 * R), "proposed": money(4 * R)},
+            "inference": {"current": money(700_000), "proposed": money(1_750_000)},
+            "royalty": {"current": money(0), "proposed": money(0)},
+            "partner": {"current": money(0), "proposed": money(0)},
+            "adjustment": {"current": money(0), "proposed": money(5_600_000 - (R + 250_000))},
         },
         "errors": {"count": 0, "examples": []},
         "examples": [
-            {"task_id": "old", "completed_at": iso(history.t - timedelta(hours=2)), "current": R, "proposed": R + 500_000},
-            {"task_id": "review", "completed_at": iso(history.t + timedelta(seconds=62)), "current": R, "proposed": R + 500_000},
-            {"task_id": "v1", "completed_at": iso(history.t + timedelta(seconds=60)), "current": R + 400_000, "proposed": R + 500_000},
-            {"task_id": "v2", "completed_at": iso(history.t + timedelta(seconds=240)), "current": R + 300_000, "proposed": 5_600_000},
+            {"task_id": "old", "completed_at": iso(history.t - timedelta(hours=2)), "current": money(R), "proposed": money(R + 500_000)},
+            {"task_id": "review", "completed_at": iso(history.t + timedelta(seconds=62)), "current": money(R), "proposed": money(R + 500_000)},
+            {"task_id": "v1", "completed_at": iso(history.t + timedelta(seconds=60)), "current": money(R + 400_000), "proposed": money(R + 500_000)},
+            {"task_id": "v2", "completed_at": iso(history.t + timedelta(seconds=240)), "current": money(R + 300_000), "proposed": money(5_600_000)},
         ],
         "truncated": False,
     }  # fmt: skip
     assert answer["difference_percent"] == 5.40
+    assert answer["difference"] == {"value": 1_167_502, "dollars": "0.01167502"}
 
 
 def test_given_no_body_when_backtested_then_the_draft_is_proposed_and_its_errors_are_examples(
@@ -137,7 +144,7 @@ def test_given_no_body_when_backtested_then_the_draft_is_proposed_and_its_errors
     status, answer = history.backtest()
     assert status == 200, answer
     assert answer["tasks"] == 5
-    assert answer["proposed"] == {"charged": (R + 600_000) * 2 + R + (R + 300_000)}
+    assert answer["proposed"] == {"charged": money((R + 600_000) * 2 + R + (R + 300_000))}
     assert answer["errors"]["count"] == 1
     (example,) = answer["errors"]["examples"]
     assert example["task_id"] == "review" and list(example["errors"]) == ["inference_fee"]
@@ -156,7 +163,7 @@ def test_given_a_limit_when_backtested_then_the_newest_tasks_are_priced_and_trun
     assert status == 200, answer
     assert (answer["tasks"], answer["truncated"]) == (len(tasks), truncated)
     charged = {"v2": R + 300_000, "review": R, "failed": 0, "v1": R + 400_000, "old": R}
-    assert answer["current"]["charged"] == sum(charged[t] for t in tasks)
+    assert answer["current"]["charged"] == money(sum(charged[t] for t in tasks))
 
 
 def test_given_the_default_window_when_backtested_then_it_is_the_last_7_days_until_now(
@@ -166,7 +173,7 @@ def test_given_the_default_window_when_backtested_then_it_is_the_last_7_days_unt
     status, answer = history.backtest({"pricing": PROPOSAL})
     assert status == 200, answer
     # "old" (2 h ago) and "before-window" (2 days ago): everything else completes after now
-    assert (answer["tasks"], answer["current"]["charged"]) == (2, 2 * R)
+    assert (answer["tasks"], answer["current"]["charged"]) == (2, money(2 * R))
 
 
 @pytest.mark.parametrize(
@@ -265,9 +272,9 @@ def test_given_charges_near_int64_when_backtested_then_an_overflowing_sum_is_nul
     huge = {"prices": {"big": 9_000_000_000_000_000_000}, "total_expression": "prices.big"}
     status, answer = history.backtest({"pricing": huge})
     assert status == 200, answer
-    assert answer["proposed"] == {"charged": None}
+    assert answer["proposed"] == {"charged": {"value": None, "dollars": None}}
     assert "proposed.charged" in answer["overflow"] and "difference" in answer["overflow"]
-    assert answer["current"]["charged"] == R + (R + 400_000) + R + (R + 300_000)
+    assert answer["current"]["charged"] == money(R + (R + 400_000) + R + (R + 300_000))
 
 
 def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a_backtest(
@@ -286,4 +293,4 @@ def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a
     assert response["statusCode"] == 200, response
     answer = json.loads(response["body"])
     figures = (answer["tasks"], answer["current"]["charged"], answer["proposed"]["charged"])
-    assert figures == (1, R, R + 500_000)  # 2 images at the sample's 250,000
+    assert figures == (1, money(R), money(R + 500_000))  # 2 images at the sample's 250,000

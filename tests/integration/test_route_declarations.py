@@ -71,6 +71,7 @@ def test_the_declared_scopes_are_the_specs() -> None:
     spec = {
         "POST /usage/cel/evaluate": ("billing:read",),
         "GET /usage/breakdown": ("billing:read",),
+        "GET /v1/organization/costs": ("billing:read",),
         "GET /usage/summary": ("billing:read",),
         "GET /usage/tasks/{taskID}/cost": ("apps:read", "billing:read"),
         "GET /apps/{namespace}/{name}/pricing": ("apps:read",),

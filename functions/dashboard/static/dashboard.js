@@ -1161,22 +1161,22 @@
     const wrap = el('div');
     const summary = el('dl', { class: 'cost' },
       el('dt', { text: 'Tasks re-priced' }), el('dd', { text: `${result.tasks}${result.truncated ? ' (truncated at the limit)' : ''}` }),
-      el('dt', { text: 'Charged now' }), el('dd', {}, money(result.current ? result.current.charged : 0)),
-      el('dt', { text: 'Charged with this pricing' }), el('dd', {}, money(result.proposed ? result.proposed.charged : 0)),
-      el('dt', { text: 'Difference' }), el('dd', {}, money(result.difference || 0), result.difference_percent === undefined || result.difference_percent === null ? '' : ` (${result.difference_percent} %)`),
+      el('dt', { text: 'Charged now' }), el('dd', {}, money(result.current ? result.current.charged.value : 0)),
+      el('dt', { text: 'Charged with this pricing' }), el('dd', {}, money(result.proposed ? result.proposed.charged.value : 0)),
+      el('dt', { text: 'Difference' }), el('dd', {}, money(result.difference ? result.difference.value : 0), result.difference_percent === undefined || result.difference_percent === null ? '' : ` (${result.difference_percent} %)`),
       el('dt', { text: 'Errors' }), el('dd', { text: String(result.errors ? result.errors.count : 0) }));
     wrap.append(summary);
     const perFee = Object.entries(result.per_fee || {});
     if (perFee.length) {
       wrap.append(el('table', { class: 'data' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Fee' }), el('th', { scope: 'col', class: 'num', text: 'Now' }), el('th', { scope: 'col', class: 'num', text: 'Proposed' }))),
-        el('tbody', {}, ...perFee.map(([fee, value]) => el('tr', {}, el('th', { scope: 'row', text: fee }), el('td', { class: 'num' }, money(value.current)), el('td', { class: 'num' }, money(value.proposed)))))));
+        el('tbody', {}, ...perFee.map(([fee, value]) => el('tr', {}, el('th', { scope: 'row', text: fee }), el('td', { class: 'num' }, money(value.current.value)), el('td', { class: 'num' }, money(value.proposed.value)))))));
     }
     const examples = result.examples || [];
     if (examples.length) {
       wrap.append(el('h4', { text: 'Largest differences' }), el('table', { class: 'data' },
         el('thead', {}, el('tr', {}, ...['Task', 'Completed', 'Now', 'Proposed'].map((text) => el('th', { scope: 'col', text })))),
-        el('tbody', {}, ...examples.map((example) => el('tr', {}, el('td', { text: example.task_id }), el('td', { text: example.completed_at }), el('td', { class: 'num' }, money(example.current)), el('td', { class: 'num' }, money(example.proposed)))))));
+        el('tbody', {}, ...examples.map((example) => el('tr', {}, el('td', { text: example.task_id }), el('td', { text: example.completed_at }), el('td', { class: 'num' }, money(example.current.value)), el('td', { class: 'num' }, money(example.proposed.value)))))));
     }
     return wrap;
   }

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from .fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
-from .money import INT64_MAX
+from .money import INT64_MAX, to_dollars
 from .pricing import AppPricing, PricingEvaluator, validate_pricing
 from .records import BillingRecord, utc_iso
 from .scopes import Caller
@@ -52,13 +52,25 @@ class BacktestRequest(BaseModel):
     )
 
 
+class Money(BaseModel):
+    """A money figure as every answer shows one (SPEC §3): microcents and the dollars string
+    beside them; both null when the sum leaves int64 (named in `overflow`)."""
+
+    value: int | None = Field(description="Microcents.")
+    dollars: str | None = Field(description="The value in dollars, for people.")
+
+    @classmethod
+    def of(cls, value: int | None) -> Money:
+        return cls(value=value, dollars=None if value is None else to_dollars(value))
+
+
 class Charged(BaseModel):
-    charged: int | None = Field(description="Microcents, the sum over the tasks.")
+    charged: Money = Field(description="The sum over the tasks.")
 
 
 class FeeComparison(BaseModel):
-    current: int | None
-    proposed: int | None
+    current: Money
+    proposed: Money
 
 
 class PerFee(BaseModel):
@@ -72,8 +84,8 @@ class PerFee(BaseModel):
 class TaskDifference(BaseModel):
     task_id: str
     completed_at: str
-    current: int = Field(description="What the task was charged, microcents.")
-    proposed: int = Field(description="What the proposed pricing charges it, microcents.")
+    current: Money = Field(description="What the task was charged.")
+    proposed: Money = Field(description="What the proposed pricing charges it.")
 
 
 class ErrorExample(BaseModel):
@@ -95,7 +107,7 @@ class Backtest(BaseModel):
     tasks: int = Field(description="Tasks priced again (refunded tasks are left out).")
     current: Charged
     proposed: Charged
-    difference: int | None = Field(description="proposed − current charged, microcents.")
+    difference: Money = Field(description="proposed − current charged.")
     difference_percent: float | None = Field(
         default=None, exclude_if=_absent, description="Omitted when current is 0."
     )
@@ -276,23 +288,30 @@ class BacktestService:
             percent = round(difference * 100 / tally.current, 2)
         per_fee: dict[str, Any] = {
             group: FeeComparison(
-                current=_int64(pair[0], f"per_fee.{group}.current", overflow),
-                proposed=_int64(pair[1], f"per_fee.{group}.proposed", overflow),
+                current=Money.of(_int64(pair[0], f"per_fee.{group}.current", overflow)),
+                proposed=Money.of(_int64(pair[1], f"per_fee.{group}.proposed", overflow)),
             )
             for group, pair in tally.fees.items()
         }
         return Backtest(
             tasks=tasks,
-            current=Charged(charged=_int64(tally.current, "current.charged", overflow)),
-            proposed=Charged(charged=_int64(tally.proposed, "proposed.charged", overflow)),
-            difference=_int64(difference, "difference", overflow),
+            current=Charged(charged=Money.of(_int64(tally.current, "current.charged", overflow))),
+            proposed=Charged(
+                charged=Money.of(_int64(tally.proposed, "proposed.charged", overflow))
+            ),
+            difference=Money.of(_int64(difference, "difference", overflow)),
             difference_percent=percent,
             per_fee=PerFee(
                 **{fee.name: per_fee[fee.name] for fee in FEES}, adjustment=per_fee[ADJUSTMENT]
             ),
             errors=BacktestErrors(count=errors, examples=examples),
             examples=[
-                TaskDifference(task_id=task, completed_at=at, current=current, proposed=new)
+                TaskDifference(
+                    task_id=task,
+                    completed_at=at,
+                    current=Money.of(current),
+                    proposed=Money.of(new),
+                )
                 for _, task, at, current, new in heapq.nsmallest(
                     LARGEST, differences, key=lambda e: (-e[0], e[1])
                 )
