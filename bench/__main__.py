@@ -299,7 +299,7 @@ def load_rows(results: dict[str, Any]) -> list[Row]:
         rows.append(
             timing_row(
                 f"HTTP {route}: {at['requests_per_second']:,.1f} req/s, {at['errors']} errors",
-                f"local stack, {at['clients']} keep-alive clients × {at['seconds']:.0f} s",
+                f"{at['stack']}, {at['clients']} keep-alive clients × {at['seconds']:.0f} s",
                 at,
             )
         )
@@ -308,7 +308,7 @@ def load_rows(results: dict[str, Any]) -> list[Row]:
         (
             f"HTTP POST /local/events: {at['events_per_second']:,.1f} events billed/s, "
             f"{at['errors']} errors",
-            f"local stack, batches of {at['batch']}, 1 client × {at['seconds']:.0f} s "
+            f"{at['stack']}, batches of {at['batch']}, 1 client × {at['seconds']:.0f} s "
             "(latency per batch)",
             fmt_us(at["p50"]),
             fmt_us(at["p99"]),

@@ -2,11 +2,16 @@
 loopback: requests/s and latency per route with concurrent keep-alive clients, and task events
 billed per second through POST /local/events (EventBridge → SQS → billing, synchronous).
 
-The stack runs in its own process on free ports and is stopped with SIGINT, as Ctrl-C would;
-the clients run in this process. Both share the machine's cores, so these are figures for the
-local stack on this machine, not for Lambda: every request runs the real handlers (and the
-authorizer, cached per key as API Gateway does), one request at a time per function, against
-moto."""
+Which stack: the one `make dev` started, when its state file names one that is running and holds
+the demo data (local/state.py: the tools follow it with no variables, SPEC §10); the bench then
+leaves the demo team as the README shows it and bills its load events into a team of its own
+(BENCH_TEAM, with the demo's flux-dev pricing published under it by a key it creates and revokes
+at the end; those records stay in that stack). Otherwise it starts `python -m local` in its own
+process on free ports (with its own state file, so the tools never follow it), stops it with
+SIGINT as Ctrl-C would, and bills into the demo's flux-dev. The clients run in this process and
+share the machine's cores with the stack, so these are figures for the local stack on this
+machine, not for Lambda: every request runs the real handlers (and the authorizer, cached per key
+as API Gateway does), one request at a time per function, against moto."""
 
 from __future__ import annotations
 
@@ -22,15 +27,16 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .common import summary
 from .workload import EVALUATE_BODY, ROOT, task_completed
 
-API_KEY = "inf_local_dev"
+API_KEY = os.environ.get("LOCAL_API_KEY") or "inf_local_dev"  # `make dev`'s dev key
 HEADERS = {
     "Authorization": f"Bearer {API_KEY}",
     "X-API-Version": "2",
@@ -38,6 +44,7 @@ HEADERS = {
 }
 DEMO_TEAM = "team_local"  # the dev key's team, which the demo data belongs to
 DEMO_APP = "team_local/flux-dev"  # has published pricing in the demo data
+BENCH_TEAM = "team_bench_load"  # where the load events bill on a running `make dev` stack
 ROUTES = (
     ("POST", "/usage/cel/evaluate", json.dumps(EVALUATE_BODY)),
     ("GET", "/usage/breakdown?range=7d", None),
@@ -45,6 +52,83 @@ ROUTES = (
 )
 STARTUP_SECONDS = 120
 EVENT_BATCH = 50
+
+
+class Target(NamedTuple):
+    port: int
+    where: str  # which stack, for the table's setup column
+    team: str  # the team and app the load events bill into, and the key that may publish there
+    app: str
+    key: str
+
+
+def running_stack_port() -> tuple[int, str] | None:
+    """The API port of the stack `make dev` started, from its state file, when it is running and
+    answers the demo task's cost (it holds the demo data the routes read); else None."""
+    from local.state import read_state, state_path
+
+    state = read_state()
+    found = re.fullmatch(r"http://127\.0\.0\.1:(\d+)", str((state or {}).get("api_url")))
+    if found is None:
+        return None
+    port = int(found.group(1))
+    try:
+        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as c:
+            status, _ = _request(c, "GET", "/usage/tasks/demo_0041/cost", None)
+    except (OSError, http.client.HTTPException):
+        return None
+    return (port, str(state_path())) if status == 200 else None
+
+
+@contextlib.contextmanager
+def bench_team(port: int) -> Iterator[str]:
+    """A key for BENCH_TEAM on the running stack (created in its keys table, as `make api-key`
+    does, and revoked afterwards), with the demo's flux-dev pricing published under that team."""
+    from local.demo import PRICING
+    from local.state import local_resource, probe
+    from usage_pricing.storage import ApiKeyRepository
+
+    resource, endpoint = local_resource()
+    problem = probe(endpoint)
+    if problem:
+        raise RuntimeError(problem)
+    keys = ApiKeyRepository(resource.Table("ApiKeysTable"))
+    key, _ = keys.create(BENCH_TEAM, ["*"])
+    headers = {**HEADERS, "Authorization": f"Bearer {key}"}
+    try:
+        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c:
+            for method, path, body in (
+                ("PATCH", f"/apps/{BENCH_TEAM}/flux-dev/pricing", PRICING[DEMO_APP]),
+                ("POST", f"/apps/{BENCH_TEAM}/flux-dev/pricing/publish", None),
+            ):
+                c.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+                answer = c.getresponse()
+                if answer.status != 200:
+                    raise RuntimeError(f"{method} {path}: {answer.status} {answer.read()[:300]!r}")
+                answer.read()
+        yield key
+    finally:
+        keys.revoke(key)
+
+
+@contextlib.contextmanager
+def load_target() -> Iterator[Target]:
+    running = running_stack_port()
+    if running is not None:
+        port, state = running
+        with bench_team(port) as key:
+            yield Target(
+                port, f"make dev's stack ({state})", BENCH_TEAM, f"{BENCH_TEAM}/flux-dev", key
+            )
+        return
+    with local_stack() as port:
+        yield Target(
+            port,
+            "its own stack (no make dev stack with the demo data)",
+            DEMO_TEAM,
+            DEMO_APP,
+            API_KEY,
+        )
 
 
 @contextlib.contextmanager
@@ -153,17 +237,18 @@ def drive(
     }
 
 
-def bill_events(port: int, seconds: float) -> dict[str, Any]:
+def bill_events(target: Target, seconds: float) -> dict[str, Any]:
     """POST /local/events with batches of EVENT_BATCH new Task Completed events until `seconds`
     have passed; counts the events billed (accepted, matched, not dead-lettered) per second."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    connection = http.client.HTTPConnection("127.0.0.1", target.port, timeout=300)
     billed = errors = index = 0
     batch_latencies = []
+    run = uuid.uuid4().hex[:8]  # task ids of this run: a running stack may hold earlier runs'
     start = time.perf_counter()
     while time.perf_counter() < start + seconds:
         now = datetime.now(UTC)
         events = [
-            task_completed(f"load_{index + n:06d}", DEMO_TEAM, DEMO_APP, now)
+            task_completed(f"load_{run}_{index + n:06d}", target.team, target.app, now)
             for n in range(EVENT_BATCH)
         ]
         index += EVENT_BATCH
@@ -179,8 +264,14 @@ def bill_events(port: int, seconds: float) -> dict[str, Any]:
         errors += lost
     elapsed = time.perf_counter() - start
     # The last event must now have its billing record.
-    status, _ = _request(connection, "GET", f"/usage/tasks/load_{index - 1:06d}/cost", None)
-    errors += status != 200
+    connection.request(
+        "GET",
+        f"/usage/tasks/load_{run}_{index - 1:06d}/cost",
+        headers={**HEADERS, "Authorization": f"Bearer {target.key}"},
+    )
+    answer = connection.getresponse()
+    answer.read()
+    errors += answer.status != 200
     connection.close()
     return {
         **summary(batch_latencies),
@@ -195,11 +286,13 @@ def bill_events(port: int, seconds: float) -> dict[str, Any]:
 def load(quick: bool) -> dict[str, Any]:
     seconds = 2.0 if quick else 10.0
     results: dict[str, Any] = {}
-    with local_stack() as port:
+    with load_target() as target:
+        print(f"bench load: {target.where}", file=sys.stderr, flush=True)
         for method, path, body in ROUTES:
-            results[f"{method} {path}"] = drive(
-                port, method, path, body, seconds=seconds, clients=8
-            )
+            results[f"{method} {path}"] = {
+                **drive(target.port, method, path, body, seconds=seconds, clients=8),
+                "stack": target.where,
+            }
         # Last: billing grows the tables the routes above read.
-        results["POST /local/events"] = bill_events(port, seconds)
+        results["POST /local/events"] = {**bill_events(target, seconds), "stack": target.where}
     return results
