@@ -1,8 +1,9 @@
 """Demo data for the local stack, produced through the real paths: pricing is edited and
 published through the HTTP API with the dev key, and task events are billed through
 POST /local/events' queue path. Nothing is written to a table directly. About 200 tasks bill in
-about 5 s on an idle 2-core machine (calibration ~12 ms), most of it the local database's request handling (its
-counter updates are applied directly, local/atomic.py; figures in bench/README.md)."""
+about 4 s on a quiet 2-core machine (calibration 10 ms; 8.4 s before the local database applied
+counter updates directly, local/atomic.py; figures in bench/README.md), most of it the local
+database's request handling."""
 
 from __future__ import annotations
 
