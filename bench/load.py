@@ -124,7 +124,7 @@ def load_target() -> Iterator[Target]:
     with local_stack() as port:
         yield Target(
             port,
-            "its own stack (no make dev stack with the demo data)",
+            "its own stack (no running make dev stack answered the demo task with the dev key)",
             DEMO_TEAM,
             DEMO_APP,
             API_KEY,
