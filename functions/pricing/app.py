@@ -1,9 +1,11 @@
-"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, and the
-backtest of a proposed pricing against the team's own billed tasks, POST …/backtest."""
+"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, the
+scheduled versions (GET …/scheduled, DELETE …/scheduled/{version}), and the backtest of a
+proposed pricing against the team's own billed tasks, POST …/backtest."""
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.backtest import (
@@ -20,6 +22,7 @@ from usage_pricing.pricing_store import (
     PricingPatch,
     PricingStore,
     PublishRequest,
+    ScheduledPricingView,
     app_path,
 )
 from usage_pricing.spend_params import EndQuery, RangeQuery, StartQuery, TzQuery
@@ -59,6 +62,29 @@ def publish_pricing(
     namespace: str, name: str, request: Annotated[PublishRequest | None, Body()] = None
 ) -> AppPricingView:
     return store.publish(app.caller, namespace, app_path(namespace, name), request)
+
+
+@app.get("/apps/{namespace}/{name}/pricing/scheduled", scopes=("apps:read",))
+@tracer.capture_method
+def get_scheduled_pricing(namespace: str, name: str) -> ScheduledPricingView:
+    return store.scheduled(app.caller, namespace, app_path(namespace, name))
+
+
+@app.delete(
+    "/apps/{namespace}/{name}/pricing/scheduled/{version}",
+    scopes=("apps:write",),
+    responses={
+        204: {"description": "Cancelled"},
+        404: {"description": "No such scheduled version (or not the caller's app)"},
+        409: {"description": "The version has taken effect, or is within 15 minutes of it"},
+    },
+)
+@tracer.capture_method
+def cancel_scheduled_pricing(
+    namespace: str, name: str, version: Annotated[int, Path(ge=1, le=999_999)]
+) -> Response[None]:
+    store.cancel(app.caller, namespace, app_path(namespace, name), version)
+    return Response(status_code=204)
 
 
 @app.post("/apps/{namespace}/{name}/pricing/backtest", scopes=("apps:write",))
