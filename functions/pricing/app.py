@@ -56,7 +56,26 @@ def patch_pricing(
     return store.patch(app.caller, namespace, app_path(namespace, name), patch)
 
 
-@app.post("/apps/{namespace}/{name}/pricing/publish", scopes=("apps:write",))
+# A 409 (problem+json) beside the shared error responses local/openapi.py adds to every route.
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+@app.post(
+    "/apps/{namespace}/{name}/pricing/publish",
+    scopes=("apps:write",),
+    responses={
+        200: {
+            "description": "The owner's view after the publish, with warnings naming the "
+            "versions scheduled to replace the one published",
+            "content": {"application/json": {"model": AppPricingView}},
+        },
+        409: {
+            "description": "Another publish happened at the same time, or the app already has "
+            "the most scheduled versions it may have",
+            "content": PROBLEM,
+        },
+    },
+)
 @tracer.capture_method
 def publish_pricing(
     namespace: str, name: str, request: Annotated[PublishRequest | None, Body()] = None
@@ -74,9 +93,12 @@ def get_scheduled_pricing(namespace: str, name: str) -> ScheduledPricingView:
     "/apps/{namespace}/{name}/pricing/scheduled/{version}",
     scopes=("apps:write",),
     responses={
-        204: {"description": "Cancelled"},
-        404: {"description": "No such scheduled version (or not the caller's app)"},
-        409: {"description": "The version has taken effect, or is within 15 minutes of it"},
+        204: {"description": "Cancelled", "content": {}},
+        409: {
+            "description": "The version has taken effect, or is within 15 minutes of doing so "
+            "(a task completing after it may already be billed with it)",
+            "content": PROBLEM,
+        },
     },
 )
 @tracer.capture_method
