@@ -18,6 +18,7 @@ from usage_pricing.backtest import (
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing_store import (
+    ALLOWANCE,
     AppPricingView,
     PricingPatch,
     PricingStore,
@@ -95,7 +96,7 @@ def get_scheduled_pricing(namespace: str, name: str) -> ScheduledPricingView:
     responses={
         204: {"description": "Cancelled", "content": {}},
         409: {
-            "description": "The version has taken effect, or is within 15 minutes of doing so "
+            "description": f"The version has taken effect, or is within {ALLOWANCE} of doing so "
             "(a task completing after it may already be billed with it)",
             "content": PROBLEM,
         },

@@ -73,6 +73,8 @@ _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+# limits.CLOCK_SKEW in the words of messages and the OpenAPI document.
+ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
 
 def parse_rfc3339(value: str, field: str) -> datetime:
@@ -100,8 +102,8 @@ class PublishRequest(BaseModel):
 
     effective_at: Annotated[str, Field(max_length=64)] | None = Field(
         default=None,
-        description="RFC 3339 date-time, more than 15 minutes ahead (the completion-time "
-        "allowance: a task may report completed_at up to 15 minutes in the future, so an earlier "
+        description=f"RFC 3339 date-time, more than {ALLOWANCE} ahead (the completion-time "
+        f"allowance: a task may report completed_at up to {ALLOWANCE} in the future, so an earlier "
         "time could fall after a task already billed). Until then the previous version stays "
         "live; tasks completing at or after it are priced with this one.",
     )
@@ -140,7 +142,7 @@ class ScheduledPricingView(BaseModel):
     app: str
     scheduled: list[LivePricing] = Field(
         description="Versions published to take effect later, soonest first; each may be "
-        "cancelled (DELETE …/pricing/scheduled/{version}) until 15 minutes before it does."
+        f"cancelled (DELETE …/pricing/scheduled/{{version}}) until {ALLOWANCE} before it does."
     )
 
 
@@ -248,15 +250,14 @@ class PricingStore:
                 # CLOCK_SKEW ahead, so a task billed a moment ago with the live version may
                 # complete as late as now + CLOCK_SKEW; a version taking effect sooner would be
                 # the one live at that task's completed_at, and its record would disagree.
-                minutes = int(CLOCK_SKEW.total_seconds() // 60)
                 raise InvalidRequestError(
-                    f"effective_at {request.effective_at[:64]} is less than {minutes} minutes "
-                    f"ahead: tasks may report completed_at up to {minutes} minutes in the future, "
-                    "so a version must be scheduled later than any task already billed",
+                    f"effective_at {request.effective_at[:64]} is less than {ALLOWANCE} ahead: "
+                    f"tasks may report completed_at up to {ALLOWANCE} in the future, so a "
+                    "version must be scheduled later than any task already billed",
                     errors=[
                         FieldIssue(
                             "effective_at",
-                            f"must be more than {minutes} minutes ahead (omit it to publish now)",
+                            f"must be more than {ALLOWANCE} ahead (omit it to publish now)",
                         )
                     ],
                 )
