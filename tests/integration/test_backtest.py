@@ -58,11 +58,18 @@ class History:
         t = self.t
         assert world.deliver(completed("old", completed_at=t - timedelta(hours=2))) == []
         assert world.deliver(completed("before-window", completed_at=t - timedelta(days=2))) == []
+        # Both published half an hour ago (an injected clock): version 2 was then scheduled more
+        # than the completion-time allowance ahead, to take effect at t + 180 s.
+        clock, world.pricing.store.clock = (
+            world.pricing.store.clock,
+            lambda: t - timedelta(minutes=30),
+        )
         assert world.patch(APP, V1)[0] == 200
         assert world.publish(APP)[0] == 200
         assert world.patch(APP, V2)[0] == 200
         status, view = world.publish(APP, body={"effective_at": iso(t + timedelta(seconds=180))})
         assert status == 200, view
+        world.pricing.store.clock = clock
         at = t + timedelta(seconds=60)
         events = [
             completed("v1", completed_at=at),
