@@ -27,7 +27,8 @@ never meets that limit when evaluated alone. bench/ measures the slowest formula
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..fees import COMPONENTS
@@ -180,6 +181,7 @@ class DataSizes:
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self._variables = variables
         self._measured: dict[tuple[str, ...], _Measure] = {}
+        self._units: dict[tuple[str, ...], int] = {}
 
     def measure(self, path: tuple[str, ...]) -> _Measure:
         found = self._measured.get(path)
@@ -187,15 +189,25 @@ class DataSizes:
             found = self._measured[path] = self._measure_uncached(path)
         return found
 
+    def units(self, path: tuple[str, ...]) -> int:
+        """`measure(path).units`, without the lengths a comprehension's bound needs: the task's
+        metadata lists are not walked item by item, only their `extra` maps."""
+        found = self._units.get(path)
+        if found is None:
+            measured = self._measured.get(path)
+            if measured is not None:
+                found = measured.units
+            elif path in _META_LISTS:
+                found = _meta_list_units(self._variables.get(path[-1]) or [])
+            else:
+                found = self.measure(path).units
+            self._units[path] = found
+        return found
+
     def _measure_uncached(self, path: tuple[str, ...]) -> _Measure:
         # The task's own metadata lists hold validated items of a known shape: bounded without
         # visiting every field (1,000 items would cost more than pricing them).
-        if path in (
-            ("outputs",),
-            ("inputs",),
-            ("output_meta", "outputs"),
-            ("output_meta", "inputs"),
-        ):
+        if path in _META_LISTS:
             return _meta_list_measure(self._variables.get(path[-1]) or [])
         if path == ("output_meta",):
             lists = [self.measure(("inputs",)), self.measure(("outputs",))]
@@ -238,6 +250,23 @@ _META_ITEM_UNITS = (
     + len("video")
     + len("1440p")
 )
+
+
+_META_LISTS = frozenset(
+    {("outputs",), ("inputs",), ("output_meta", "outputs"), ("output_meta", "inputs")}
+)
+_EXTRA = operator.itemgetter("extra")
+
+
+def _meta_list_units(items: list[Any]) -> int:
+    """`_meta_list_measure(items).units`. Every item of PricingInput.cel_variables has `extra`,
+    most often empty: one C-level pass tells whether any map needs walking."""
+    try:
+        if not any(map(_EXTRA, items)):
+            return 1 + len(items) * _META_ITEM_UNITS
+    except (KeyError, TypeError):
+        pass
+    return _meta_list_measure(items).units
 
 
 def _meta_list_measure(items: list[Any]) -> _Measure:
@@ -641,12 +670,197 @@ def _quadratic(
     return work
 
 
+# The variables that are numbers: any path under them measures 1 unit (PricingInput.cel_variables
+# computes usage_seconds and the elapsed times; the fees are ints the engine passes on). `prices`
+# is a map of ints (AppPricing validates them as strict ints): a path below it measures 1 unit.
+NUMBERS = frozenset(
+    {"usage_seconds", "elapsed_seconds", "elapsed_ms", *(c.field for c in COMPONENTS)}
+)
+NUMBER_MAPS = frozenset({"prices"})
+
+
+def _exactly_one(path: tuple[str, ...]) -> bool:
+    return path[0] in NUMBERS or (len(path) > 1 and path[0] in NUMBER_MAPS)
+
+
+_Terms = tuple[tuple[tuple[str, ...], int], ...]  # (path, coefficient) pairs
+
+
+class _Sum:
+    """A constant plus the units of some paths: one side of a quadratic call's product."""
+
+    __slots__ = ("constant", "paths")
+
+    def __init__(self, leaves: tuple[_Leaf, ...]) -> None:
+        measured = [leaf.path for leaf in leaves if leaf.path and not _exactly_one(leaf.path)]
+        self.constant = sum(1 if leaf.path else leaf.units for leaf in leaves) - len(measured)
+        self.paths = tuple(measured)
+
+    def units(self, sizes: DataSizes) -> int:
+        return self.constant + sum(sizes.units(path) for path in self.paths)
+
+    def most(self, most: Mapping[str, int]) -> int | None:
+        if not all(path[0] in most for path in self.paths):
+            return None
+        return self.constant + sum(most[path[0]] for path in self.paths)
+
+
+class Plan:
+    """A formula's budget check, prepared once per source (plan_of, cached like the engines'
+    compiled programs), so that checking a task costs a few multiplications over sizes measured
+    once per task (DataSizes) and shared by every formula.
+
+    Without comprehensions, `estimate` is linear in the units of the paths the formula names, plus
+    the products of contains()/matches() operands:
+
+        work = constant + Σ coefficient × units(path) + Σ weight × (a + Σ units) × (b + Σ units)
+
+    and the plan keeps exactly those terms (paths that always measure 1 unit, NUMBERS and
+    NUMBER_MAPS, are folded into the constant), so `cost` equals `estimate` for every task. A
+    formula with comprehensions is bounded by lengths and largest elements, not only units: its
+    plan runs `estimate` itself on the shared sizes."""
+
+    __slots__ = ("constant", "loops", "products", "shape", "terms")
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.loops = bool(shape.loops)
+        context = shape.outside
+        depth = MAX_FORMULA_DEPTH
+        walking = W_WALK * min(context.operators, depth) + W_HELPER * min(context.helpers, depth)
+        coefficients: dict[tuple[str, ...], int] = {}
+        constant = len(context.leaves) + W_REGEX * context.patterns
+        for name in shape.names:
+            coefficients[(name,)] = coefficients.get((name,), 0) + W_CONVERT
+        for leaf in context.leaves:
+            if leaf.path:
+                coefficients[leaf.path] = coefficients.get(leaf.path, 0) + walking
+            else:
+                constant += walking * leaf.units
+        terms = []
+        for path, coefficient in coefficients.items():
+            if _exactly_one(path):
+                constant += coefficient
+            else:
+                terms.append((path, coefficient))
+        self.terms: _Terms = tuple(terms)
+        self.constant = constant
+        self.products = tuple((_Sum(a.leaves), _Sum(b.leaves)) for a, b in context.quadratic)
+
+    def split(self, most: Mapping[str, int]) -> tuple[int, _Terms]:
+        """For a formula without comprehensions or quadratic calls: the bound's part over the
+        variables `most` bounds (at their most), and the terms left to measure per task."""
+        work = self.constant + sum(c * most[p[0]] for p, c in self.terms if p[0] in most)
+        return work, tuple((p, c) for p, c in self.terms if p[0] not in most)
+
+    def cost(self, sizes: DataSizes) -> Cost:
+        """The same bound as `estimate(self.shape, sizes)`."""
+        if self.loops:
+            return estimate(self.shape, sizes)
+        work = self.constant
+        for path, coefficient in self.terms:
+            work += coefficient * sizes.units(path)
+        for a, b in self.products:
+            work += W_QUADRATIC * a.units(sizes) * b.units(sizes)
+        return Cost(work, 0, 0)
+
+    def most(self, most: Mapping[str, int]) -> int | None:
+        """An upper bound on the work of every task whose variables each measure at most
+        `most[name]` units (a path below a variable measures no more than the variable); None
+        when the formula has comprehensions or names a variable `most` does not bound."""
+        if self.loops or not all(path[0] in most for path, _c in self.terms):
+            return None
+        work = self.constant + sum(c * most[path[0]] for path, c in self.terms)
+        for a, b in self.products:
+            left, right = a.most(most), b.most(most)
+            if left is None or right is None:
+                return None
+            work += W_QUADRATIC * left * right
+        return work
+
+
+@functools.lru_cache(maxsize=4096)
+def plan_of(source: str) -> Plan:
+    return Plan(shape_of(source))
+
+
+def fits(cost: Cost) -> bool:
+    return cost.iterations <= MAX_ITERATIONS and cost.work <= WORK_UNITS
+
+
 def check_budget(source: str, sizes: DataSizes) -> Cost:
     """The formula's bound; raises BudgetExceededError when it does not fit."""
-    cost = estimate(shape_of(source), sizes)
-    if cost.iterations > MAX_ITERATIONS or cost.work > WORK_UNITS:
+    cost = plan_of(source).cost(sizes)
+    if not fits(cost):
         raise BudgetExceededError(BUDGET_EXCEEDED)
     return cost
+
+
+class FeeBudgets:
+    """The budget checks of one tuple of fee formulas (in fees.COMPONENTS order), prepared once
+    per tuple by the evaluator, so that a task's check measures each value once (DataSizes) and
+    then costs a few multiplications per formula. `most` bounds some variables for every task
+    (pricing._most_units: the prices, the resources, the numbers):
+
+    - a formula without comprehensions whose bound over `most` fits (`usage_seconds *
+      resources[0].price_per_hour / 3600`, `inference_fee / 10`) is not checked per task;
+    - another formula without comprehensions or contains()/matches() keeps the part of its bound
+      over `most` as one number, and measures only the rest per task (`text_tokens(outputs)`
+      measures the outputs): when that upper bound fits, the formula fits; only when it does not
+      is the exact bound computed, so the answer is always the exact one;
+    - the rest (comprehensions, quadratic calls) get Plan.cost on the shared sizes.
+
+    When a task's variables exceed `most` (more resources than the input limits allow: a
+    PricingInput does not count them itself), every formula gets the exact bound."""
+
+    __slots__ = ("checked", "compiles", "every")
+
+    def __init__(
+        self, sources: Sequence[str | None], compiles: Sequence[bool], most: Mapping[str, int]
+    ) -> None:
+        self.compiles = all(compiles)
+        every: list[tuple[int, Plan, tuple[int, _Terms] | None]] = []
+        checked = []
+        for index, (source, compiled) in enumerate(zip(sources, compiles, strict=True)):
+            if source is None or not compiled:
+                continue  # a formula that does not compile is left to report its compile error
+            plan = plan_of(source)
+            bound = plan.most(most)
+            quick = None if plan.loops or plan.products else plan.split(most)
+            every.append((index, plan, quick))
+            if bound is None or bound > WORK_UNITS:
+                checked.append((index, plan, quick))
+        self.every = tuple(every)
+        self.checked = tuple(checked)
+
+    def over(self, variables: Mapping[str, Any], within_most: bool = True) -> set[int] | None:
+        """Indexes of the formulas whose bound exceeds their own budget; None when every formula
+        compiles and fits, and all of them together stay inside one engine evaluation's limits
+        (so the single-program fast path may run them). `within_most`: the task's variables
+        stay within the `most` the budgets were prepared with."""
+        entries = self.checked if within_most else self.every
+        over: set[int] = set()
+        iterations = copies = 0
+        if entries:
+            sizes = DataSizes(variables)
+            for index, plan, quick in entries:
+                if quick is not None and within_most:
+                    bound, terms = quick
+                    for path, coefficient in terms:
+                        bound += coefficient * sizes.units(path)
+                    if bound <= WORK_UNITS:
+                        continue  # fits, without comprehensions: no iterations, no copies
+                cost = plan.cost(sizes)
+                if fits(cost):
+                    iterations += cost.iterations
+                    copies += cost.copies
+                else:
+                    over.add(index)
+        if not self.compiles or over:
+            return over
+        if iterations >= ENGINE_ITERATION_LIMIT or copies > SHARED_ARENA_COPIES:
+            return over
+        return None
 
 
 __all__ = [
@@ -658,9 +872,13 @@ __all__ = [
     "BudgetExceededError",
     "Cost",
     "DataSizes",
+    "FeeBudgets",
+    "Plan",
     "Shape",
     "check_budget",
     "estimate",
+    "fits",
+    "plan_of",
     "shape_of",
     "units",
 ]
