@@ -39,6 +39,7 @@ from .guard import (
     Token,
     last_argument,
     literal_text,
+    matching_brackets,
     regex_cost,
     scan,
 )
@@ -327,7 +328,7 @@ def shape_of(source: str) -> Shape:
     """The formula's leaves, operators and comprehensions. Runs after the guard has accepted the
     source, so comprehensions are not nested and brackets are at most 32 deep."""
     tokens = list(scan(source))
-    partner = _matching_brackets(tokens)
+    partner = matching_brackets(tokens)
     loops: list[_Loop] = []
     # Which comprehension body, if any, each token belongs to; macro name and parens belong to
     # none (they are the comprehension itself).
@@ -365,7 +366,7 @@ def shape_of(source: str) -> Shape:
     for number, (start, dot, open_, close) in enumerate(spans):
         body = contexts[number]
         variables = _iteration_variables(tokens, open_, close)
-        receiver = _span(tokens, start, dot, spans, number)
+        receiver = _span(tokens, start, dot, partner, spans=spans, number=number)
         path = _plain_path(tokens, start, dot)
         loops.append(_Loop(tokens[dot + 1].text, variables, receiver, path, body))
     for index in range(len(tokens)):
@@ -396,7 +397,18 @@ def shape_of(source: str) -> Shape:
     return Shape(outside, tuple(loops), names)
 
 
-def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[int, int]) -> None:
+def _collect(
+    tokens: list[Token],
+    index: int,
+    context: _Context,
+    partner: dict[int, int],
+    *,
+    leaves_only: bool = False,
+) -> None:
+    """What token `index` adds to its context: a leaf (a literal, or the name path that starts
+    here), a walking operator or helper call, a regex, or a quadratic call with its operands.
+    `leaves_only`: for the operands of a quadratic call or a receiver (_flat_span), which only
+    need their leaves (and must not re-collect the calls nested inside them)."""
     token = tokens[index]
     previous = tokens[index - 1] if index else None
     following = tokens[index + 1] if index + 1 < len(tokens) else None
@@ -410,36 +422,38 @@ def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[i
     elif token.kind == "ident":
         calls = following is not None and following.text == "("
         if previous is not None and previous.kind == "dot":
-            if calls:
+            if calls and not leaves_only:
                 if token.text in _WALKING_METHODS:
                     context.operators += 1
                 if token.text == "matches":
-                    context.patterns += _pattern_cost(tokens, index + 1)
+                    context.patterns += _pattern_cost(tokens, index + 1, partner)
                 if token.text in _QUADRATIC_METHODS and (index + 1) in partner:
                     receiver = _receiver_start(tokens, partner, index - 1)
                     context.quadratic.append(
                         (
-                            _flat_span(tokens, receiver, index - 1),
-                            _flat_span(tokens, index + 2, partner[index + 1]),
+                            _flat_span(tokens, receiver, index - 1, partner),
+                            _flat_span(tokens, index + 2, partner[index + 1], partner),
                         )
                     )
             return  # a field name: part of the path that starts at its first identifier
         if calls:
+            if leaves_only:
+                return
             if token.text in _WALKING_HELPERS:
                 context.helpers += 1
             elif token.text in _WALKING_FUNCTIONS:
                 context.operators += 1
             if token.text == "matches":
-                context.patterns += _pattern_cost(tokens, index + 1)
+                context.patterns += _pattern_cost(tokens, index + 1, partner)
         elif token.text not in ("true", "false", "null"):
             context.leaves.append(_Leaf(path=_path_from(tokens, index)))
         else:
             context.leaves.append(_Leaf(units=1))
 
 
-def _pattern_cost(tokens: list[Token], open_index: int) -> int:
+def _pattern_cost(tokens: list[Token], open_index: int, partner: dict[int, int]) -> int:
     """The RE2 program size of a matches() call's literal pattern (the guard refuses others)."""
-    argument = last_argument(tokens, open_index)
+    argument = last_argument(tokens, open_index, partner)
     if len(argument) == 1 and argument[0].kind == "string":
         return regex_cost(literal_text(argument[0].text))
     return MAX_REGEX_COST
@@ -459,19 +473,6 @@ def _path_from(tokens: list[Token], index: int, end: int | None = None) -> tuple
         path.append(tokens[position + 1].text)
         position += 2
     return tuple(path)
-
-
-def _matching_brackets(tokens: list[Token]) -> dict[int, int]:
-    partner: dict[int, int] = {}
-    stack: list[int] = []
-    for index, token in enumerate(tokens):
-        if token.kind == "open":
-            stack.append(index)
-        elif token.kind == "close" and stack:
-            opened = stack.pop()
-            partner[opened] = index
-            partner[index] = opened
-    return partner
 
 
 def _receiver_start(tokens: list[Token], partner: dict[int, int], dot: int) -> int:
@@ -521,11 +522,13 @@ def _span(
     tokens: list[Token],
     start: int,
     end: int,
+    partner: dict[int, int],
+    *,
     spans: list[tuple[int, int, int, int]],
     number: int,
 ) -> _Span:
     """Leaves of a receiver, with the comprehensions chained inside it as values."""
-    flat = _flat_span(tokens, start, end, skip=spans[:number])
+    flat = _flat_span(tokens, start, end, partner, skip=spans[:number])
     inner = tuple(n for n, (s, _d, _o, c) in enumerate(spans[:number]) if start <= s and c < end)
     return _Span(flat.leaves, inner, flat.plus)
 
@@ -534,27 +537,19 @@ def _flat_span(
     tokens: list[Token],
     start: int,
     end: int,
+    partner: dict[int, int],
     skip: list[tuple[int, int, int, int]] | None = None,
 ) -> _Span:
-    leaves: list[_Leaf] = []
+    """The leaves of tokens[start:end] (a receiver, or an operand of a quadratic call), leaving
+    out the comprehensions in `skip`, and how many `+` join them."""
+    scratch = _Context()
     plus = 0
     inside = {p for _s, d, _o, c in skip or () for p in range(d, c + 1)}
     for index in range(start, end):
-        if index in inside:
-            continue
-        token = tokens[index]
-        previous = tokens[index - 1] if index > start else None
-        if token.text == "+":
-            plus += 1
-        elif token.kind == "string":
-            leaves.append(_Leaf(units=len(token.text)))
-        elif token.kind == "number":
-            leaves.append(_Leaf(units=1))
-        elif token.kind == "ident" and (previous is None or previous.kind != "dot"):
-            following = tokens[index + 1] if index + 1 < end else None
-            if following is None or following.text != "(":
-                leaves.append(_Leaf(path=_path_from(tokens, index, end)))
-    return _Span(tuple(leaves), (), plus)
+        if index not in inside:
+            plus += tokens[index].text == "+"
+            _collect(tokens, index, scratch, partner, leaves_only=True)
+    return _Span(tuple(scratch.leaves), (), plus)
 
 
 class Cost:
