@@ -312,7 +312,12 @@ class PricingEvaluator:
         not this deployment's (a record is priced again with those it was billed with)."""
         sources = pricing.fee_sources()
         platform = platform or self.defaults
-        defaults = [self._default(fee, task, platform) for fee in FEES]
+        # A component's default is charged only when its formula is empty: the others' are
+        # never read (0 stands in), so they are not computed.
+        defaults = [
+            0 if source is not None else self._default(fee, task, platform)
+            for fee, source in zip(FEES, sources[: len(FEES)], strict=True)
+        ]
         values: list[int] | None = None
         if not any(sources):
             # No formulas: the defaults and their sum, without entering CEL at all.
