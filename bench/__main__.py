@@ -75,7 +75,8 @@ def pricing_ab_rows(results: dict[str, Any]) -> list[Row]:
             "`git worktree add ../wt-d8d43ff d8d43ff` (bench/README.md)"
         )
     calibration = calibration_ms()
-    figure = pricing_ab(Path(baseline), 5 if QUICK else 15)
+    candidate = os.environ.get("BENCH_CANDIDATE_TREE")
+    figure = pricing_ab(Path(baseline), 5 if QUICK else 15, Path(candidate) if candidate else None)
     figure["calibration_ms"] = calibration
     results["pricing_ab"] = figure
     rows = []
@@ -87,7 +88,9 @@ def pricing_ab_rows(results: dict[str, Any]) -> list[Row]:
                 f"price one task, {outputs} output item(s): this tree / baseline "
                 f"{at['ratio']:.2f}× (rounds' IQR {low:.2f}-{high:.2f}); target ≤ 1.15×",
                 f"cel-expr; median of {figure['rounds']} paired rounds; baseline "
-                f"{Path(baseline).name}; sum(range(10**6)) {calibration:.1f} ms",
+                f"{Path(baseline).name}"
+                + (f", candidate {Path(candidate).name}" if candidate else "")
+                + f"; sum(range(10**6)) {calibration:.1f} ms",
                 f"{fmt_us(at['this_p50'])} (baseline {fmt_us(at['baseline_p50'])})",
                 NO_P99,
             )

@@ -11,7 +11,8 @@ priced in the same rounds on this tree, for cel-expr's lead per task.
 
 The task and pricing are sent to the workers as JSON, built from this tree's bench/pricing.py,
 so both trees price exactly the same data. The baseline for issue 17 is d8d43ff, the last main
-before the budget (bench/README.md says how to make the worktree)."""
+before the budget (bench/README.md says how to make the worktree). BENCH_CANDIDATE_TREE puts
+another checkout in this tree's place (705698d, say: the budget before issue 17)."""
 
 from __future__ import annotations
 
@@ -108,10 +109,10 @@ def _quartiles(values: list[float]) -> tuple[float, float]:
     return q[0], q[2]
 
 
-def pricing_ab(baseline: Path, rounds: int) -> dict[str, Any]:
+def pricing_ab(baseline: Path, rounds: int, candidate: Path | None = None) -> dict[str, Any]:
     """p50 µs per tree and size (median of the rounds' batch medians), the paired ratios'
-    median and spread, and cel-python / cel-expr on this tree."""
-    here = Path(__file__).resolve().parents[1]
+    median and spread, and cel-python / cel-expr on the candidate (this tree by default)."""
+    here = candidate or Path(__file__).resolve().parents[1]
     spec = _spec()
     old = _Worker(baseline, "cel-expr", spec)
     new = _Worker(here, "cel-expr", spec)
