@@ -22,7 +22,13 @@ A formula whose bound exceeds WORK_UNITS, or whose comprehensions could run more
 MAX_ITERATIONS times, is an error on its own component (`evaluation budget exceeded`) and is not
 evaluated; its neighbours are unaffected. The bound is the same for both engines, so they agree
 on which formulas fit, and it is far below cel-expr's own iteration limit, so a formula that fits
-never meets that limit when evaluated alone. bench/ measures the slowest formula that fits."""
+never meets that limit when evaluated alone. bench/ measures the slowest formula that fits.
+
+The check itself is cheap (SPEC §5: at most 15% on top of pricing without it; issue 17). The
+bound's shape is prepared once per formula source (`plan_of`: coefficients for a formula without
+comprehensions), and once per tuple of fee formulas (`FeeBudgets`: which formulas can never
+exceed, which need only a quick bound); a task's values are measured once (`DataSizes`) and
+shared by its formulas. Every shortcut answers exactly as the full bound (`estimate`) would."""
 
 from __future__ import annotations
 
