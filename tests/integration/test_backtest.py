@@ -18,6 +18,7 @@ a task before the window."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,9 +98,18 @@ class History:
         return cost["charged"]["value"], cost["pricing_version"]
 
 
+def shared_history(aws: AwsWorld, built: dict[str, Any]) -> History:
+    """The history, billed once per module (AwsWorld.once) and restored into each test's fresh
+    tables; each test gets its own copy with freshly loaded handlers, so no handler cache and no
+    change to `window` crosses tests."""
+    history = copy.copy(aws.once(built, "history", lambda: History(Billing(aws))))
+    history.world = Billing(aws)
+    return history
+
+
 @pytest.fixture
-def history(aws: AwsWorld) -> History:
-    return History(Billing(aws))
+def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
+    return shared_history(aws, aws_built)
 
 
 def test_given_the_history_then_it_was_billed_as_the_table_says(history: History) -> None:
