@@ -16,6 +16,9 @@ it names:
 - A comprehension runs its body once per element of its receiver: a plain path (`outputs`,
   `task_inputs.l`) is measured exactly, anything else is bounded by its leaves; each iteration
   costs depth × Σ of the body's leaves, where the iteration variable is the largest element.
+- A comprehension that builds a list (map, filter) costs quadratically in the list it builds:
+  cel-expr copies the accumulated list on every step, n(n+1)/2 element copies for n elements
+  (W_ACCUMULATE). So a filter over ~610 outputs is the most one formula fits, not 1,000.
 - `contains()` and `matches()` are the only calls whose cost is a product of their operands.
 
 A formula whose bound exceeds WORK_UNITS, or whose comprehensions could run more than
@@ -574,13 +577,23 @@ class Cost:
 # Weights in nanoseconds of cel-expr work per unit, measured on this project's 2-core machines
 # (bench/README.md): converting a variable into the engine, a Python helper converting its
 # arguments, an engine operator walking its operands, one comprehension step, and the list a
-# map() or filter() accumulates, which cel-expr copies on every step (n²/2 element copies: a
-# filter over 1,000 outputs costs ~16 ms).
+# map() or filter() accumulates.
 W_CONVERT = 20
 W_HELPER = 30
 W_WALK = 3
 W_ITERATION = 100
-W_ACCUMULATE = 35
+# cel-expr (cel-expr-python 0.1.3 does not expose cel-cpp's in-place list append) copies the
+# accumulated list on every step of a map() or filter(): building n elements makes n(n+1)/2
+# element copies, each a new allocation in the evaluation's arena, freed only when the evaluation
+# ends (a filter over 1,000 items holds ~16 MB). Warm, in a process that has already grown its
+# heap, a copy costs ~40 ns; in a fresh process or after the arena's memory went back to the
+# system (each formula is its own evaluation, so five such formulas fault their arenas in five
+# times), 75-130 ns on the 2-core bench machine. The weight is that worst case, so the heaviest
+# list-building formula that fits (one filter over ~610 outputs) costs ≤ ~20 ms and five of them
+# ≤ ~100 ms (bench/README.md, hostile corpus); a filter over 1,000 items (~50 ms) is over budget.
+# Aggregates over the task's own lists stay linear: prefer image_count(outputs),
+# count_type(outputs, 'image'), text_tokens(outputs).
+W_ACCUMULATE = 100
 W_QUADRATIC = 1
 W_REGEX = 2_000  # per unit of estimated RE2 program: '\pL{300}' (120,400) compiles in ~220 ms
 
