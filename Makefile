@@ -8,7 +8,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: audit dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
+.PHONY: audit dashboard-vendor dashboard-vendor-check dashboard-screenshot browser-deps browser-test first-task security-scan test-py313 soak fuzz sam-validate sam-build venv test unit integration lint format typecheck bench clean evaluate-example dev api-key revoke-key
 
 # The stamp's name is the requirements' checksum, so a change to them makes a new venv; not their
 # mtimes (a fresh checkout or worktree beside a current venv must not delete it under a test run).
@@ -20,9 +20,11 @@ $(STAMP):
 
 venv: $(STAMP)
 
-# Every test: the suite, then the browser tests (headless Chromium) in their own run and report.
+# Every behaviour, in about five minutes (bench/README.md, "Test suite time"): the suite, then the
+# browser tests (headless Chromium) in their own run and report. The full soak and the deep fuzz
+# (marker slow) are make soak and make fuzz, which .ci/run also runs.
 test: lint
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m "not browser and not slow"
 	$(MAKE) browser-test
 
 unit: venv
@@ -87,9 +89,18 @@ sam-build: $(SAM)
 	PY313="$(PY313)" $(SAM_ENV) $(SAM) build --parallel
 	@test -f .aws-sam/build/CommonLayer/python/usage_pricing/__pycache__/__init__.cpython-313.pyc || { echo "sam-build: the layer has no Python 3.13 bytecode (see layers/common/Makefile)" >&2; exit 1; }
 
-# The full soak: 10,000 deliveries, 30% duplicates, 8 workers, injected throttling and timeouts.
+# The full soak: 10,000 deliveries, 30% duplicates, 8 workers, injected throttling and timeouts
+# (make test runs the same test bounded to 100 deliveries).
 soak: venv
-	SOAK_DELIVERIES=10000 $(BIN)/pytest -q tests/integration/test_faults.py -k soak
+	SOAK_DELIVERIES=10000 $(BIN)/pytest -q -m slow tests/integration/test_faults.py -k soak
+
+# The deep fuzz: the API fuzz at FUZZ_SLOW_EXAMPLES (300) cases per route against the local stack,
+# and every depth-scaled property test (tests/conftest.py examples()) FUZZ_DEPTH times deeper
+# than make test runs it.
+FUZZ_DEPTH ?= 5
+FUZZ_TESTS := tests/fuzz tests/unit/test_reproducible.py
+fuzz: venv
+	FUZZ_SLOW=1 FUZZ_DEPTH=$(FUZZ_DEPTH) $(BIN)/pytest -q -m "not browser" $(FUZZ_TESTS)
 
 # The dashboard's charting library: pinned in web/package-lock.json, vendored (committed) into the
 # function's static files with a checksum list that a test holds the files to. This target
@@ -151,4 +162,4 @@ test-py313:
 	@$(PY313) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' || { echo "test-py313: $(PY313) is not Python 3.13" >&2; exit 1; }
 	$(MAKE) --no-print-directory VENV=$(VENV313) PYTHON=$(PY313) venv
 	$(VENV313)/bin/python --version
-	$(VENV313)/bin/pytest
+	$(VENV313)/bin/pytest -m "not slow"

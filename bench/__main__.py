@@ -23,6 +23,7 @@ from .common import fmt_us, machine
 from .hostile import hostile_worst
 from .load import load
 from .pricing import compile_times, price_one_task
+from .pricing_ab import calibration_ms, pricing_ab
 from .records import ITEM_LIMIT, record_sizes
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -48,16 +49,64 @@ def pricing_rows(results: dict[str, Any]) -> list[Row]:
         for scope, figure in compile_times(engine, 20 if QUICK else 200).items():
             results[f"compile/{engine}/{scope}"] = figure
             rows.append(timing_row(f"compile {scope} formula (uncached)", engine, figure))
+    calibration = calibration_ms()
     worst = hostile_worst("cel-expr")
+    worst["calibration_ms"] = calibration
     results["hostile/cel-expr"] = worst
     rows.append(
         (
             f"hostile corpus, worst of {worst['cases']} cases priced once (fresh process each)",
-            "cel-expr; target ≤ 100 ms, ≤ 64 MB over idle",
-            f"{worst['max_ms'][0]:,.1f} ms ({worst['max_ms'][1][:48]}…)",
+            f"cel-expr; target ≤ 100 ms, ≤ 64 MB over idle; sum(range(10**6)) {calibration:.1f} ms",
+            f"{worst['max_ms'][0]:,.1f} ms, of which the budget check "
+            f"{worst['worst_check_ms']:,.2f} ms ({worst['max_ms'][1][:48]}…)",
             f"{worst['max_mb'][0]:,.1f} MB peak ({worst['max_mb'][1][:48]}…)",
         )
     )
+    return rows
+
+
+def pricing_ab_rows(results: dict[str, Any]) -> list[Row]:
+    """Optional (run only when named): the budget's cost against a baseline tree, side by side.
+    BENCH_BASELINE_TREE names the baseline checkout (bench/README.md: d8d43ff)."""
+    baseline = os.environ.get("BENCH_BASELINE_TREE")
+    if not baseline or not (Path(baseline) / "layers" / "common" / "usage_pricing").is_dir():
+        sys.exit(
+            "pricing_ab needs BENCH_BASELINE_TREE=<a checkout of the baseline>, e.g. "
+            "`git worktree add ../wt-d8d43ff d8d43ff` (bench/README.md)"
+        )
+    calibration = calibration_ms()
+    candidate = os.environ.get("BENCH_CANDIDATE_TREE")
+    figure = pricing_ab(Path(baseline), 5 if QUICK else 15, Path(candidate) if candidate else None)
+    figure["calibration_ms"] = calibration
+    results["pricing_ab"] = figure
+    rows = []
+    for outputs in (1, 100, 1000):
+        at = figure[str(outputs)]
+        low, high = at["ratio_iqr"]
+        rows.append(
+            (
+                f"price one task, {outputs} output item(s): this tree / baseline "
+                f"{at['ratio']:.2f}× (rounds' IQR {low:.2f}-{high:.2f}); target ≤ 1.15×",
+                f"cel-expr; median of {figure['rounds']} paired rounds; baseline "
+                f"{Path(baseline).name}"
+                + (f", candidate {Path(candidate).name}" if candidate else "")
+                + f"; sum(range(10**6)) {calibration:.1f} ms",
+                f"{fmt_us(at['this_p50'])} (baseline {fmt_us(at['baseline_p50'])})",
+                NO_P99,
+            )
+        )
+    for outputs in (1, 100, 1000):
+        at = figure[str(outputs)]
+        low, high = at["lead_iqr"]
+        rows.append(
+            (
+                f"cel-expr's lead over cel-python, {outputs} output item(s): {at['lead']:.0f}× "
+                f"(rounds' IQR {low:.0f}-{high:.0f}); target ≥ 70×",
+                "this tree, the same rounds",
+                f"{fmt_us(at['cel_python_p50'])} vs {fmt_us(at['this_p50'])}",
+                NO_P99,
+            )
+        )
     return rows
 
 
@@ -327,18 +376,24 @@ SECTIONS = {
     "backtest": backtest_rows,
     "load": load_rows,
 }
+# Run only when named: they need something a plain checkout does not have.
+OPTIONAL_SECTIONS = {"pricing_ab": pricing_ab_rows}
 
 
 def main(argv: list[str]) -> None:
     """Every section, or only those named (`python -m bench records backtest`), in table order."""
-    unknown = sorted(set(argv) - set(SECTIONS))
+    unknown = sorted(set(argv) - set(SECTIONS) - set(OPTIONAL_SECTIONS))
     if unknown:
-        sys.exit(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+        known = [*SECTIONS, *OPTIONAL_SECTIONS]
+        sys.exit(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "quick": QUICK}
     rows: list[Row] = []
     for name, section in SECTIONS.items():
         if not argv or name in argv:
+            rows += section(results)
+    for name, section in OPTIONAL_SECTIONS.items():
+        if name in argv:
             rows += section(results)
     results["duration_seconds"] = time.perf_counter() - started
 

@@ -1,9 +1,11 @@
-"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, and the
-backtest of a proposed pricing against the team's own billed tasks, POST …/backtest."""
+"""The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, the
+scheduled versions (GET …/scheduled, DELETE …/scheduled/{version}), and the backtest of a
+proposed pricing against the team's own billed tasks, POST …/backtest."""
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.backtest import (
@@ -16,10 +18,12 @@ from usage_pricing.backtest import (
 from usage_pricing.http import Api
 from usage_pricing.observability import logger, tracer
 from usage_pricing.pricing_store import (
+    ALLOWANCE,
     AppPricingView,
     PricingPatch,
     PricingStore,
     PublishRequest,
+    ScheduledPricingView,
     app_path,
 )
 from usage_pricing.spend_params import EndQuery, RangeQuery, StartQuery, TzQuery
@@ -53,12 +57,57 @@ def patch_pricing(
     return store.patch(app.caller, namespace, app_path(namespace, name), patch)
 
 
-@app.post("/apps/{namespace}/{name}/pricing/publish", scopes=("apps:write",))
+# A 409 (problem+json) beside the shared error responses local/openapi.py adds to every route.
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+@app.post(
+    "/apps/{namespace}/{name}/pricing/publish",
+    scopes=("apps:write",),
+    responses={
+        200: {
+            "description": "The owner's view after the publish, with warnings naming the "
+            "versions scheduled to replace the one published",
+            "content": {"application/json": {"model": AppPricingView}},
+        },
+        409: {
+            "description": "Another publish happened at the same time, or the app already has "
+            "the most scheduled versions it may have",
+            "content": PROBLEM,
+        },
+    },
+)
 @tracer.capture_method
 def publish_pricing(
     namespace: str, name: str, request: Annotated[PublishRequest | None, Body()] = None
 ) -> AppPricingView:
     return store.publish(app.caller, namespace, app_path(namespace, name), request)
+
+
+@app.get("/apps/{namespace}/{name}/pricing/scheduled", scopes=("apps:read",))
+@tracer.capture_method
+def get_scheduled_pricing(namespace: str, name: str) -> ScheduledPricingView:
+    return store.scheduled(app.caller, namespace, app_path(namespace, name))
+
+
+@app.delete(
+    "/apps/{namespace}/{name}/pricing/scheduled/{version}",
+    scopes=("apps:write",),
+    responses={
+        204: {"description": "Cancelled", "content": {}},
+        409: {
+            "description": f"The version has taken effect, or is within {ALLOWANCE} of doing so "
+            "(a task completing after it may already be billed with it)",
+            "content": PROBLEM,
+        },
+    },
+)
+@tracer.capture_method
+def cancel_scheduled_pricing(
+    namespace: str, name: str, version: Annotated[int, Path(ge=1, le=999_999)]
+) -> Response[None]:
+    store.cancel(app.caller, namespace, app_path(namespace, name), version)
+    return Response(status_code=204)
 
 
 @app.post("/apps/{namespace}/{name}/pricing/backtest", scopes=("apps:write",))

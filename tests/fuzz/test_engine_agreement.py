@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from tests.conftest import engine_named
+from tests.conftest import engine_named, examples
 from tests.unit.celcases import FEES, PRICES, TASK
 from usage_pricing import (
     INT64_MAX,
@@ -51,7 +51,8 @@ from usage_pricing import (
 from usage_pricing.cel import FEE_SCOPES, FEE_VARIABLES, HELPERS, Scope, variables_for
 from usage_pricing.limits import MAX_FORMULA_BYTES
 
-EXAMPLES = int(os.environ.get("ENGINE_EXAMPLES", "200"))
+# 50 under make test, 50 × FUZZ_DEPTH under make fuzz; ENGINE_EXAMPLES overrides both.
+EXAMPLES = int(os.environ.get("ENGINE_EXAMPLES", str(examples(50))))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

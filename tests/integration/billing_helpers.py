@@ -139,7 +139,8 @@ class Billing:
         else:
             event["body"] = json.dumps(body)
         response = handler.lambda_handler(event, LambdaContext())
-        return response["statusCode"], json.loads(response["body"])
+        body = response.get("body")
+        return response["statusCode"], json.loads(body) if body else None
 
     def cost(self, task_id: str, **kwargs: Any) -> tuple[int, Any]:
         return self.http(
@@ -151,14 +152,22 @@ class Billing:
         )
 
     def pricing_route(
-        self, method: str, app: str, suffix: str = "", **kwargs: Any
+        self,
+        method: str,
+        app: str,
+        suffix: str = "",
+        *,
+        version: str | None = None,
+        **kwargs: Any,
     ) -> tuple[int, Any]:
         namespace, name = app.split("/")
         route = f"{method} /apps/{{namespace}}/{{name}}/pricing{suffix}"
         path = f"/apps/{app}/pricing{suffix}"
-        return self.http(
-            self.pricing, route, path, {"namespace": namespace, "name": name}, **kwargs
-        )
+        params = {"namespace": namespace, "name": name}
+        if version is not None:
+            route, path = route + "/{version}", f"{path}/{version}"
+            params["version"] = version
+        return self.http(self.pricing, route, path, params, **kwargs)
 
     def patch(self, app: str, body: Any, **kwargs: Any) -> tuple[int, Any]:
         return self.pricing_route("PATCH", app, body=body, **kwargs)
@@ -168,6 +177,12 @@ class Billing:
 
     def view(self, app: str, **kwargs: Any) -> tuple[int, Any]:
         return self.pricing_route("GET", app, **kwargs)
+
+    def scheduled(self, app: str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("GET", app, "/scheduled", **kwargs)
+
+    def cancel(self, app: str, version: int | str, **kwargs: Any) -> tuple[int, Any]:
+        return self.pricing_route("DELETE", app, "/scheduled", version=str(version), **kwargs)
 
     def backtest(self, app: str, **kwargs: Any) -> tuple[int, Any]:
         return self.pricing_route("POST", app, "/backtest", **kwargs)

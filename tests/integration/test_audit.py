@@ -14,13 +14,13 @@ import pytest
 from local.audit import LOCAL_TABLES, main
 from tests.conftest import AwsWorld
 
-from .billing_helpers import Billing, completed
-from .test_backtest import History
+from .billing_helpers import completed
+from .test_backtest import History, shared_history
 
 
 @pytest.fixture
-def history(aws: AwsWorld) -> History:
-    return History(Billing(aws))
+def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
+    return shared_history(aws, aws_built)
 
 
 def run_audit(history: History, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -18,6 +18,7 @@ a task before the window."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,11 +59,18 @@ class History:
         t = self.t
         assert world.deliver(completed("old", completed_at=t - timedelta(hours=2))) == []
         assert world.deliver(completed("before-window", completed_at=t - timedelta(days=2))) == []
+        # Both published half an hour ago (an injected clock): version 2 was then scheduled more
+        # than the completion-time allowance ahead, to take effect at t + 180 s.
+        clock, world.pricing.store.clock = (
+            world.pricing.store.clock,
+            lambda: t - timedelta(minutes=30),
+        )
         assert world.patch(APP, V1)[0] == 200
         assert world.publish(APP)[0] == 200
         assert world.patch(APP, V2)[0] == 200
         status, view = world.publish(APP, body={"effective_at": iso(t + timedelta(seconds=180))})
         assert status == 200, view
+        world.pricing.store.clock = clock
         at = t + timedelta(seconds=60)
         events = [
             completed("v1", completed_at=at),
@@ -90,9 +98,18 @@ class History:
         return cost["charged"]["value"], cost["pricing_version"]
 
 
+def shared_history(aws: AwsWorld, built: dict[str, Any]) -> History:
+    """The history, billed once per module (AwsWorld.once) and restored into each test's fresh
+    tables; each test gets its own copy with freshly loaded handlers, so no handler cache and no
+    change to `window` crosses tests."""
+    history = copy.copy(aws.once(built, "history", lambda: History(Billing(aws))))
+    history.world = Billing(aws)
+    return history
+
+
 @pytest.fixture
-def history(aws: AwsWorld) -> History:
-    return History(Billing(aws))
+def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
+    return shared_history(aws, aws_built)
 
 
 def test_given_the_history_then_it_was_billed_as_the_table_says(history: History) -> None:

@@ -77,6 +77,8 @@ def test_the_declared_scopes_are_the_specs() -> None:
         "GET /apps/{namespace}/{name}/pricing": ("apps:read",),
         "PATCH /apps/{namespace}/{name}/pricing": ("apps:write",),
         "POST /apps/{namespace}/{name}/pricing/publish": ("apps:write",),
+        "GET /apps/{namespace}/{name}/pricing/scheduled": ("apps:read",),
+        "DELETE /apps/{namespace}/{name}/pricing/scheduled/{version}": ("apps:write",),
         "GET /dashboard": (),  # public: none to load (SPEC §11)
         "GET /dashboard/{asset}": (),
     }

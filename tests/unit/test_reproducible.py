@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tests.conftest import engine_named
+from tests.conftest import engine_named, examples
 from usage_pricing import AppPricing, PlatformDefaults, PricingEvaluator
 from usage_pricing.billing import BillingService, parse_event_body
 from usage_pricing.charges import (
@@ -174,7 +174,7 @@ def bill(engine: str, pricing: AppPricing, defaults: PlatformDefaults, body: str
     return service.price_task(task)  # type: ignore[union-attr]
 
 
-EXAMPLES = {"cel-expr": 300, "cel-python": 60}
+EXAMPLES = {"cel-expr": examples(100), "cel-python": examples(20)}  # × FUZZ_DEPTH under make fuzz
 
 
 def fee_values(charge: Charge) -> dict[str, int]:

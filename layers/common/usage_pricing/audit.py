@@ -30,6 +30,7 @@ from boto3.dynamodb.conditions import Key
 
 from .charges import Charge, NotReproducibleError, reprice
 from .fees import COMPONENTS
+from .limits import CLOCK_SKEW
 from .pricing import AppPricing, PricingEvaluator
 from .records import BillingRecord, utc_iso
 from .storage.aggregates import NON_COUNTERS, Granularity, bucket_key, partition_key
@@ -166,7 +167,7 @@ class Auditor:
     ) -> AuditReport:
         now = self.clock()
         start = start or EARLIEST
-        end = end or now + timedelta(minutes=15)  # billing accepts completions up to then
+        end = end or now + CLOCK_SKEW  # billing accepts completions up to then
         report = AuditReport(team_id, start, end)
         first_day = Granularity.DAY.floor(start)
         last_day = Granularity.DAY.floor(end)

@@ -31,7 +31,7 @@ def authorize(headers: Mapping[str, Any] | None, keys: ApiKeyRepository) -> dict
     token = bearer_token(_header(headers, "authorization"))
     if token is None:
         return _anonymous(MISSING_KEY)
-    if not KEY_PATTERN.match(token):
+    if not KEY_PATTERN.fullmatch(token):
         return _anonymous("malformed API key")
     try:
         record = keys.get(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +19,7 @@ from pydantic import (
 
 from .factories import empty_dict, empty_list
 from .jsonsafe import JsonObject
-from .limits import MAX_EVENT_TEXT, MAX_RESOURCES, printable
+from .limits import CLOCK_SKEW, MAX_EVENT_TEXT, MAX_RESOURCES, printable
 from .meta import OutputMeta
 from .meters import Resource
 
@@ -31,10 +31,10 @@ AppPath = Annotated[
 EventText = Annotated[str, Field(max_length=MAX_EVENT_TEXT), AfterValidator(printable)]
 EVENT_SOURCE = "inference.tasks"
 # Plausible completion times (SPEC §6): nothing before 2000, nothing later than a little clock
-# skew after the moment billing runs. Outside that a task is a poison event, never a charge that
-# no breakdown can show (or an aggregate key that sorts wrongly, or an expiry that overflows).
+# skew (limits.CLOCK_SKEW) after the moment billing runs. Outside that a task is a poison event,
+# never a charge that no breakdown can show (or an aggregate key that sorts wrongly, or an expiry
+# that overflows).
 EARLIEST_COMPLETION = datetime(2000, 1, 1, tzinfo=UTC)
-CLOCK_SKEW = timedelta(minutes=15)
 
 
 def _utc(value: datetime) -> datetime:

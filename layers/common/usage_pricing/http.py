@@ -265,6 +265,11 @@ class Api:
     ) -> Callable[[Handler], Handler]:
         return self.route("PATCH", path, scopes=scopes, **options)
 
+    def delete(
+        self, path: str, *, scopes: Sequence[str], **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, scopes=scopes, **options)
+
     @property
     def caller(self) -> Caller:
         """The caller of the request being handled."""

@@ -8,7 +8,8 @@ import re
 import secrets
 
 KEY_PREFIX = "inf_"
-KEY_PATTERN = re.compile(r"^inf_[A-Za-z0-9_-]{8,128}$")
+# Used with fullmatch: with match (or search), "$" also matches before a trailing newline.
+KEY_PATTERN = re.compile(r"inf_[A-Za-z0-9_-]{8,128}")
 
 
 def new_api_key() -> str:

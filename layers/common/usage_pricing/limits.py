@@ -1,6 +1,7 @@
 """Limits on untrusted input (SPEC §9). One place, so validation, the engines and tests agree."""
 
 import re
+from datetime import timedelta
 
 MAX_BODY_BYTES = 256 * 1024
 # A task event as billing receives it (EventBridge's limit on an event): what bounds a billing
@@ -19,6 +20,14 @@ MAX_SECONDS = 10.0**9
 # Static bounds on a formula's shape, checked before either CEL engine parses it.
 MAX_FORMULA_DEPTH = 32
 MAX_COMPREHENSIONS = 8
+# The completion-time allowance (SPEC §6): billing accepts a task's completed_at up to this far
+# after the moment it runs (clock skew between the reporter and billing). It bounds everything
+# else that must stay ahead of a task already billed: a scheduled version takes effect at least
+# this far ahead, and can be cancelled only while it is still this far ahead (pricing_store).
+CLOCK_SKEW = timedelta(minutes=15)
+# Versions an app may have scheduled (published, not yet in effect) at once: what bounds the
+# owner's view, the scheduled list and a cancel's lookup (each reads them all).
+MAX_SCHEDULED_VERSIONS = 20
 
 # Free text a task event carries (app_version, function, a resource's name and model, a refund's
 # reason): it reaches records, aggregate keys, CSV cells and logs, so it is short and printable.

@@ -4,6 +4,8 @@ component, never aborting the others."""
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -12,19 +14,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .cel import FEE_SCOPES, CelEngine, Scope
-from .cel.budget import (
-    BUDGET_EXCEEDED,
-    ENGINE_ITERATION_LIMIT,
-    SHARED_ARENA_COPIES,
-    BudgetExceededError,
-    DataSizes,
-    check_budget,
-)
+from .cel.budget import BUDGET_EXCEEDED, NUMBERS, DataSizes, FeeBudgets
 from .cel.guard import max_source_bytes
 from .errors import FieldIssue, FormulaError
 from .factories import empty_dict
 from .fees import COMPONENTS, FEES, PLATFORM_FEES, Default, FeeComponent, declare_fields
-from .limits import CONTROL_CHARACTERS, MAX_FORMULA_BYTES, MAX_PRICES
+from .limits import CONTROL_CHARACTERS, MAX_FORMULA_BYTES, MAX_PRICES, MAX_RESOURCES
 from .meta import OutputMeta
 from .meters import Resource, default_resource_fee, usage_seconds_from_ms
 from .money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result
@@ -76,6 +71,8 @@ def description_warnings(description: str) -> list[str]:
 
 
 Formula = Annotated[str, AfterValidator(_within_formula_limit)]
+# Every component's formula field at once (one C call per task, not one getattr per component).
+_FORMULAS = operator.attrgetter(*(component.expression for component in COMPONENTS))
 Microcents = Annotated[int, Field(ge=0, le=INT64_MAX, strict=True)]
 
 
@@ -102,10 +99,8 @@ class AppPricing(BaseModel):
     def fee_sources(self) -> list[str | None]:
         """Every component's formula in evaluation order; None where empty (the default
         applies)."""
-        return [
-            source if source.strip() else None
-            for source in (self.formula(component) for component in COMPONENTS)
-        ]
+        sources: tuple[str, ...] = _FORMULAS(self)
+        return [source if source.strip() else None for source in sources]
 
 
 class PlatformDefaults(BaseModel):
@@ -246,36 +241,27 @@ def _checked_defaults(defaults: list[int]) -> list[Fee]:
     return fees
 
 
-def _over_budget(
-    engine: CelEngine, sources: Sequence[str | None], variables: Mapping[str, Any]
-) -> set[int] | None:
-    """Indexes of the formulas whose work bound exceeds their own budget; None when every
-    formula compiles and fits, and all of them together stay inside one engine evaluation's
-    limits (so the single-program fast path may run them). A formula that does not compile is
-    left to the staged path, which reports its compile error. Measures each value once."""
-    sizes = DataSizes(variables)
-    over: set[int] = set()
-    iterations = copies = 0
-    compiles = True
-    for index, (scope, source) in enumerate(zip(FEE_SCOPES, sources, strict=True)):
-        if source is None:
-            continue
-        try:
-            engine.compile(source, scope)
-        except FormulaError:
-            compiles = False
-            continue
-        try:
-            cost = check_budget(source, sizes)
-        except BudgetExceededError:
-            over.add(index)
-        else:
-            iterations += cost.iterations
-            copies += cost.copies
-    fits = iterations < ENGINE_ITERATION_LIMIT and copies <= SHARED_ARENA_COPIES
-    if compiles and not over and fits:
-        return None
-    return over
+@functools.cache
+def _most_units() -> dict[str, int]:
+    """The most budget units each bounded variable can hold, whatever the task: the prices
+    (MAX_PRICES names of at most MAX_PRICE_NAME characters, validated as ints), the resources
+    (MAX_RESOURCES of them, their strings bounded by Resource; checked per task, since a
+    PricingInput does not count them itself) and the numbers. The task's metadata lists and
+    task_inputs are not bounded here: they are measured per task."""
+    widest = Resource(
+        name="n" * 128, type="gpu", tier="private", model="m" * 128, price_per_hour=1
+    ).to_cel()
+    sizes = DataSizes(
+        {
+            "prices": {f"{i:0{MAX_PRICE_NAME}d}": 0 for i in range(MAX_PRICES)},
+            "resources": [widest] * MAX_RESOURCES,
+        }
+    )
+    return {
+        "prices": sizes.measure(("prices",)).units,
+        "resources": sizes.measure(("resources",)).units,
+        **dict.fromkeys(NUMBERS, 1),
+    }
 
 
 def cel_string_literal(text: str) -> str:
@@ -313,6 +299,7 @@ class PricingEvaluator:
         self.engine = engine
         self.defaults = defaults or PlatformDefaults()
         self._render = lru_cache(maxsize=1024)(self._render_uncached)
+        self._budgets = lru_cache(maxsize=1024)(self._budgets_uncached)
 
     def price(
         self,
@@ -323,14 +310,23 @@ class PricingEvaluator:
         """Price one task. `platform`: the platform defaults to charge for empty formulas, when
         not this deployment's (a record is priced again with those it was billed with)."""
         sources = pricing.fee_sources()
-        defaults = [self._default(fee, task, platform or self.defaults) for fee in FEES]
+        platform = platform or self.defaults
+        # A component's default is charged only when its formula is empty: the others' are
+        # never read (0 stands in), so they are not computed.
+        defaults = [
+            0 if source is not None else self._default(fee, task, platform)
+            for fee, source in zip(FEES, sources[: len(FEES)], strict=True)
+        ]
         values: list[int] | None = None
         if not any(sources):
             # No formulas: the defaults and their sum, without entering CEL at all.
             fees = _checked_defaults(defaults)
         else:
             variables = task.cel_variables(pricing.prices)
-            over_budget = _over_budget(self.engine, sources, variables)
+            # Checked per task: the resources are the one bounded variable a PricingInput does
+            # not count itself (_most_units).
+            within_most = len(variables["resources"]) <= MAX_RESOURCES
+            over_budget = self._budgets(tuple(sources)).over(variables, within_most)
             if over_budget is None and max(defaults) <= INT64_MAX:
                 # Every formula fits its own budget and together they stay inside the engine's
                 # per-evaluation limit: the single program prices exactly as each formula alone.
@@ -340,6 +336,19 @@ class PricingEvaluator:
             else:
                 fees = self._price_staged(sources, variables, defaults, over_budget or frozenset())
         return PricingResult(fees=tuple(fees), description=self.render_description(pricing))
+
+    def _budgets_uncached(self, sources: tuple[str | None, ...]) -> FeeBudgets:
+        """The budget checks of these formulas, prepared once (like the engine's programs)."""
+        compiles = []
+        for scope, source in zip(FEE_SCOPES, sources, strict=True):
+            try:
+                if source is not None:
+                    self.engine.compile(source, scope)
+            except FormulaError:
+                compiles.append(False)
+            else:
+                compiles.append(True)
+        return FeeBudgets(sources, compiles, _most_units())
 
     @staticmethod
     def _default(fee: FeeComponent, task: PricingInput, platform: PlatformDefaults) -> int:

@@ -18,7 +18,7 @@ from .cel import CelEngine
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from .factories import empty_list
 from .fees import COMPONENTS, declare_fields
-from .limits import MAX_FORMULA_BYTES
+from .limits import CLOCK_SKEW, MAX_FORMULA_BYTES, MAX_SCHEDULED_VERSIONS
 from .pricing import (
     AppPricing,
     Formula,
@@ -31,7 +31,8 @@ from .pricing import (
 from .scopes import Caller
 from .storage.pricing import PricingRecordVersion, PricingRepository
 
-APP_PART = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
+# Matched whole (fullmatch): with re.match, "$" also matches before a trailing newline.
+APP_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
 
 
 class PricingPatch(BaseModel):
@@ -72,6 +73,8 @@ _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+# limits.CLOCK_SKEW in the words of messages and the OpenAPI document.
+ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
 
 def parse_rfc3339(value: str, field: str) -> datetime:
@@ -99,8 +102,10 @@ class PublishRequest(BaseModel):
 
     effective_at: Annotated[str, Field(max_length=64)] | None = Field(
         default=None,
-        description="RFC 3339 date-time, not in the past. Until then the previous version "
-        "stays live; tasks completing at or after it are priced with this one.",
+        description=f"RFC 3339 date-time, more than {ALLOWANCE} ahead (the completion-time "
+        f"allowance: a task may report completed_at up to {ALLOWANCE} in the future, so an earlier "
+        "time could fall after a task already billed). Until then the previous version stays "
+        "live; tasks completing at or after it are priced with this one.",
     )
 
 
@@ -124,13 +129,26 @@ class AppPricingView(BaseModel):
     )
     draft: DraftPricing | None = None
     warnings: list[FieldWarning] = Field(
-        default_factory=empty_list, description="Advice on the saved draft (PATCH only)."
+        default_factory=empty_list,
+        description="Advice: on the saved draft (PATCH); on a publish, each version still "
+        "scheduled to take effect after the one published, which will replace it then unless "
+        "cancelled (field effective_at).",
+    )
+
+
+class ScheduledPricingView(BaseModel):
+    """GET …/pricing/scheduled (owner only): what is published but not yet in effect."""
+
+    app: str
+    scheduled: list[LivePricing] = Field(
+        description="Versions published to take effect later, soonest first; each may be "
+        f"cancelled (DELETE …/pricing/scheduled/{{version}}) until {ALLOWANCE} before it does."
     )
 
 
 def app_path(namespace: str, name: str) -> str:
     for field, value in (("namespace", namespace), ("name", name)):
-        if not re.match(APP_PART, value):
+        if not APP_PART.fullmatch(value):
             raise InvalidRequestError(
                 f"invalid app {field} {value!r}",
                 errors=[
@@ -161,6 +179,24 @@ class PricingStore:
         if live is None:
             raise NotFoundError(f"no published pricing for {app}")
         return AppPricingView(app=app, live=LivePricing.of(live))
+
+    def scheduled(self, caller: Caller, namespace: str, app: str) -> ScheduledPricingView:
+        """The owner's scheduled versions; to anyone else there are none to see (404, as for any
+        owner-only data: the answer must not tell another team whether the app has any)."""
+        if caller.team_id != namespace:
+            raise NotFoundError(f"no scheduled pricing for {app}")
+        versions = self.repository.scheduled(app, self.clock())
+        return ScheduledPricingView(app=app, scheduled=[LivePricing.of(v) for v in versions])
+
+    def cancel(self, caller: Caller, namespace: str, app: str, version: int) -> None:
+        """Cancel a scheduled version (SPEC §6): only while it is more than the completion-time
+        allowance ahead. Within it, billing may already have priced a task completing after its
+        effective_at with it (billing accepts completed_at up to CLOCK_SKEW ahead), so removing
+        it then would leave a record priced by a version that never took effect: 409. The same
+        allowance is why a publish must schedule at least that far ahead."""
+        if caller.team_id != namespace:  # the owner's 404 for a version it never had
+            raise NotFoundError(f"{app} has no scheduled version {version}")
+        self.repository.cancel(app, version, self.clock, CLOCK_SKEW)
 
     def view(self, app: str) -> AppPricingView:
         """The owner's view: live, scheduled and draft."""
@@ -209,10 +245,21 @@ class PricingStore:
         effective_at = None
         if request is not None and request.effective_at is not None:
             effective_at = parse_rfc3339(request.effective_at, "effective_at")
-            if effective_at < now:
+            if effective_at <= now + CLOCK_SKEW:
+                # The completion-time allowance (SPEC §6): billing accepts completed_at up to
+                # CLOCK_SKEW ahead, so a task billed a moment ago with the live version may
+                # complete as late as now + CLOCK_SKEW; a version taking effect sooner would be
+                # the one live at that task's completed_at, and its record would disagree.
                 raise InvalidRequestError(
-                    f"effective_at {request.effective_at} is in the past",
-                    errors=[FieldIssue("effective_at", "must not be in the past")],
+                    f"effective_at {request.effective_at[:64]} is less than {ALLOWANCE} ahead: "
+                    f"tasks may report completed_at up to {ALLOWANCE} in the future, so a "
+                    "version must be scheduled later than any task already billed",
+                    errors=[
+                        FieldIssue(
+                            "effective_at",
+                            f"must be more than {ALLOWANCE} ahead (omit it to publish now)",
+                        )
+                    ],
                 )
             if effective_at >= LATEST_EFFECTIVE:
                 raise InvalidRequestError(
@@ -222,8 +269,23 @@ class PricingStore:
         draft = self.repository.draft(app)
         if draft is None:
             raise NotFoundError(f"{app} has no draft pricing to publish")
-        self.repository.publish(app, draft.pricing, now, effective_at)
-        return self.view(app)
+        published = self.repository.publish(
+            app, draft.pricing, now, effective_at, max_scheduled=MAX_SCHEDULED_VERSIONS
+        )
+        view = self.view(app)
+        # A version scheduled to take effect after this one replaces it then (the latest to have
+        # taken effect is live): say so, rather than let the earlier schedule win silently.
+        warnings = [
+            FieldWarning(
+                field="effective_at",
+                message=f"version {later.version} is scheduled to take effect at "
+                f"{later.effective_at} and will replace version {published.version} then, "
+                f"unless cancelled (DELETE …/pricing/scheduled/{later.version})",
+            )
+            for later in view.scheduled or []
+            if later.effective_at > published.effective_at
+        ]
+        return view.model_copy(update={"warnings": warnings})
 
     def _apply(self, base: AppPricing, patch: PricingPatch) -> AppPricing:
         data: dict[str, Any] = base.model_dump()

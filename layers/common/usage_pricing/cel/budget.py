@@ -16,18 +16,28 @@ it names:
 - A comprehension runs its body once per element of its receiver: a plain path (`outputs`,
   `task_inputs.l`) is measured exactly, anything else is bounded by its leaves; each iteration
   costs depth × Σ of the body's leaves, where the iteration variable is the largest element.
+- A comprehension that builds a list (map, filter) costs quadratically in the list it builds:
+  cel-expr copies the accumulated list on every step, n(n+1)/2 element copies for n elements
+  (W_ACCUMULATE). So a filter over ~610 outputs is the most one formula fits, not 1,000.
 - `contains()` and `matches()` are the only calls whose cost is a product of their operands.
 
 A formula whose bound exceeds WORK_UNITS, or whose comprehensions could run more than
 MAX_ITERATIONS times, is an error on its own component (`evaluation budget exceeded`) and is not
 evaluated; its neighbours are unaffected. The bound is the same for both engines, so they agree
 on which formulas fit, and it is far below cel-expr's own iteration limit, so a formula that fits
-never meets that limit when evaluated alone. bench/ measures the slowest formula that fits."""
+never meets that limit when evaluated alone. bench/ measures the slowest formula that fits.
+
+The check itself is cheap (SPEC §5: at most 15% on top of pricing without it; issue 17). The
+bound's shape is prepared once per formula source (`plan_of`: coefficients for a formula without
+comprehensions), and once per tuple of fee formulas (`FeeBudgets`: which formulas can never
+exceed, which need only a quick bound); a task's values are measured once (`DataSizes`) and
+shared by its formulas. Every shortcut answers exactly as the full bound (`estimate`) would."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..fees import COMPONENTS
@@ -38,6 +48,7 @@ from .guard import (
     Token,
     last_argument,
     literal_text,
+    matching_brackets,
     regex_cost,
     scan,
 )
@@ -180,6 +191,7 @@ class DataSizes:
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self._variables = variables
         self._measured: dict[tuple[str, ...], _Measure] = {}
+        self._units: dict[tuple[str, ...], int] = {}
 
     def measure(self, path: tuple[str, ...]) -> _Measure:
         found = self._measured.get(path)
@@ -187,15 +199,25 @@ class DataSizes:
             found = self._measured[path] = self._measure_uncached(path)
         return found
 
+    def units(self, path: tuple[str, ...]) -> int:
+        """`measure(path).units`, without the lengths a comprehension's bound needs: the task's
+        metadata lists are not walked item by item, only their `extra` maps."""
+        found = self._units.get(path)
+        if found is None:
+            measured = self._measured.get(path)
+            if measured is not None:
+                found = measured.units
+            elif path in _META_LISTS:
+                found = _meta_list_units(self._variables.get(path[-1]) or [])
+            else:
+                found = self.measure(path).units
+            self._units[path] = found
+        return found
+
     def _measure_uncached(self, path: tuple[str, ...]) -> _Measure:
         # The task's own metadata lists hold validated items of a known shape: bounded without
         # visiting every field (1,000 items would cost more than pricing them).
-        if path in (
-            ("outputs",),
-            ("inputs",),
-            ("output_meta", "outputs"),
-            ("output_meta", "inputs"),
-        ):
+        if path in _META_LISTS:
             return _meta_list_measure(self._variables.get(path[-1]) or [])
         if path == ("output_meta",):
             lists = [self.measure(("inputs",)), self.measure(("outputs",))]
@@ -238,6 +260,23 @@ _META_ITEM_UNITS = (
     + len("video")
     + len("1440p")
 )
+
+
+_META_LISTS = frozenset(
+    {("outputs",), ("inputs",), ("output_meta", "outputs"), ("output_meta", "inputs")}
+)
+_EXTRA = operator.itemgetter("extra")
+
+
+def _meta_list_units(items: list[Any]) -> int:
+    """`_meta_list_measure(items).units`. Every item of PricingInput.cel_variables has `extra`,
+    most often empty: one C-level pass tells whether any map needs walking."""
+    try:
+        if not any(map(_EXTRA, items)):
+            return 1 + len(items) * _META_ITEM_UNITS
+    except (KeyError, TypeError):
+        pass
+    return _meta_list_measure(items).units
 
 
 def _meta_list_measure(items: list[Any]) -> _Measure:
@@ -298,7 +337,7 @@ def shape_of(source: str) -> Shape:
     """The formula's leaves, operators and comprehensions. Runs after the guard has accepted the
     source, so comprehensions are not nested and brackets are at most 32 deep."""
     tokens = list(scan(source))
-    partner = _matching_brackets(tokens)
+    partner = matching_brackets(tokens)
     loops: list[_Loop] = []
     # Which comprehension body, if any, each token belongs to; macro name and parens belong to
     # none (they are the comprehension itself).
@@ -336,7 +375,7 @@ def shape_of(source: str) -> Shape:
     for number, (start, dot, open_, close) in enumerate(spans):
         body = contexts[number]
         variables = _iteration_variables(tokens, open_, close)
-        receiver = _span(tokens, start, dot, spans, number)
+        receiver = _span(tokens, start, dot, partner, spans=spans, number=number)
         path = _plain_path(tokens, start, dot)
         loops.append(_Loop(tokens[dot + 1].text, variables, receiver, path, body))
     for index in range(len(tokens)):
@@ -367,7 +406,18 @@ def shape_of(source: str) -> Shape:
     return Shape(outside, tuple(loops), names)
 
 
-def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[int, int]) -> None:
+def _collect(
+    tokens: list[Token],
+    index: int,
+    context: _Context,
+    partner: dict[int, int],
+    *,
+    leaves_only: bool = False,
+) -> None:
+    """What token `index` adds to its context: a leaf (a literal, or the name path that starts
+    here), a walking operator or helper call, a regex, or a quadratic call with its operands.
+    `leaves_only`: for the operands of a quadratic call or a receiver (_flat_span), which only
+    need their leaves (and must not re-collect the calls nested inside them)."""
     token = tokens[index]
     previous = tokens[index - 1] if index else None
     following = tokens[index + 1] if index + 1 < len(tokens) else None
@@ -381,36 +431,38 @@ def _collect(tokens: list[Token], index: int, context: _Context, partner: dict[i
     elif token.kind == "ident":
         calls = following is not None and following.text == "("
         if previous is not None and previous.kind == "dot":
-            if calls:
+            if calls and not leaves_only:
                 if token.text in _WALKING_METHODS:
                     context.operators += 1
                 if token.text == "matches":
-                    context.patterns += _pattern_cost(tokens, index + 1)
+                    context.patterns += _pattern_cost(tokens, index + 1, partner)
                 if token.text in _QUADRATIC_METHODS and (index + 1) in partner:
                     receiver = _receiver_start(tokens, partner, index - 1)
                     context.quadratic.append(
                         (
-                            _flat_span(tokens, receiver, index - 1),
-                            _flat_span(tokens, index + 2, partner[index + 1]),
+                            _flat_span(tokens, receiver, index - 1, partner),
+                            _flat_span(tokens, index + 2, partner[index + 1], partner),
                         )
                     )
             return  # a field name: part of the path that starts at its first identifier
         if calls:
+            if leaves_only:
+                return
             if token.text in _WALKING_HELPERS:
                 context.helpers += 1
             elif token.text in _WALKING_FUNCTIONS:
                 context.operators += 1
             if token.text == "matches":
-                context.patterns += _pattern_cost(tokens, index + 1)
+                context.patterns += _pattern_cost(tokens, index + 1, partner)
         elif token.text not in ("true", "false", "null"):
             context.leaves.append(_Leaf(path=_path_from(tokens, index)))
         else:
             context.leaves.append(_Leaf(units=1))
 
 
-def _pattern_cost(tokens: list[Token], open_index: int) -> int:
+def _pattern_cost(tokens: list[Token], open_index: int, partner: dict[int, int]) -> int:
     """The RE2 program size of a matches() call's literal pattern (the guard refuses others)."""
-    argument = last_argument(tokens, open_index)
+    argument = last_argument(tokens, open_index, partner)
     if len(argument) == 1 and argument[0].kind == "string":
         return regex_cost(literal_text(argument[0].text))
     return MAX_REGEX_COST
@@ -430,19 +482,6 @@ def _path_from(tokens: list[Token], index: int, end: int | None = None) -> tuple
         path.append(tokens[position + 1].text)
         position += 2
     return tuple(path)
-
-
-def _matching_brackets(tokens: list[Token]) -> dict[int, int]:
-    partner: dict[int, int] = {}
-    stack: list[int] = []
-    for index, token in enumerate(tokens):
-        if token.kind == "open":
-            stack.append(index)
-        elif token.kind == "close" and stack:
-            opened = stack.pop()
-            partner[opened] = index
-            partner[index] = opened
-    return partner
 
 
 def _receiver_start(tokens: list[Token], partner: dict[int, int], dot: int) -> int:
@@ -492,11 +531,13 @@ def _span(
     tokens: list[Token],
     start: int,
     end: int,
+    partner: dict[int, int],
+    *,
     spans: list[tuple[int, int, int, int]],
     number: int,
 ) -> _Span:
     """Leaves of a receiver, with the comprehensions chained inside it as values."""
-    flat = _flat_span(tokens, start, end, skip=spans[:number])
+    flat = _flat_span(tokens, start, end, partner, skip=spans[:number])
     inner = tuple(n for n, (s, _d, _o, c) in enumerate(spans[:number]) if start <= s and c < end)
     return _Span(flat.leaves, inner, flat.plus)
 
@@ -505,27 +546,19 @@ def _flat_span(
     tokens: list[Token],
     start: int,
     end: int,
+    partner: dict[int, int],
     skip: list[tuple[int, int, int, int]] | None = None,
 ) -> _Span:
-    leaves: list[_Leaf] = []
+    """The leaves of tokens[start:end] (a receiver, or an operand of a quadratic call), leaving
+    out the comprehensions in `skip`, and how many `+` join them."""
+    scratch = _Context()
     plus = 0
     inside = {p for _s, d, _o, c in skip or () for p in range(d, c + 1)}
     for index in range(start, end):
-        if index in inside:
-            continue
-        token = tokens[index]
-        previous = tokens[index - 1] if index > start else None
-        if token.text == "+":
-            plus += 1
-        elif token.kind == "string":
-            leaves.append(_Leaf(units=len(token.text)))
-        elif token.kind == "number":
-            leaves.append(_Leaf(units=1))
-        elif token.kind == "ident" and (previous is None or previous.kind != "dot"):
-            following = tokens[index + 1] if index + 1 < end else None
-            if following is None or following.text != "(":
-                leaves.append(_Leaf(path=_path_from(tokens, index, end)))
-    return _Span(tuple(leaves), (), plus)
+        if index not in inside:
+            plus += tokens[index].text == "+"
+            _collect(tokens, index, scratch, partner, leaves_only=True)
+    return _Span(tuple(scratch.leaves), (), plus)
 
 
 class Cost:
@@ -544,13 +577,23 @@ class Cost:
 # Weights in nanoseconds of cel-expr work per unit, measured on this project's 2-core machines
 # (bench/README.md): converting a variable into the engine, a Python helper converting its
 # arguments, an engine operator walking its operands, one comprehension step, and the list a
-# map() or filter() accumulates, which cel-expr copies on every step (n²/2 element copies: a
-# filter over 1,000 outputs costs ~16 ms).
+# map() or filter() accumulates.
 W_CONVERT = 20
 W_HELPER = 30
 W_WALK = 3
 W_ITERATION = 100
-W_ACCUMULATE = 35
+# cel-expr (cel-expr-python 0.1.3 does not expose cel-cpp's in-place list append) copies the
+# accumulated list on every step of a map() or filter(): building n elements makes n(n+1)/2
+# element copies, each a new allocation in the evaluation's arena, freed only when the evaluation
+# ends (a filter over 1,000 items holds ~16 MB). Warm, in a process that has already grown its
+# heap, a copy costs ~40 ns; in a fresh process or after the arena's memory went back to the
+# system (each formula is its own evaluation, so five such formulas fault their arenas in five
+# times), 75-130 ns on the 2-core bench machine. The weight is that worst case, so the heaviest
+# list-building formula that fits (one filter over ~610 outputs) costs ≤ ~20 ms and five of them
+# ≤ ~100 ms (bench/README.md, hostile corpus); a filter over 1,000 items (~50 ms) is over budget.
+# Aggregates over the task's own lists stay linear: prefer image_count(outputs),
+# count_type(outputs, 'image'), text_tokens(outputs).
+W_ACCUMULATE = 100
 W_QUADRATIC = 1
 W_REGEX = 2_000  # per unit of estimated RE2 program: '\pL{300}' (120,400) compiles in ~220 ms
 
@@ -641,12 +684,197 @@ def _quadratic(
     return work
 
 
+# The variables that are numbers: any path under them measures 1 unit (PricingInput.cel_variables
+# computes usage_seconds and the elapsed times; the fees are ints the engine passes on). `prices`
+# is a map of ints (AppPricing validates them as strict ints): a path below it measures 1 unit.
+NUMBERS = frozenset(
+    {"usage_seconds", "elapsed_seconds", "elapsed_ms", *(c.field for c in COMPONENTS)}
+)
+NUMBER_MAPS = frozenset({"prices"})
+
+
+def _exactly_one(path: tuple[str, ...]) -> bool:
+    return path[0] in NUMBERS or (len(path) > 1 and path[0] in NUMBER_MAPS)
+
+
+_Terms = tuple[tuple[tuple[str, ...], int], ...]  # (path, coefficient) pairs
+
+
+class _Sum:
+    """A constant plus the units of some paths: one side of a quadratic call's product."""
+
+    __slots__ = ("constant", "paths")
+
+    def __init__(self, leaves: tuple[_Leaf, ...]) -> None:
+        measured = [leaf.path for leaf in leaves if leaf.path and not _exactly_one(leaf.path)]
+        self.constant = sum(1 if leaf.path else leaf.units for leaf in leaves) - len(measured)
+        self.paths = tuple(measured)
+
+    def units(self, sizes: DataSizes) -> int:
+        return self.constant + sum(sizes.units(path) for path in self.paths)
+
+    def most(self, most: Mapping[str, int]) -> int | None:
+        if not all(path[0] in most for path in self.paths):
+            return None
+        return self.constant + sum(most[path[0]] for path in self.paths)
+
+
+class Plan:
+    """A formula's budget check, prepared once per source (plan_of, cached like the engines'
+    compiled programs), so that checking a task costs a few multiplications over sizes measured
+    once per task (DataSizes) and shared by every formula.
+
+    Without comprehensions, `estimate` is linear in the units of the paths the formula names, plus
+    the products of contains()/matches() operands:
+
+        work = constant + Σ coefficient × units(path) + Σ weight × (a + Σ units) × (b + Σ units)
+
+    and the plan keeps exactly those terms (paths that always measure 1 unit, NUMBERS and
+    NUMBER_MAPS, are folded into the constant), so `cost` equals `estimate` for every task. A
+    formula with comprehensions is bounded by lengths and largest elements, not only units: its
+    plan runs `estimate` itself on the shared sizes."""
+
+    __slots__ = ("constant", "loops", "products", "shape", "terms")
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.loops = bool(shape.loops)
+        context = shape.outside
+        depth = MAX_FORMULA_DEPTH
+        walking = W_WALK * min(context.operators, depth) + W_HELPER * min(context.helpers, depth)
+        coefficients: dict[tuple[str, ...], int] = {}
+        constant = len(context.leaves) + W_REGEX * context.patterns
+        for name in shape.names:
+            coefficients[(name,)] = coefficients.get((name,), 0) + W_CONVERT
+        for leaf in context.leaves:
+            if leaf.path:
+                coefficients[leaf.path] = coefficients.get(leaf.path, 0) + walking
+            else:
+                constant += walking * leaf.units
+        terms = []
+        for path, coefficient in coefficients.items():
+            if _exactly_one(path):
+                constant += coefficient
+            else:
+                terms.append((path, coefficient))
+        self.terms: _Terms = tuple(terms)
+        self.constant = constant
+        self.products = tuple((_Sum(a.leaves), _Sum(b.leaves)) for a, b in context.quadratic)
+
+    def split(self, most: Mapping[str, int]) -> tuple[int, _Terms]:
+        """For a formula without comprehensions or quadratic calls: the bound's part over the
+        variables `most` bounds (at their most), and the terms left to measure per task."""
+        work = self.constant + sum(c * most[p[0]] for p, c in self.terms if p[0] in most)
+        return work, tuple((p, c) for p, c in self.terms if p[0] not in most)
+
+    def cost(self, sizes: DataSizes) -> Cost:
+        """The same bound as `estimate(self.shape, sizes)`."""
+        if self.loops:
+            return estimate(self.shape, sizes)
+        work = self.constant
+        for path, coefficient in self.terms:
+            work += coefficient * sizes.units(path)
+        for a, b in self.products:
+            work += W_QUADRATIC * a.units(sizes) * b.units(sizes)
+        return Cost(work, 0, 0)
+
+    def most(self, most: Mapping[str, int]) -> int | None:
+        """An upper bound on the work of every task whose variables each measure at most
+        `most[name]` units (a path below a variable measures no more than the variable); None
+        when the formula has comprehensions or names a variable `most` does not bound."""
+        if self.loops or not all(path[0] in most for path, _c in self.terms):
+            return None
+        work = self.constant + sum(c * most[path[0]] for path, c in self.terms)
+        for a, b in self.products:
+            left, right = a.most(most), b.most(most)
+            if left is None or right is None:
+                return None
+            work += W_QUADRATIC * left * right
+        return work
+
+
+@functools.lru_cache(maxsize=4096)
+def plan_of(source: str) -> Plan:
+    return Plan(shape_of(source))
+
+
+def fits(cost: Cost) -> bool:
+    return cost.iterations <= MAX_ITERATIONS and cost.work <= WORK_UNITS
+
+
 def check_budget(source: str, sizes: DataSizes) -> Cost:
     """The formula's bound; raises BudgetExceededError when it does not fit."""
-    cost = estimate(shape_of(source), sizes)
-    if cost.iterations > MAX_ITERATIONS or cost.work > WORK_UNITS:
+    cost = plan_of(source).cost(sizes)
+    if not fits(cost):
         raise BudgetExceededError(BUDGET_EXCEEDED)
     return cost
+
+
+class FeeBudgets:
+    """The budget checks of one tuple of fee formulas (in fees.COMPONENTS order), prepared once
+    per tuple by the evaluator, so that a task's check measures each value once (DataSizes) and
+    then costs a few multiplications per formula. `most` bounds some variables for every task
+    (pricing._most_units: the prices, the resources, the numbers):
+
+    - a formula without comprehensions whose bound over `most` fits (`usage_seconds *
+      resources[0].price_per_hour / 3600`, `inference_fee / 10`) is not checked per task;
+    - another formula without comprehensions or contains()/matches() keeps the part of its bound
+      over `most` as one number, and measures only the rest per task (`text_tokens(outputs)`
+      measures the outputs): when that upper bound fits, the formula fits; only when it does not
+      is the exact bound computed, so the answer is always the exact one;
+    - the rest (comprehensions, quadratic calls) get Plan.cost on the shared sizes.
+
+    When a task's variables exceed `most` (more resources than the input limits allow: a
+    PricingInput does not count them itself), every formula gets the exact bound."""
+
+    __slots__ = ("checked", "compiles", "every")
+
+    def __init__(
+        self, sources: Sequence[str | None], compiles: Sequence[bool], most: Mapping[str, int]
+    ) -> None:
+        self.compiles = all(compiles)
+        every: list[tuple[int, Plan, tuple[int, _Terms] | None]] = []
+        checked = []
+        for index, (source, compiled) in enumerate(zip(sources, compiles, strict=True)):
+            if source is None or not compiled:
+                continue  # a formula that does not compile is left to report its compile error
+            plan = plan_of(source)
+            bound = plan.most(most)
+            quick = None if plan.loops or plan.products else plan.split(most)
+            every.append((index, plan, quick))
+            if bound is None or bound > WORK_UNITS:
+                checked.append((index, plan, quick))
+        self.every = tuple(every)
+        self.checked = tuple(checked)
+
+    def over(self, variables: Mapping[str, Any], within_most: bool = True) -> set[int] | None:
+        """Indexes of the formulas whose bound exceeds their own budget; None when every formula
+        compiles and fits, and all of them together stay inside one engine evaluation's limits
+        (so the single-program fast path may run them). `within_most`: the task's variables
+        stay within the `most` the budgets were prepared with."""
+        entries = self.checked if within_most else self.every
+        over: set[int] = set()
+        iterations = copies = 0
+        if entries:
+            sizes = DataSizes(variables)
+            for index, plan, quick in entries:
+                if quick is not None and within_most:
+                    bound, terms = quick
+                    for path, coefficient in terms:
+                        bound += coefficient * sizes.units(path)
+                    if bound <= WORK_UNITS:
+                        continue  # fits, without comprehensions: no iterations, no copies
+                cost = plan.cost(sizes)
+                if fits(cost):
+                    iterations += cost.iterations
+                    copies += cost.copies
+                else:
+                    over.add(index)
+        if not self.compiles or over:
+            return over
+        if iterations >= ENGINE_ITERATION_LIMIT or copies > SHARED_ARENA_COPIES:
+            return over
+        return None
 
 
 __all__ = [
@@ -658,9 +886,13 @@ __all__ = [
     "BudgetExceededError",
     "Cost",
     "DataSizes",
+    "FeeBudgets",
+    "Plan",
     "Shape",
     "check_budget",
     "estimate",
+    "fits",
+    "plan_of",
     "shape_of",
     "units",
 ]

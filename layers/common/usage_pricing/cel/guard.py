@@ -266,10 +266,11 @@ def regex_cost(pattern: str) -> int:
 def check_patterns(source: str) -> None:
     """Raise FormulaError unless every matches() call has a literal pattern of bounded cost."""
     tokens = list(scan(source))
+    partner = matching_brackets(tokens)
     for index, token in enumerate(tokens):
         if token.text != "matches" or index + 1 >= len(tokens) or tokens[index + 1].text != "(":
             continue
-        argument = last_argument(tokens, index + 1)
+        argument = last_argument(tokens, index + 1, partner)
         if len(argument) != 1 or argument[0].kind != "string":
             raise FormulaError(
                 "matches() needs a string literal pattern",
@@ -285,18 +286,35 @@ def check_patterns(source: str) -> None:
             )  # fmt: skip
 
 
-def last_argument(tokens: list[Token], open_index: int) -> list[Token]:
-    depth = 0
-    argument: list[Token] = []
-    for token in tokens[open_index + 1 :]:
+def matching_brackets(tokens: list[Token]) -> dict[int, int]:
+    """Each bracket's partner, both ways (index of `(` → index of its `)` and back). An
+    unmatched bracket has none."""
+    partner: dict[int, int] = {}
+    stack: list[int] = []
+    for index, token in enumerate(tokens):
         if token.kind == "open":
-            depth += 1
-        elif token.kind == "close":
-            if depth == 0:
-                return argument
-            depth -= 1
-        elif token.text == "," and depth == 0:
-            argument = []
-            continue
-        argument.append(token)
-    return argument
+            stack.append(index)
+        elif token.kind == "close" and stack:
+            opened = stack.pop()
+            partner[opened] = index
+            partner[index] = opened
+    return partner
+
+
+def last_argument(
+    tokens: list[Token], open_index: int, partner: dict[int, int] | None = None
+) -> list[Token]:
+    """The tokens of a call's last argument: after the last top-level comma, up to the call's
+    closing bracket (the end of the formula if it has none)."""
+    partner = matching_brackets(tokens) if partner is None else partner
+    close = partner.get(open_index, len(tokens))
+    start = position = open_index + 1
+    while position < close:
+        if tokens[position].kind == "open":
+            if position not in partner:
+                break  # unclosed (so is this call): nothing after it is this call's argument
+            position = partner[position]  # a nested bracket: its commas are not this call's
+        elif tokens[position].text == ",":
+            start = position + 1
+        position += 1
+    return tokens[start:close]

@@ -5,19 +5,25 @@ time T" is a single Query.
     pk "APP#{app}"   sk "DRAFT"                                 the draft and its revision
                      sk "META"                                  live_version: the latest version
                      sk "V#{effective_at}#{version:06d}"        a published version
+                     sk "CANCELLED#{version:06d}"               a scheduled version, cancelled
 
 A version takes effect when it is published, or at the effective_at it was published with (SPEC
 §6, scheduled prices). The version live at T is the one with the latest effective_at ≤ T (of two
 taking effect at the same instant, the later version), so publishing never changes what priced a
 task that completed before: billing asks for the version live at completed_at. Items written
-before scheduled prices carry no effective_at: it is their published_at, which their key holds."""
+before scheduled prices carry no effective_at: it is their published_at, which their key holds.
+
+Cancelling a scheduled version moves its item out of the "V#" range (one transaction: delete the
+version, put its CANCELLED# record), so billing's single Query can never meet it, and its number
+is never reused (META's live_version is not lowered)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from ..errors import ConflictError
+from ..errors import ConflictError, NotFoundError
 from ..pricing import AppPricing
 from .dynamo import storage_errors
 from .ledger import _dynamo, _plain
@@ -30,6 +36,10 @@ def timestamp(moment: datetime) -> str:
 
 def _key(app: str, sort: str) -> dict[str, str]:
     return {"pk": f"APP#{app}", "sk": sort}
+
+
+def _cancelled_key(number: int) -> str:
+    return f"CANCELLED#{number:06d}"
 
 
 # A plain slotted class and a NamedTuple, not dataclasses: a dataclass's generated methods are
@@ -156,11 +166,26 @@ class PricingRepository:
         pricing: AppPricing,
         now: datetime,
         effective_at: datetime | None = None,
+        *,
+        max_scheduled: int | None = None,
     ) -> PricingRecordVersion:
         """Publish `pricing` as the next version, taking effect now or at `effective_at` (which
-        the caller has checked is not in the past)."""
+        the caller has checked is far enough ahead). With `max_scheduled`, a scheduled publish
+        is refused while that many versions are already scheduled: counted after META is read,
+        and the write is conditioned on META, so two publishes racing cannot both pass the
+        count (a cancel racing it only lowers the count)."""
         meta = self._get(_key(app, "META"), "read pricing versions") or {}
         current = int(meta.get("live_version", 0))
+        scheduled = f"V#{timestamp(now)}#~", "V#~"
+        if (
+            effective_at is not None
+            and max_scheduled is not None
+            and len(self._versions(app, *scheduled)) >= max_scheduled
+        ):
+            raise ConflictError(
+                f"{app} already has {max_scheduled} scheduled versions, the most it may have; "
+                "cancel one (DELETE …/pricing/scheduled/{version}) or wait for one to take effect"
+            )
         published = PricingRecordVersion(
             pricing, current + 1, timestamp(now), timestamp(effective_at or now)
         )
@@ -200,6 +225,93 @@ class PricingRepository:
                 ]
             )
         return published
+
+    def cancel(
+        self, app: str, number: int, clock: Callable[[], datetime], lock: timedelta
+    ) -> PricingRecordVersion:
+        """Cancel scheduled version `number`, which must still be more than `lock` ahead of now
+        (the completion-time allowance: until then no task priced by it can have been billed).
+
+        NotFoundError when no such version was ever published or it is already cancelled;
+        ConflictError when it has taken effect or is within `lock` of doing so. The read order
+        makes the answer true at one moment: META first (a number beyond live_version did not
+        exist then), then the scheduled versions, then the cancellation record (a version
+        neither scheduled nor cancelled has taken effect: cancel removes one and writes the other
+        in one transaction). The write itself is conditioned on the version still existing and
+        its effective_at still lying beyond now + lock, with `clock` read again just before it, so
+        neither a concurrent cancel nor the passing of time can slip between check and write."""
+        now = clock()
+        meta = self._get(_key(app, "META"), "read pricing versions") or {}
+        if not 1 <= number <= int(meta.get("live_version", 0)):
+            raise NotFoundError(f"{app} has no scheduled version {number}")
+        item = next(
+            (
+                item
+                for item in self._versions(app, f"V#{timestamp(now)}#~", "V#~")
+                if int(item["version"]) == number
+            ),
+            None,
+        )
+        if item is None:
+            if self._get(_key(app, _cancelled_key(number)), "read cancelled pricing"):
+                raise NotFoundError(f"{app} has no scheduled version {number}: it was cancelled")
+            raise ConflictError(f"{app} version {number} has already taken effect")
+        version = _version(item)
+        too_late = ConflictError(
+            f"{app} version {number} takes effect at {version.effective_at}: it can be "
+            f"cancelled only until {int(lock.total_seconds() // 60)} minutes before (tasks "
+            "completing after it may already be billed with it)"
+        )
+        if version.effective_at <= timestamp(now + lock):
+            raise too_late
+        return self._remove(app, item, version, (max(now, clock()), lock), too_late)
+
+    def _remove(
+        self,
+        app: str,
+        item: dict[str, Any],
+        version: PricingRecordVersion,
+        when: tuple[datetime, timedelta],  # the write's moment, and the lock
+        too_late: ConflictError,
+    ) -> PricingRecordVersion:
+        moment, lock = when
+
+        def failed() -> ConflictError | NotFoundError:
+            # The version left the range (a concurrent cancel) or came within the lock.
+            if self._get(_key(app, _cancelled_key(version.version)), "read cancelled pricing"):
+                return NotFoundError(f"{app} has no scheduled version {version.version}")
+            return too_late
+
+        with storage_errors("cancel scheduled pricing", on_condition=failed):
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self.table.name,
+                            "Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": (
+                                "attribute_exists(pk) AND effective_at > :cutoff"
+                            ),
+                            "ExpressionAttributeValues": {":cutoff": timestamp(moment + lock)},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": {
+                                **_key(app, _cancelled_key(version.version)),
+                                "pricing": item["pricing"],
+                                "version": version.version,
+                                "published_at": version.published_at,
+                                "effective_at": version.effective_at,
+                                "cancelled_at": timestamp(moment),
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        return version
 
     def _get(self, key: dict[str, str], action: str) -> dict[str, Any] | None:
         with storage_errors(action):
