@@ -39,9 +39,14 @@ KEY = "inf_local_dev"
 # Routes the page degrades without: it asks whether the backtest exists (SPEC §7: its button stays
 # hidden until then) and falls back to a lookup by id on an API without the task list. On such an
 # API their 404 is expected (Chromium logs it as a failed load); the page says what is missing.
+# The scheduled-versions list and the budgets are probed the same way (a 404 "no such route" on an
+# API without them; the budgets' write probe deletes a random id that cannot exist: 404).
 EXPECTED_PROBES = (
     re.compile(r"^/apps/[^/]+/[^/]+/pricing/backtest$"),
+    re.compile(r"^/apps/[^/]+/[^/]+/pricing/scheduled$"),
     re.compile(r"^/usage/tasks$"),
+    re.compile(r"^/budgets$"),
+    re.compile(r"^/budgets/dashboard-probe-[0-9a-f]+$"),
 )
 
 
