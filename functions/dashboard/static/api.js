@@ -22,8 +22,11 @@ export class ApiError extends Error {
     this.fields = Array.isArray(problem.errors) ? problem.errors : [];
   }
 
+  /** The API has no such route: "no such route" from the resolver behind the gateway's
+   * fallback, "no route for GET /path" from the local stack's router. */
   get noSuchRoute() {
-    return this.status === 404 && this.problem.detail === 'no such route';
+    const detail = String(this.problem.detail || '');
+    return this.status === 404 && (detail === 'no such route' || /^no route for [A-Z]+ \//.test(detail));
   }
 
   /** Not the request's fault: worth trying again as it is. */

@@ -25,7 +25,7 @@ export async function loadTasks(direction) {
     pages.cursors = [null];
     pages.page = 0;
   }
-  const target = direction === 'next' ? pages.page + 1 : direction === 'prev' ? pages.page - 1 : direction === 'again' ? pages.page : 0;
+  const target = direction === 'next' ? pages.page + 1 : direction === 'prev' ? pages.page - 1 : direction === 'again' ? pages.failed : 0;
   const cursor = pages.cursors[target];
   if (target < 0 || cursor === undefined) return;
   const fresh = begin('tasks');
@@ -64,6 +64,7 @@ export async function loadTasks(direction) {
       settle('tasks', params, 'unavailable');
       return;
     }
+    pages.failed = target; // Retry asks for the page that failed, from its own cursor
     report(error, 'tasks-error', windowFields('tasks'), () => loadTasks('again'), fresh);
     // The pager says what is on screen: nothing of the page that failed.
     $('#tasks-page').textContent = `Page ${target + 1} not loaded`;
