@@ -874,8 +874,7 @@ def test_given_a_non_json_500_when_loading_then_a_short_message_shows_and_no_mar
     page.wait_for_selector("#panel-spend[data-state='error']")
     text = page.inner_text("#spend-error")
     assert (
-        text
-        == "Error (500): the API answered HTTP 500 with text/html, not a problem report. Retry"
+        text == "Error (500): the API answered HTTP 500 with text/html, not a problem report. Retry"
     )
     assert (
         page.eval_on_selector("#spend-error", "e => e.querySelectorAll('h1, p, body').length") == 0
