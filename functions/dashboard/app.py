@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, get_args
 
@@ -118,8 +118,15 @@ def rules() -> dict[str, Any]:
 
 
 # Served as /dashboard/rules.json (the page's only route is /dashboard/{asset}: no new route).
+# Built on its first request, not at import: listing the zone database walks the file system,
+# which a cold start that serves only the page should not pay for.
 RULES = "rules.json"
-ASSETS[RULES] = Asset(json.dumps(rules(), separators=(",", ":"), sort_keys=True), ".json")
+
+
+@cache
+def rules_asset() -> Asset:
+    return Asset(json.dumps(rules(), separators=(",", ":"), sort_keys=True), ".json")
+
 
 app = Api()
 
@@ -167,7 +174,7 @@ def page() -> Response[Any]:
 
 @app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE, enable_validation=False)
 def asset(asset: str) -> Response[Any]:
-    found = ASSETS.get(asset)
+    found = rules_asset() if asset == RULES else ASSETS.get(asset)
     if found is None or asset == PAGE:
         raise NotFoundError(f"no dashboard asset {asset}")
     return _send(found)
