@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from functools import cached_property
+import json
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
+from usage_pricing.fees import COMPONENTS, Default
 from usage_pricing.http import Api
+from usage_pricing.limits import MAX_EVENT_TEXT, MAX_PRICES
+from usage_pricing.money import MICROCENTS_PER_DOLLAR
 from usage_pricing.observability import logger
+from usage_pricing.spend_params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT, TaskStatus
+from usage_pricing.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {
@@ -27,6 +33,7 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".json": "application/json",
 }
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -56,9 +63,9 @@ class Asset:
     """A file as served: its text, its ETag, and its gzip form (made once, when first asked for:
     compressing at import would slow every cold start by more than the rest of the import)."""
 
-    def __init__(self, path: Path) -> None:
-        self.body = path.read_text(encoding="utf-8")
-        self.content_type = CONTENT_TYPES[path.suffix]
+    def __init__(self, body: str, suffix: str) -> None:
+        self.body = body
+        self.content_type = CONTENT_TYPES[suffix]
         self.etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
 
     @cached_property
@@ -69,10 +76,57 @@ class Asset:
 # Everything servable, read once at cold start; a request can name only these (no file system
 # path is ever built from a request).
 ASSETS = {
-    path.name: Asset(path)
+    path.name: Asset(path.read_text(encoding="utf-8"), path.suffix)
     for path in sorted(STATIC.iterdir())
     if path.is_file() and path.suffix in CONTENT_TYPES
 }
+
+
+def rules() -> dict[str, Any]:
+    """The server's rules the page needs, from the layer's own constants, so the page never
+    spells one itself (issue 20): the fee components and their formulas, the windows' ranges and
+    bucket sizes, the time zones a window takes, the list limits, and how money is counted.
+
+    Only light layer modules are read (no pricing engine, no storage): the dashboard's cold
+    start stays small (tests/unit/test_cold_import.py). Rules that live in modules owned by
+    other handlers (the backtest's default window, the scheduled-publish lead time) are not
+    here: the page always sends its own window and shows the server's 400 for a too-early
+    effective_at beside the field."""
+    return {
+        "fee_components": [
+            {
+                "name": fee.name,
+                "field": fee.field,
+                "expression": fee.expression,
+                "default": fee.default.value,
+                "description": fee.description,
+                "is_total": fee.default is Default.SUM,
+            }
+            for fee in COMPONENTS
+        ],
+        "ranges": list(RANGES),
+        "buckets": list(STEPS),
+        "max_buckets": MAX_BUCKETS,
+        "time_zones": sorted(_zone_names()),
+        "max_app_filters": MAX_APP_FILTERS,
+        "task_page": {"default": DEFAULT_LIMIT, "max": MAX_LIMIT},
+        "task_statuses": list(get_args(TaskStatus)),
+        "max_prices": MAX_PRICES,
+        "max_price_name": MAX_EVENT_TEXT,
+        "money": {"microcents_per_dollar": MICROCENTS_PER_DOLLAR},
+    }
+
+
+# Served as /dashboard/rules.json (the page's only route is /dashboard/{asset}: no new route).
+# Built on its first request, not at import: listing the zone database walks the file system,
+# which a cold start that serves only the page should not pay for.
+RULES = "rules.json"
+
+
+@cache
+def rules_asset() -> Asset:
+    return Asset(json.dumps(rules(), separators=(",", ":"), sort_keys=True), ".json")
+
 
 app = Api()
 
@@ -84,11 +138,13 @@ HTML_RESPONSE = {
 }
 ASSET_RESPONSE = {
     200: {
-        "description": "A script, style sheet or license file of the page (ETag as the page)",
+        "description": "A script, style sheet or license file of the page, or the server rules it "
+        "shows (rules.json); ETag as the page",
         "content": {
             "text/javascript": {"schema": {}},
             "text/css": {"schema": {}},
             "text/markdown": {"schema": {}},
+            "application/json": {"schema": {}},
         },
     },
 }
@@ -101,7 +157,9 @@ def _send(asset: Asset) -> Response[Any]:
     if asset.etag in (tag.strip() for tag in match.split(",")):
         return Response(status_code=304, headers=headers, body=None)
     accepted = (request.get("accept-encoding") or "").lower()
-    if "gzip" in accepted:  # bytes: the resolver sends them base64-encoded, as API Gateway wants
+    # bytes: the resolver sends them base64-encoded, as API Gateway wants. Not for JSON (the
+    # rules): the resolver would serialize a JSON response's bytes again; they are small.
+    if "gzip" in accepted and not asset.content_type.startswith("application/json"):
         headers["Content-Encoding"] = "gzip"
         body: str | bytes = asset.gzipped
     else:
@@ -116,7 +174,7 @@ def page() -> Response[Any]:
 
 @app.public_get("/dashboard/{asset}", responses=ASSET_RESPONSE, enable_validation=False)
 def asset(asset: str) -> Response[Any]:
-    found = ASSETS.get(asset)
+    found = rules_asset() if asset == RULES else ASSETS.get(asset)
     if found is None or asset == PAGE:
         raise NotFoundError(f"no dashboard asset {asset}")
     return _send(found)

@@ -8,6 +8,8 @@ did not expect."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -39,9 +41,14 @@ KEY = "inf_local_dev"
 # Routes the page degrades without: it asks whether the backtest exists (SPEC §7: its button stays
 # hidden until then) and falls back to a lookup by id on an API without the task list. On such an
 # API their 404 is expected (Chromium logs it as a failed load); the page says what is missing.
+# The scheduled-versions list and the budgets are probed the same way (a 404 "no such route" on an
+# API without them; the budgets' write probe deletes a random id that cannot exist: 404).
 EXPECTED_PROBES = (
     re.compile(r"^/apps/[^/]+/[^/]+/pricing/backtest$"),
+    re.compile(r"^/apps/[^/]+/[^/]+/pricing/scheduled$"),
     re.compile(r"^/usage/tasks$"),
+    re.compile(r"^/budgets$"),
+    re.compile(r"^/budgets/dashboard-probe-[0-9a-f]+$"),
 )
 
 
@@ -84,6 +91,8 @@ class Dashboard:
     stack: Stack
     problems: list[str] = field(default_factory=list)
     expected_failures: list[tuple[str, int]] = field(default_factory=list)
+    expected_aborts: list[str] = field(default_factory=list)
+    held: list[Any] = field(default_factory=list)
 
     # ---- watching the tab
 
@@ -91,12 +100,13 @@ class Dashboard:
         self.page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
         self.page.on("console", self._console)
         self.page.on("response", self._response)
-        self.page.on(
-            "requestfailed",
-            lambda request: self.problems.append(
-                f"request failed: {request.url} {request.failure}"
-            ),
-        )
+        self.page.on("requestfailed", self._failed)
+
+    def _failed(self, request: Any) -> None:
+        # A request the page gave up on (its timeout) on purpose is not a problem.
+        if urlsplit(request.url).path in self.expected_aborts:
+            return
+        self.problems.append(f"request failed: {request.url} {request.failure}")
 
     def _console(self, message: Any) -> None:
         # Chromium reports every HTTP error response as a console error too; those are judged
@@ -110,13 +120,85 @@ class Dashboard:
         path = urlsplit(response.url).path
         if any(p.search(path) for p in EXPECTED_PROBES) and response.status == 404:
             return
-        if (path, response.status) in self.expected_failures:
+        if any(
+            status == response.status
+            and (path == expected or (expected.endswith("*") and path.startswith(expected[:-1])))
+            for expected, status in self.expected_failures
+        ):
             return
         self.problems.append(f"HTTP {response.status} for {response.url}")
 
     def expect_failure(self, path: str, status: int) -> None:
-        """An error answer the test provokes on purpose (the page must show it, not crash)."""
+        """An error answer the test provokes on purpose (the page must show it, not crash); a
+        path ending in * stands for every path it starts."""
         self.expected_failures.append((path, status))
+
+    # ---- faults, injected in the browser's own network stack (Playwright routes): the page
+    # sees exactly what a slow or failing API would send it.
+
+    def hold(self, path: str) -> None:
+        """Requests to path hang (unanswered) until release(): a slow API, or with the page's
+        timeout shortened (timeout_ms), one that never answers."""
+        self.expected_aborts.append(path)
+
+        def handler(route: Any) -> None:
+            if urlsplit(route.request.url).path == path:
+                self.held.append(route)
+            else:
+                route.continue_()
+
+        self.page.route(f"**{path}*", handler)
+
+    def release(self, path: str) -> None:
+        """Ends hold(): the held requests go on to the API (those the page gave up on are
+        dropped), and later ones pass."""
+        self.page.unroute(f"**{path}*")
+        held, self.held = self.held, []
+        for route in held:
+            with contextlib.suppress(Exception):  # the page aborted it already (its timeout)
+                route.continue_()
+
+    def fail(
+        self, path: str, status: int, *, times: int = 1, retry_after: int | None = None,
+        html: bool = False, method: str = "GET",
+    ) -> list[int]:  # fmt: skip
+        """The next `times` requests to path are answered with `status`: a problem+json (with
+        Retry-After when given), or an HTML error page as a proxy in front of the API would
+        send. Later requests pass. Returns a list that counts every request to path seen."""
+        self.expect_failure(path, status)
+        seen: list[int] = []
+
+        def handler(route: Any) -> None:
+            request = route.request
+            if urlsplit(request.url).path != path or request.method != method:
+                route.continue_()
+                return
+            seen.append(1)
+            if len(seen) > times:
+                route.continue_()
+                return
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            if html:
+                body = "<html><body><h1>500 Internal Server Error</h1><p>upstream</p></body></html>"
+                route.fulfill(status=status, headers=headers, content_type="text/html", body=body)
+            else:
+                problem = {"type": "about:blank", "title": "Service Unavailable", "status": status,
+                           "detail": "storage unavailable: ThrottlingException"}  # fmt: skip
+                route.fulfill(
+                    status=status, headers=headers, content_type="application/problem+json",
+                    body=json.dumps(problem),
+                )  # fmt: skip
+
+        self.page.route(f"**{path}*", handler)
+        return seen
+
+    def overflow(self) -> int:
+        """How many CSS pixels the page is wider than the window (0: it fits)."""
+        return int(
+            self.page.evaluate(
+                "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+            )
+        )
 
     def assert_clean(self) -> None:
         assert self.problems == [], "\n".join(self.problems)
@@ -153,9 +235,35 @@ class Dashboard:
         return response.text
 
 
+# The two sizes the page is checked at (issue 20): a desktop and a phone.
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
 @pytest.fixture
-def dashboard(browser: Any, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Dashboard]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+def viewport(request: pytest.FixtureRequest) -> str:
+    """desktop unless a test is parametrized with viewport (indirect=True)."""
+    return str(getattr(request, "param", "desktop"))
+
+
+@pytest.fixture
+def timeout_ms(request: pytest.FixtureRequest) -> int | None:
+    """The page's request timeout, shortened by a test that parametrizes it (indirect)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def dashboard(
+    browser: Any,
+    stack: Stack,
+    request: pytest.FixtureRequest,
+    viewport: str,
+    timeout_ms: int | None,
+) -> Iterator[Dashboard]:
+    context = browser.new_context(
+        accept_downloads=True, viewport=VIEWPORTS[viewport], is_mobile=viewport == "phone"
+    )
+    if timeout_ms is not None:
+        context.add_init_script(f"window.DASHBOARD_TIMEOUT_MS = {int(timeout_ms)};")
     page = context.new_page()
     page.set_default_timeout(20_000)
     board = Dashboard(page, stack)

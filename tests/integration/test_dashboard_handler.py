@@ -69,6 +69,68 @@ def test_every_file_the_page_names_is_served_from_the_bundle(handler: ModuleType
         assert "Content-Security-Policy" in response["headers"]
 
 
+def test_given_the_page_when_its_modules_are_followed_then_each_is_served_as_javascript(
+    handler: ModuleType,
+) -> None:
+    """The page is ES modules (<script type="module">) importing each other by relative path:
+    each resolves to /dashboard/<name>.js, which the one asset route serves (no new route)."""
+    html = get(handler, "/dashboard")["body"]
+    assert '<script type="module" src="/dashboard/dashboard.js"></script>' in html
+    seen: set[str] = set()
+    queue = ["dashboard.js"]
+    while queue:
+        name = queue.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = get(handler, f"/dashboard/{name}")
+        assert response["statusCode"] == 200, name
+        assert response["headers"]["Content-Type"] == "text/javascript; charset=utf-8", name
+        assert "script-src 'self'" in response["headers"]["Content-Security-Policy"]
+        imports = re.findall(r"^import [^;]*? from '\./([\w-]+\.js)';", response["body"], re.M)
+        assert all("/" not in module for module in imports)
+        queue += imports
+    on_disk = {path.name for path in STATIC.glob("*.js")} - {"chart.umd.min.js"}
+    assert seen == on_disk  # every module is reached from the page, none is left over
+
+
+def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
+    handler: ModuleType,
+) -> None:
+    from usage_pricing.fees import COMPONENTS
+    from usage_pricing.limits import MAX_EVENT_TEXT, MAX_PRICES
+    from usage_pricing.money import MICROCENTS_PER_DOLLAR
+    from usage_pricing.spend_params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT
+    from usage_pricing.windows import MAX_BUCKETS, RANGES, STEPS, zone
+
+    response = get(handler, "/dashboard/rules.json", **{"accept-encoding": "gzip"})
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert "Content-Security-Policy" in response["headers"]
+    rules = json.loads(response["body"])
+    assert [c["field"] for c in rules["fee_components"]] == [c.field for c in COMPONENTS]
+    assert [c["expression"] for c in rules["fee_components"]] == [c.expression for c in COMPONENTS]
+    assert [c["is_total"] for c in rules["fee_components"]] == [False, False, False, False, True]
+    assert rules["ranges"] == list(RANGES) and rules["buckets"] == list(STEPS)
+    assert rules["max_buckets"] == MAX_BUCKETS
+    assert rules["task_page"] == {"default": DEFAULT_LIMIT, "max": MAX_LIMIT}
+    assert rules["task_statuses"] == [
+        "completed",
+        "failed",
+        "cancelled",
+        "refunded",
+        "needs_review",
+    ]
+    assert (rules["max_app_filters"], rules["max_prices"]) == (MAX_APP_FILTERS, MAX_PRICES)
+    assert rules["max_price_name"] == MAX_EVENT_TEXT
+    assert rules["money"] == {"microcents_per_dollar": MICROCENTS_PER_DOLLAR}
+    # Every zone offered is one a window takes (windows.zone raises for any other).
+    assert "UTC" in rules["time_zones"] and "Asia/Kolkata" in rules["time_zones"]
+    for name in rules["time_zones"]:
+        zone(name)
+    assert "localtime" not in rules["time_zones"]
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -1,0 +1,237 @@
+/* The Spend tab: the breakdown as a stacked bar chart, its cards and tables, and its CSV. */
+
+import { api } from './api.js';
+import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
+import { $, $$, clearErrors, el, showError } from './dom.js';
+import { report } from './errors.js';
+import { big, colourFor, dollarsText, formatTime, money, OTHER_COLOUR, toDollars } from './format.js';
+import { begin, state } from './state.js';
+
+// At most this many series: beyond it the smallest share one "Other" series (a chart of 40
+// stacked colours is unreadable). Each series' colour comes from its name, never its rank.
+const MAX_SERIES = 8;
+
+export function ensureChart(id, config) {
+  if (!window.Chart) return null;
+  if (!state.charts[id]) state.charts[id] = new window.Chart(document.getElementById(id), config);
+  return state.charts[id];
+}
+
+export async function loadSpend() {
+  const prefix = 'spend';
+  const fresh = begin(prefix);
+  clearErrors($('#panel-spend'));
+  $('#spend-note').hidden = true;
+  const params = windowParams(prefix);
+  const bucket = $('#spend-bucket').value;
+  if (bucket) params.push(['bucket', bucket]);
+  const groupBy = $('#spend-group').value;
+  params.push(['group_by', groupBy]);
+  const custom = $('#spend-range').value === 'custom';
+  if (custom && !params.some(([name]) => name === 'start')) {
+    showError('spend-start-error', 'Choose a start date.');
+    settle('spend', params, 'error');
+    return;
+  }
+  loading('spend', `spend, ${windowWords(prefix)}`);
+  // The cards belong to the window asked for: none of the previous window's figures stays.
+  for (const card of ['#spend-total', '#spend-refunded', '#spend-trend', '#spend-period']) $(card).replaceChildren('…');
+  $('#spend-csv').disabled = true;
+  $('#spend-refresh').setAttribute('aria-busy', 'true');
+  try {
+    const data = await api('/usage/breakdown', { params });
+    if (!fresh()) return;
+    state.windows = data.bucket !== undefined;
+    const notes = [];
+    // An API from before time windows answers every query as its default range.
+    if (data.bucket === undefined && (custom || bucket)) {
+      const fields = custom ? ['spend-start-error', 'Custom dates need an API with start/end windows; this one answered its default range.'] : ['spend-bucket-error', 'This API does not take a bucket size yet; it chose one itself.'];
+      showError(...fields);
+      if (custom) { state.spend = null; renderSpend(null); settle('spend', params, 'error'); return; }
+    }
+    if (data.tz !== undefined && data.tz !== state.tz) notes.push(`The API answered in time zone ${data.tz}.`);
+    const view = spendView(data, groupBy, params);
+    if (view.fallback) showError('spend-group-error', `This API does not group by ${groupBy} yet: showing apps.`);
+    if (Array.isArray(data.errors) && data.errors.length) {
+      notes.push(`Some figures could not be computed: ${data.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`);
+    }
+    if (notes.length) {
+      $('#spend-note').textContent = notes.join(' ');
+      $('#spend-note').hidden = false;
+    }
+    state.spend = view;
+    rememberApps(data.models || []);
+    renderSpend(view);
+    settle('spend', params, 'ready');
+  } catch (error) {
+    if (!fresh()) return;
+    report(error, 'spend-error', windowFields(prefix), loadSpend, fresh);
+    state.spend = null;
+    renderSpend(null);
+    settle('spend', params, 'error');
+  } finally {
+    if (fresh()) $('#spend-refresh').removeAttribute('aria-busy');
+  }
+}
+
+/** What the Spend tab shows, computed once: the chart, the tables and the CSV all read it. */
+function spendView(data, groupBy, params) {
+  const grouped = groupBy !== 'app' && data.timeseries.every((bucket) => bucket.per_group);
+  const key = grouped ? 'per_group' : 'per_app';
+  const totals = new Map();
+  for (const bucket of data.timeseries) {
+    for (const [group, cost] of Object.entries(bucket[key] || {})) {
+      totals.set(group, (totals.get(group) || 0n) + big(cost));
+    }
+  }
+  const ranked = Array.from(totals.keys()).sort((a, b) => {
+    const diff = totals.get(b) - totals.get(a);
+    return diff > 0n ? 1 : diff < 0n ? -1 : a.localeCompare(b);
+  });
+  const room = ranked.length > MAX_SERIES ? MAX_SERIES - 1 : MAX_SERIES;
+  const shown = ranked.slice(0, room);
+  const merged = ranked.slice(room);
+  const series = shown.map((group) => ({ name: group, members: [group], colour: colourFor(group) }));
+  if (merged.length) {
+    series.push({ name: `Other (${merged.length} ${grouped ? 'groups' : 'apps'})`, members: merged, colour: OTHER_COLOUR });
+  }
+  const tz = data.tz || state.tz;
+  const buckets = data.timeseries.map((bucket) => ({
+    date: bucket.date,
+    label: formatTime(bucket.date, { compact: true, tz }),
+    values: series.map((s) => s.members.reduce((sum, member) => sum + big((bucket[key] || {})[member] || 0), 0n)),
+  }));
+  return { data, params, groupBy: grouped ? groupBy : 'app', requestedGroupBy: groupBy, fallback: groupBy !== 'app' && !grouped, series, buckets, tz };
+}
+
+function renderSpend(view) {
+  const chart = ensureChart('spend-chart', {
+    type: 'bar',
+    data: { labels: [], datasets: [] },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: 'nearest', intersect: true },
+      scales: {
+        x: { stacked: true, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: { stacked: true, beginAtZero: true, title: { display: true, text: 'USD' }, ticks: { callback: (value) => `$${Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 })}` } },
+      },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: {
+            label: (item) => {
+              const microcents = item.dataset.microcents[item.dataIndex];
+              return `${item.dataset.label}: $${toDollars(microcents)} (${big(microcents).toLocaleString('en-US')} µ¢)`;
+            },
+            footer: (items) => {
+              if (!items.length) return '';
+              const bucket = state.spend && state.spend.buckets[items[0].dataIndex];
+              if (!bucket) return '';
+              const sum = bucket.values.reduce((a, b) => a + b, 0n);
+              return `Bucket total: $${toDollars(sum)} (${sum.toLocaleString('en-US')} µ¢)`;
+            },
+          },
+        },
+      },
+    },
+  });
+  const csv = $('#spend-csv');
+  const cards = { total: $('#spend-total'), refunded: $('#spend-refunded'), trend: $('#spend-trend'), period: $('#spend-period') };
+  if (!view) {
+    if (chart) { chart.data.labels = []; chart.data.datasets = []; chart.update(); }
+    for (const card of Object.values(cards)) card.replaceChildren('–');
+    $('#top-apps tbody').replaceChildren();
+    $('#groups-section').hidden = true;
+    $('#spend-data-table').replaceChildren();
+    csv.disabled = true;
+    $('#spend-chart').setAttribute('aria-label', 'Spend chart: no data');
+    return;
+  }
+  const { data } = view;
+  if (chart) {
+    chart.data.labels = view.buckets.map((bucket) => bucket.label);
+    chart.data.datasets = view.series.map((series, index) => ({
+      label: series.name,
+      data: view.buckets.map((bucket) => Number(bucket.values[index]) / 1e8),
+      microcents: view.buckets.map((bucket) => bucket.values[index].toString()),
+      backgroundColor: series.colour,
+      borderColor: '#1b1f24',
+      borderWidth: 0.5,
+    }));
+    chart.update();
+  }
+  cards.total.replaceChildren(money(data.total_cost));
+  cards.refunded.replaceChildren(data.refunded_cost === undefined ? el('span', { title: 'This API does not report refunds yet', text: 'n/a' }) : money(data.refunded_cost));
+  if (data.trend_percent === undefined || data.trend_percent === null) {
+    cards.trend.replaceChildren(el('span', { title: 'No spend in the previous period of equal length', text: '–' }));
+  } else {
+    const trend = Number(data.trend_percent);
+    cards.trend.replaceChildren(`${trend > 0 ? '▲ +' : trend < 0 ? '▼ ' : ''}${trend.toLocaleString('en-US', { maximumFractionDigits: 2 })} %`);
+  }
+  const bucketName = data.bucket ? ` · ${data.bucket} buckets` : '';
+  cards.period.replaceChildren(
+    el('span', { text: `${formatTime(data.period_start, { compact: true, tz: view.tz })} → ${formatTime(data.period_end, { compact: true, tz: view.tz })}` }),
+    el('small', { text: ` ${view.tz}${bucketName}` }),
+  );
+  const groupWord = { app: 'app', fee: 'fee', tier: 'tier' }[view.groupBy];
+  $('#spend-chart').setAttribute('aria-label',
+    `Stacked bar chart of spend by ${groupWord}: ${view.buckets.length} buckets, ${view.series.length} series, total ${data.total_cost === null ? 'beyond int64' : dollarsText(data.total_cost)}. The same data is in the table below the chart.`);
+
+  $('#top-apps tbody').replaceChildren(...(data.per_model || []).map((row) => el('tr', {},
+    el('td', {}, swatch(colourFor(row.app_endpoint)), row.app_endpoint),
+    el('td', { class: 'num', text: Number(row.call_count).toLocaleString('en-US') }),
+    el('td', { class: 'num' }, money(row.cost)))));
+  if (!(data.per_model || []).length) {
+    $('#top-apps tbody').replaceChildren(el('tr', {}, el('td', { colspan: 3, text: 'No spend in this window.' })));
+  }
+  const groups = view.groupBy !== 'app' && Array.isArray(data.per_group) ? data.per_group : null;
+  $('#groups-section').hidden = !groups;
+  if (groups) {
+    $('#groups-heading').textContent = `By ${groupWord}`;
+    $('#groups tbody').replaceChildren(...groups.map((row) => el('tr', {},
+      el('td', {}, swatch(colourFor(row.group)), row.group),
+      el('td', { class: 'num', text: Number(row.call_count).toLocaleString('en-US') }),
+      el('td', { class: 'num' }, money(row.cost)))));
+  }
+  paintSwatches($('#panel-spend'));
+  if ($('#spend-data').open) renderSpendTable(view);
+  else $('#spend-data-table').replaceChildren();
+  csv.disabled = false;
+}
+
+function swatch(colour) {
+  return el('span', { class: 'swatch', 'aria-hidden': 'true', 'data-colour': colour });
+}
+
+/** Colours are set through the CSSOM (the policy allows no inline style attribute). */
+function paintSwatches(root) {
+  for (const element of $$('.swatch', root)) element.style.background = element.dataset.colour;
+}
+
+export function renderSpendTable(view) {
+  if (!view) return;
+  const head = el('tr', {}, el('th', { scope: 'col', text: 'Bucket' }),
+    ...view.series.map((series) => el('th', { scope: 'col', class: 'num' }, swatch(series.colour), series.name)),
+    el('th', { scope: 'col', class: 'num', text: 'Total' }));
+  const rows = view.buckets.map((bucket) => el('tr', {}, el('th', { scope: 'row', text: bucket.label }),
+    ...bucket.values.map((value) => el('td', { class: 'num' }, money(value))),
+    el('td', { class: 'num' }, money(bucket.values.reduce((a, b) => a + b, 0n)))));
+  const table = el('table', { class: 'data', id: 'spend-table' }, el('thead', {}, head), el('tbody', {}, ...rows));
+  $('#spend-data-table').replaceChildren(table);
+  paintSwatches(table);
+}
+
+/** The server's own CSV of the breakdown query the chart shows (format=csv). */
+export function spendCsv(view) {
+  return api('/usage/breakdown', { params: [...view.params, ['format', 'csv']], accept: 'text/csv' });
+}
+
+export function downloadSpendCsv() {
+  const view = state.spend;
+  if (!view) return;
+  const part = (name) => ((view.params.find(([key]) => key === name) || [])[1] || '');
+  const window = part('range') || `${part('start')}_${part('end')}`;
+  downloadCsv('/usage/breakdown', view.params, `spend_${window}_${view.groupBy}_${fileZone()}.csv`, 'spend-error');
+}
