@@ -177,6 +177,21 @@ def resolve_window(
     return span.start, span.end
 
 
+def cursor_binding(
+    team_id: str, app: str, window: tuple[str | None, ...], proposed: AppPricing
+) -> tuple[bytes, ...]:
+    """What a backtest cursor is bound to: the team, the app, the query's window parameters
+    (range, start, end, tz, as sent) and the proposed pricing (a walk adds up one proposal)."""
+    import hashlib  # noqa: PLC0415 — on a request only
+
+    return (
+        team_id.encode(),
+        app.encode(),
+        "\n".join(str(part) for part in window).encode(),
+        hashlib.sha256(proposed.model_dump_json().encode()).digest(),
+    )
+
+
 def _position(content: dict[str, Any], span: Span, now: datetime) -> tuple[datetime, datetime, str]:
     """A backtest cursor's window and position, if they are its own query's, else a 400."""
     first, last = check_window(content.get("l"), content.get("h"), span, now)
@@ -280,14 +295,7 @@ class BacktestService:
             default_range=DEFAULT_RANGE,
         )
         proposed = self._proposed(app, request)
-        import hashlib  # noqa: PLC0415 — on a request only
-
-        binding = (
-            caller.team_id.encode(),
-            app.encode(),
-            "\n".join(str(part) for part in (range_name, start, end, tz_name)).encode(),
-            hashlib.sha256(proposed.model_dump_json().encode()).digest(),
-        )
+        binding = cursor_binding(caller.team_id, app, (range_name, start, end, tz_name), proposed)
         first, last, before = span.start, span.end, None
         if cursor is not None:
             first, last, before = _position(
