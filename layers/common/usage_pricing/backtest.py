@@ -315,10 +315,13 @@ class BacktestService:
         )
         answer, position = self._compare(proposed, records, limit, budget)
         if answer.truncated:
+            # Below the last record read; if none was (only when the first Query's page held
+            # nothing inside the window), below where this request began.
+            resume = position or before or time_key(last + timedelta(seconds=1)) + "~"
             answer.next_cursor = self.signer.seal(
                 CURSOR_PURPOSE,
                 binding,
-                {"l": time_key(first), "h": time_key(last), "b": position or before},
+                {"l": time_key(first), "h": time_key(last), "b": resume},
             )
         return answer
 
