@@ -262,7 +262,8 @@ def backtest_rows(results: dict[str, Any]) -> list[Row]:
             ),
             timing_row(
                 f"backtest of {size:,} tasks: handler time",
-                "POST …/pricing/backtest → local DynamoDB (moto)",
+                f"POST …/pricing/backtest → local DynamoDB (moto); {at['requests']} request(s), "
+                "following next_cursor past each deadline",
                 at["handler"],
             ),
             timing_row(
