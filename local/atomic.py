@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import heapq
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -160,7 +161,7 @@ def _scope_queries_to_partitions() -> None:
     def all_items(self: Table) -> Any:
         index = getattr(_QUERY_SCOPE, "index", None)
         if index is not None and index[0] is self:
-            return index[1](original_all_items(self))
+            return index[1](self.items.values())  # a table without a range key: hash → item
         table, hash_key = getattr(_QUERY_SCOPE, "partition", None) or (None, None)
         if table is not self:
             return original_all_items(self)
@@ -209,9 +210,11 @@ def _index_scope(
 
     def select(items: Any) -> list[Item]:
         rows = []
+        wanted = hash_key.value
         for item in items:
             attrs = item.attrs
-            if attrs.get(hash_name) != hash_key:
+            partition = attrs.get(hash_name)  # compared raw: DynamoType's == casts every value
+            if partition is None or partition.type != "S" or partition.value != wanted:
                 continue
             value, key = attrs.get(range_name), attrs.get(table_key)
             if value is None or value.type != "S" or not low.value <= value.value <= high.value:
@@ -220,9 +223,11 @@ def _index_scope(
             if after is not None and (position <= after if forward else position >= after):
                 continue
             rows.append((position, item))
-        rows.sort(key=lambda row: row[0], reverse=not forward)
-        if limit:
-            rows = rows[: int(limit) + 1]
+        if limit:  # the first Limit + 1 in the Query's direction
+            pick = heapq.nsmallest if forward else heapq.nlargest
+            rows = pick(int(limit) + 1, rows, key=lambda row: row[0])
+        else:
+            rows.sort(key=lambda row: row[0], reverse=not forward)
         if not forward:
             rows.reverse()  # moto sorts ascending, then reverses for a backward Query
         return [item for _, item in rows]
