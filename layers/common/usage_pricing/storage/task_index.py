@@ -153,25 +153,31 @@ class TaskIndex:
         else:
             chunk = max(8, (limit + 2) // len(parts) + 2) if app_list else limit + 2
 
-        def fill(part: _Partition, first: bool) -> bool:
+        def read(part: _Partition, first: bool) -> None:
+            size = min(chunk, budget.items_left()) if status_filter is not None else chunk
+            # The first read starts at `after` itself (BETWEEN is inclusive), which it skips:
+            # two items at least, so that a page always moves past its cursor.
+            scanned = part.fetch(self.table, max(2 if first else 1, size), high)
+            budget.spend(items=scanned)
+            self.stats.queries += 1
+            self.stats.scanned += scanned
+            while part.buffer and after is not None and part.buffer[0][0] <= after:
+                part.buffer.popleft()
+
+        def fill(part: _Partition) -> bool:
             """Read `part` until it holds a record or is done; False when the budget stops it."""
             while not part.buffer and not part.done:
-                if not first and not budget.allows():
+                if not budget.allows():
                     return False
-                size = min(chunk, budget.items_left()) if status_filter is not None else chunk
-                # The first read starts at `after` itself (BETWEEN is inclusive), which it skips:
-                # two items at least, so that a page always moves past its cursor.
-                scanned = part.fetch(self.table, max(2 if first else 1, size), high)
-                first = False
-                budget.spend(items=scanned)
-                self.stats.queries += 1
-                self.stats.scanned += scanned
-                while part.buffer and after is not None and part.buffer[0][0] <= after:
-                    part.buffer.popleft()
+                read(part, first=False)
             return True
 
+        # Every partition's first read, whatever the budget says, and before any second one: so
+        # every page moves on, and the partitions' reads move on together.
+        for part in parts:
+            read(part, first=True)
         found: list[tuple[str, BillingRecord]] = []
-        blocked = [p for p in parts if not fill(p, first=True)]
+        blocked = [p for p in parts if not fill(p)]
         while not blocked:
             live = [p for p in parts if p.buffer]
             if not live:
@@ -182,7 +188,7 @@ class TaskIndex:
             key, item = part.buffer.popleft()
             found.append((key, record_from_item(item)))
             self.stats.returned += 1
-            if not fill(part, first=False):
+            if not fill(part):
                 blocked.append(part)
         # Stopped by the budget: every record up to the lowest `through` of the partitions not
         # read to the end was read (at or above every record returned so far, as each such
