@@ -17,6 +17,7 @@ from typing import Any
 from .analytics import analytics
 from .backtest import backtest
 from .billing import billing_cpu
+from .bounded import bounded
 from .cold_import import TARGET_RATIO, cold_imports, interpreters, over_target, version_of
 from .cold_import import rows as cold_import_rows
 from .common import fmt_us, machine
@@ -326,12 +327,55 @@ def backtest_rows(results: dict[str, Any]) -> list[Row]:
             ),
             timing_row(
                 f"backtest of {size:,} tasks: handler time",
-                "POST …/pricing/backtest → local DynamoDB (moto)",
+                f"POST …/pricing/backtest → local DynamoDB (moto); {at['requests']} request(s), "
+                "following next_cursor past each deadline",
                 at["handler"],
             ),
             timing_row(
                 f"backtest of {size:,} tasks: handler time without the DB server",
                 "read, decode, price again, compare; moto's time subtracted",
+                at["handler_without_db_server"],
+            ),
+        ]
+    return rows
+
+
+def bounded_rows(results: dict[str, Any]) -> list[Row]:
+    figure = bounded(QUICK)
+    results["bounded"] = figure
+    records = f"{figure['records']:,} records"
+    at = figure["backtest"]
+    rows = [
+        (
+            f"worst backtest @ {records}: wall time of each request "
+            f"(timeout {figure['pricing_timeout_s']} s)",
+            f"limit=10000, ONE_FILTER in all 5 formulas × 1,000 images; priced "
+            f"{' then '.join(f'{n:,}' for n in at['tasks'])} tasks, truncated_reason "
+            f"{at['reason']}, {at['items_read']:,} records in {at['queries']} Queries",
+            fmt_us(at["handler"]["p50"]),
+            fmt_us(at["handler"]["p99"]),
+        ),
+        timing_row(
+            f"worst backtest @ {records}: without the DB server",
+            "moto's time subtracted",
+            at["handler_without_db_server"],
+        ),
+    ]
+    for name, what in (("one_partition", "no app filter"), ("20_apps", "20 app filters")):
+        at = figure[f"task_list/{name}"]
+        rows += [
+            (
+                f"worst filtered task list @ {records}, {what}: wall time of each request "
+                f"(timeout {figure['task_list_timeout_s']} s)",
+                f"status=needs_review (no match), range=90d, limit=1; "
+                f"{at['scanned_per_request']:,.0f} records in "
+                f"{at['queries_per_request']:,.1f} Queries a request, 0 rows, has_more",
+                fmt_us(at["handler"]["p50"]),
+                fmt_us(at["handler"]["p99"]),
+            ),
+            timing_row(
+                f"worst filtered task list @ {records}, {what}: without the DB server",
+                "moto's time subtracted",
                 at["handler_without_db_server"],
             ),
         ]
@@ -374,6 +418,7 @@ SECTIONS = {
     "records": record_rows,
     "analytics": analytics_rows,
     "backtest": backtest_rows,
+    "bounded": bounded_rows,
     "load": load_rows,
 }
 # Run only when named: they need something a plain checkout does not have.

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import heapq
 import re
 import threading
 from collections.abc import Callable
@@ -157,7 +158,13 @@ def _scope_queries_to_partitions() -> None:
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or self.range_key_attr is None:
+        if index_name:
+            _QUERY_SCOPE.index = _index_scope(self, hash_key, index_name, args, kwargs)
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                _QUERY_SCOPE.index = None
+        if hash_key is None or self.range_key_attr is None:
             return original_query(self, hash_key, *args, **kwargs)
         _QUERY_SCOPE.partition = (self, hash_key)
         try:
@@ -166,6 +173,9 @@ def _scope_queries_to_partitions() -> None:
             _QUERY_SCOPE.partition = None
 
     def all_items(self: Table) -> Any:
+        index = getattr(_QUERY_SCOPE, "index", None)
+        if index is not None and index[0] is self:
+            return index[1](self.items.values())  # a table without a range key: hash → item
         table, hash_key = getattr(_QUERY_SCOPE, "partition", None) or (None, None)
         if table is not self:
             return original_all_items(self)
@@ -174,6 +184,69 @@ def _scope_queries_to_partitions() -> None:
 
     query.partition_scoped = True  # type: ignore[attr-defined]
     Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+
+
+def _index_scope(
+    table: Table, hash_key: Any, index_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Table, Callable[[Any], list[Item]]] | None:
+    """For a Query on an index with one string hash key and one string range key, compared
+    with BETWEEN (the only kind the ledger's readers make): what all_items hands moto instead of
+    every item of the table. The index partition's items inside the range, past the exclusive
+    start key in the Query's direction, sorted as moto sorts them (range key, then the table's
+    key), and only the first Limit + 1 of those: moto pages through the same items and stops at
+    Limit, and needs the one after to report LastEvaluatedKey. DynamoDB reads the same (the
+    partition's range from the start key on); moto, handed every item, sorted the whole
+    partition on every page (over a second a Query at 10^5 records). Anything else: None, moto's
+    own way."""
+    names = ("range_comparison", "range_objs", "limit", "exclusive_start_key", "scan_index_forward")
+    given = dict(zip(names, args[:5], strict=False)) | {k: kwargs[k] for k in names if k in kwargs}
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    if index is None or hash_key is None or given.get("range_comparison") != "BETWEEN":
+        return None
+    hash_names = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+    range_names = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+    low, high = given.get("range_objs") or (None, None)
+    if len(hash_names) != 1 or len(range_names) != 1 or table.range_key_attr is not None:
+        return None
+    if not all(isinstance(v, DynamoType) and v.type == "S" for v in (hash_key, low, high)):
+        return None
+    hash_name, range_name, table_key = hash_names[0], range_names[0], table.hash_key_attr
+    forward = given.get("scan_index_forward") is not False
+    start = (given.get("exclusive_start_key") or {}).get(range_name)
+    if start is not None and "S" not in start:
+        return None
+    after = (
+        None
+        if start is None
+        else (start["S"], (given["exclusive_start_key"].get(table_key) or {}).get("S", ""))
+    )
+    limit = given.get("limit")
+
+    def select(items: Any) -> list[Item]:
+        rows = []
+        wanted = hash_key.value
+        for item in items:
+            attrs = item.attrs
+            partition = attrs.get(hash_name)  # compared raw: DynamoType's == casts every value
+            if partition is None or partition.type != "S" or partition.value != wanted:
+                continue
+            value, key = attrs.get(range_name), attrs.get(table_key)
+            if value is None or value.type != "S" or not low.value <= value.value <= high.value:
+                continue
+            position = (value.value, key.value if key is not None else "")
+            if after is not None and (position <= after if forward else position >= after):
+                continue
+            rows.append((position, item))
+        if limit:  # the first Limit + 1 in the Query's direction
+            pick = heapq.nsmallest if forward else heapq.nlargest
+            rows = pick(int(limit) + 1, rows, key=lambda row: row[0])
+        else:
+            rows.sort(key=lambda row: row[0], reverse=not forward)
+        if not forward:
+            rows.reverse()  # moto sorts ascending, then reverses for a backward Query
+        return [item for _, item in rows]
+
+    return table, select
 
 
 def _project_top_level_attributes_directly() -> None:

@@ -8,8 +8,9 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,9 +24,14 @@ class LocalContext:
     aws_request_id: str
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
+    timeout_seconds: int = 10  # the function's Timeout in template.yaml
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        """As Lambda counts it: the function's timeout less the time since the invocation began
+        (the local stack does not stop a handler that runs over; the handlers stop themselves)."""
+        elapsed_ms = int((time.monotonic() - self.started) * 1000)
+        return max(0, self.timeout_seconds * 1000 - elapsed_ms)
 
 
 class LocalFunction:
@@ -44,7 +50,10 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Any:
         handler = getattr(self.module, self.spec.handler.rsplit(".", 1)[1])
         with self._lock:
-            return handler(event, LocalContext(self.spec.logical_id, str(uuid.uuid4())))
+            context = LocalContext(
+                self.spec.logical_id, str(uuid.uuid4()), timeout_seconds=self.spec.timeout_seconds
+            )
+            return handler(event, context)
 
 
 def import_handler(path: Path, module_name: str, environment: dict[str, str]) -> ModuleType:

@@ -4,6 +4,7 @@ The one place tests and the local stack learn the deployment's shape from."""
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -66,6 +67,7 @@ class FunctionSpec:
     handler: str
     environment: dict[str, str]
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timeout_seconds: int = 3  # Lambda's default
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,23 @@ class AuthorizerSpec:
     ttl_seconds: int
 
 
+# A Secrets Manager dynamic reference to a secret of the template ({{resolve:secretsmanager:
+# <logical id>:SecretString}}, after !Sub has put the secret's Ref in it).
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(\w+)(?::SecretString)?\}\}")
+
+
 class Template:
-    def __init__(self, document: dict[str, Any], refs: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        refs: dict[str, str] | None = None,
+        secrets: dict[str, str] | None = None,
+    ) -> None:
         self.document = document
         self.refs = dict(refs or {})
+        # One generated value per AWS::SecretsManager::Secret, shared with every template derived
+        # by with_refs: the local stack's and the tests' stand-in for GenerateSecretString.
+        self.secrets = secrets if secrets is not None else {}
         self.resources: dict[str, dict[str, Any]] = document.get("Resources", {})
         self.parameters: dict[str, dict[str, Any]] = document.get("Parameters", {})
 
@@ -97,14 +112,27 @@ class Template:
                 return f"arn:aws:local:::{arg[0]}"
             if name == "Fn::Sub":
                 text = arg if isinstance(arg, str) else arg[0]
-                return re.sub(
+                text = re.sub(
                     r"\$\{([^}.]+)[^}]*\}", lambda m: self.resolve({"Ref": m.group(1)}), text
                 )
+                return _SECRET_REFERENCE.sub(lambda m: self.secret(m.group(1)), text)
         return value
+
+    def secret(self, logical_id: str) -> str:
+        """The value of the template's secret `logical_id`, generated on first use as its
+        GenerateSecretString would be (fresh per process: no value is in the source)."""
+        resource = self.resources.get(logical_id) or {}
+        if resource.get("Type") != "AWS::SecretsManager::Secret":
+            raise KeyError(f"{logical_id} is no AWS::SecretsManager::Secret of the template")
+        if logical_id not in self.secrets:
+            generate = resource.get("Properties", {}).get("GenerateSecretString", {})
+            length = int(generate.get("PasswordLength", 32))
+            self.secrets[logical_id] = secrets.token_urlsafe(length)[:length]
+        return self.secrets[logical_id]
 
     def with_refs(self, refs: dict[str, str]) -> Template:
         """The same template with some Refs resolved to local values (e.g. queue URLs)."""
-        return Template(self.document, {**self.refs, **refs})
+        return Template(self.document, {**self.refs, **refs}, self.secrets)
 
     def queues(self) -> dict[str, dict[str, Any]]:
         return {k: v.get("Properties", {}) for k, v in self.of_type("AWS::SQS::Queue").items()}
@@ -122,6 +150,7 @@ class Template:
             .get("Environment", {})
             .get("Variables", {})
         )
+        default_timeout = self.document.get("Globals", {}).get("Function", {}).get("Timeout", 3)
         specs = {}
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = resource.get("Properties", {})
@@ -132,6 +161,7 @@ class Template:
                 handler=props["Handler"],
                 environment={k: str(self.resolve(v)) for k, v in env.items()},
                 events=props.get("Events", {}),
+                timeout_seconds=int(props.get("Timeout", default_timeout)),
             )
         return specs
 

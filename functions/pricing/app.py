@@ -26,7 +26,7 @@ from usage_pricing.pricing_store import (
     ScheduledPricingView,
     app_path,
 )
-from usage_pricing.spend_params import EndQuery, RangeQuery, StartQuery, TzQuery
+from usage_pricing.spend_params import CursorQuery, EndQuery, RangeQuery, StartQuery, TzQuery
 from usage_pricing.wiring import Wiring
 
 wiring = Wiring()
@@ -34,7 +34,11 @@ wiring = Wiring()
 # (the same instance as the evaluator's when CEL_ENGINE is cel-expr, the default).
 store = PricingStore(wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr"))
 backtests = BacktestService(
-    wiring.ledger(), wiring.pricing(), wiring.evaluator(), wiring.engine("cel-expr")
+    wiring.ledger(),
+    wiring.pricing(),
+    wiring.evaluator(),
+    wiring.engine("cel-expr"),
+    signer=wiring.cursor_signer(),
 )
 app = Api()
 BacktestLimitQuery = Annotated[
@@ -126,6 +130,7 @@ def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
             ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} tasks (default {DEFAULT_LIMIT:,})"
         ),
     ] = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> Backtest:
     return backtests.run(
         app.caller,
@@ -137,6 +142,8 @@ def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
         end=end,
         tz_name=tz,
         limit=limit,
+        cursor=cursor,
+        context=app.resolver.lambda_context,
     )
 
 

@@ -29,7 +29,7 @@ from usage_pricing.wiring import Wiring
 
 wiring = Wiring()
 ledger = wiring.ledger()
-tasks = TaskList(wiring.task_index())
+tasks = TaskList(wiring.task_index(), wiring.cursor_signer())
 app = Api()
 # The task ids a task event can carry (usage_pricing.events.Identifier); any other is no task,
 # and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
@@ -78,7 +78,7 @@ def task_list(
     query = TaskListQuery(
         range, start, end, tz, tuple(apps or ()), tuple(status or ()), limit, cursor
     )
-    answer = tasks.page(app.caller.team_id, query)
+    answer = tasks.page(app.caller.team_id, query, app.resolver.lambda_context)
     headers = {"Link": next_page_link(answer.next_cursor)} if answer.next_cursor else {}
     if wants_csv(format, app.resolver.current_event.headers.get("accept")):
         return csv_response("tasks.csv", CSV_COLUMNS, answer.csv_rows(), headers)

@@ -311,3 +311,199 @@ def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a
     answer = json.loads(response["body"])
     figures = (answer["tasks"], answer["current"]["charged"], answer["proposed"]["charged"])
     assert figures == (1, money(R), money(R + 500_000))  # 2 images at the sample's 250,000
+
+
+# ---- every backtest is bounded (SPEC §7): a deadline, a read budget, a signed continuation ----
+
+
+class Ticking:
+    """A monotonic clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def walk(history: History, body: Any = None, **query: str) -> list[dict[str, Any]]:
+    """Every answer of a backtest, following next_cursor until one is not truncated."""
+    answers: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(20):
+        status, answer = history.backtest(body, **query, **({"cursor": cursor} if cursor else {}))
+        assert status == 200, answer
+        answers.append(answer)
+        assert ("next_cursor" in answer) == answer["truncated"] == ("truncated_reason" in answer)
+        if not answer["truncated"]:
+            return answers
+        cursor = answer["next_cursor"]
+    raise AssertionError("the backtest never ended")
+
+
+CHARGED = {"v2": R + 300_000, "review": R, "failed": 0, "v1": R + 400_000, "old": R}
+PROPOSED = {"v2": 5_600_000, "review": R + 500_000, "failed": 0, "v1": R + 500_000, "old": R + 500_000}  # fmt: skip
+
+
+def test_given_a_deadline_when_backtested_then_it_stops_between_tasks_and_the_continuation_prices_the_rest(
+    history: History,
+) -> None:
+    from usage_pricing.backtest import MARGIN_MS
+
+    # The test context tells no remaining time: the budget takes the function's timeout, here
+    # 2.5 s past the margin. The ticking clock is read once at the start (1 s) and once before
+    # every task but a request's first: review at 2 s and failed at 3 s, not v1 at 4 s.
+    backtests = history.world.pricing.backtests
+    backtests.budget.fallback_ms = MARGIN_MS + 2_500
+    backtests.budget.clock = Ticking()
+    first, second = walk(history, {"pricing": PROPOSAL})
+    assert (first["tasks"], first["truncated"], first["truncated_reason"]) == (3, True, "deadline")
+    assert first["current"] == {
+        "charged": money(CHARGED["v2"] + CHARGED["review"] + CHARGED["failed"])
+    }
+    assert first["proposed"] == {"charged": money(PROPOSED["v2"] + PROPOSED["review"])}
+    assert (second["tasks"], second["truncated"]) == (2, False)
+    assert second["current"] == {"charged": money(CHARGED["v1"] + CHARGED["old"])}
+    assert [e["task_id"] for e in first["examples"] + second["examples"]] == [
+        "review",
+        "v2",
+        "old",
+        "v1",
+    ]
+    # the two answers add up to the whole window's
+    backtests.budget.fallback_ms = MARGIN_MS + 60_000
+    (whole,) = walk(history, {"pricing": PROPOSAL})
+    assert whole["tasks"] == 5 and whole["current"]["charged"]["value"] == sum(CHARGED.values())
+    assert (
+        whole["proposed"]["charged"]["value"]
+        == first["proposed"]["charged"]["value"] + second["proposed"]["charged"]["value"]
+    )
+
+
+def test_given_no_time_left_when_backtested_then_each_request_still_prices_one_task(
+    history: History,
+) -> None:
+    backtests = history.world.pricing.backtests
+    backtests.budget.fallback_ms = 0
+    answers = walk(history, {"pricing": PROPOSAL})
+    assert [a["tasks"] for a in answers] == [1, 1, 1, 1, 1]
+    assert [a.get("truncated_reason") for a in answers] == ["deadline"] * 4 + [None]
+    assert sum(a["current"]["charged"]["value"] for a in answers) == sum(CHARGED.values())
+
+
+def test_given_a_small_read_budget_when_backtested_then_each_request_reads_at_most_it_and_the_walk_prices_every_task_once(
+    history: History,
+) -> None:
+    backtests = history.world.pricing.backtests
+    backtests.budget.max_items = 2
+    answers, reads = [], []
+    cursor = None
+    for _ in range(20):
+        status, answer = history.backtest(
+            {"pricing": PROPOSAL}, **({"cursor": cursor} if cursor else {})
+        )
+        assert status == 200, answer
+        answers.append(answer)
+        reads.append(backtests.last_reads.items)
+        if not answer["truncated"]:
+            break
+        cursor = answer["next_cursor"]
+    assert max(reads) <= 2
+    assert {a.get("truncated_reason") for a in answers[:-1]} == {"read_budget"}
+    assert sum(a["tasks"] for a in answers) == 5
+    assert sum(a["current"]["charged"]["value"] for a in answers) == sum(CHARGED.values())
+    assert sum(a["proposed"]["charged"]["value"] for a in answers) == sum(PROPOSED.values())
+    differences = [e["task_id"] for a in answers for e in a["examples"]]
+    assert sorted(differences) == ["old", "review", "v1", "v2"]  # each once; failed stays 0
+
+
+def test_given_a_limit_when_walked_then_each_answer_says_limit_and_the_cursor_prices_the_next_tasks(
+    history: History,
+) -> None:
+    answers = walk(history, {"pricing": PROPOSAL}, limit="2")
+    assert [(a["tasks"], a.get("truncated_reason")) for a in answers] == [
+        (2, "limit"),
+        (2, "limit"),
+        (1, None),
+    ]
+    assert [a["current"]["charged"]["value"] for a in answers] == [
+        CHARGED["v2"] + CHARGED["review"],
+        CHARGED["failed"] + CHARGED["v1"],
+        CHARGED["old"],
+    ]
+
+
+def test_given_a_cursor_with_another_proposal_or_query_or_forged_then_it_is_a_400(
+    history: History,
+) -> None:
+    from usage_pricing.cursors import CursorSigner
+
+    _, answer = history.backtest({"pricing": PROPOSAL}, limit="2")
+    cursor = answer["next_cursor"]
+    other = {**PROPOSAL, "prices": {"per_image": 1, "minimum": 0}}
+    forged = CursorSigner("another deployment's secret, long enough").seal(
+        "backtest", (b"team_a",), {"l": "x", "h": "y", "b": "z"}
+    )
+    for body, query in [
+        ({"pricing": other}, {"cursor": cursor}),
+        (None, {"cursor": cursor}),  # the draft, not the proposal
+        ({"pricing": PROPOSAL}, {"cursor": cursor, "tz": "Europe/Berlin"}),
+        ({"pricing": PROPOSAL}, {"cursor": cursor[:-3]}),
+        ({"pricing": PROPOSAL}, {"cursor": forged}),
+    ]:
+        status, problem = history.backtest(body, **query)
+        assert (status, [e["field"] for e in problem["errors"]]) == (400, ["cursor"]), query
+    assert history.backtest({"pricing": PROPOSAL}, cursor=cursor)[0] == 200
+
+
+def test_given_a_signed_cursor_outside_its_querys_window_when_backtested_then_it_is_a_400_and_reads_nothing(
+    history: History,
+) -> None:
+    from usage_pricing import AppPricing
+    from usage_pricing.backtest import cursor_binding
+    from usage_pricing.storage.ledger import time_key
+
+    backtests = history.world.pricing.backtests
+    start, end = (
+        datetime.fromisoformat(history.window["start"]),
+        datetime.fromisoformat(history.window["end"]),
+    )
+    low, high = time_key(start), time_key(end)
+    inside = time_key(history.t) + "#v1"
+    binding = cursor_binding(
+        "team_a",
+        APP,
+        (None, history.window["start"], history.window["end"], None),
+        AppPricing.model_validate(PROPOSAL),
+    )
+    cases = [
+        ({"l": high, "h": low, "b": inside}, "runs backwards"),
+        ({"l": low, "h": low, "b": inside}, "empty"),
+        ({"l": time_key(start - timedelta(days=30)), "h": high, "b": inside}, "another start"),
+        ({"l": low, "h": time_key(end + timedelta(days=1)), "b": inside}, "another end"),
+        ({"l": low, "h": high, "b": "2000-01-01T00:00:00.000000Z#old"}, "before the window"),
+        ({"l": low, "h": high, "b": "~"}, "after the window"),
+        ({"l": low, "h": high, "b": None}, "no position"),
+        ({"l": low, "h": high}, "no position at all"),
+    ]
+    for position, why in cases:
+        cursor = backtests.signer.seal("backtest", binding, position)
+        status, problem = history.backtest({"pricing": PROPOSAL}, cursor=cursor)
+        assert (status, [e["field"] for e in problem["errors"]]) == (400, ["cursor"]), why
+        assert backtests.last_reads.queries == 0, why
+    genuine = backtests.signer.seal("backtest", binding, {"l": low, "h": high, "b": inside})
+    status, answer = history.backtest({"pricing": PROPOSAL}, cursor=genuine)
+    assert (status, answer["tasks"]) == (200, 1), answer  # below v1: old
+
+
+@pytest.mark.parametrize("secret", ["", "short"])
+def test_given_no_cursor_secret_when_backtested_then_the_route_fails_closed_with_a_503(
+    history: History, secret: str
+) -> None:
+    history.world.pricing = history.world.aws.handler(
+        "pricing", "PricingFunction", CURSOR_SECRET=secret
+    )
+    status, problem = history.backtest({"pricing": PROPOSAL})
+    assert (status, problem["title"]) == (503, "Service unavailable")
+    assert "CURSOR_SECRET" in problem["detail"]

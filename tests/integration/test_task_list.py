@@ -36,6 +36,7 @@ class Tasks:
         team: str = "team_a",
         scopes: str = "billing:read",
         headers: dict[str, str] | None = None,
+        context: Any = None,
     ) -> dict[str, Any]:
         pairs = list(query.items()) if isinstance(query, dict) else query
         joined: dict[str, str] = {}
@@ -53,20 +54,25 @@ class Tasks:
         event["requestContext"].update(routeKey="GET /usage/tasks")
         event["requestContext"]["http"].update(path="/usage/tasks", method="GET")
         event["requestContext"]["authorizer"]["lambda"] = {"team_id": team, "scopes": scopes}
-        return self.handler.lambda_handler(event, LambdaContext())  # type: ignore[no-any-return]
+        return self.handler.lambda_handler(event, context or LambdaContext())  # type: ignore[no-any-return]
 
     def page(self, query: dict[str, str], **kwargs: Any) -> dict[str, Any]:
         response = self.call(query, **kwargs)
         assert response["statusCode"] == 200, response["body"]
         return json.loads(response["body"])  # type: ignore[no-any-return]
 
-    def walk(self, query: dict[str, str], between: Any = None) -> list[str]:
-        """Task ids of every page, following next_cursor; `between(page_number)` runs after each."""
+    def walk(
+        self, query: dict[str, str], between: Any = None, sizes: list[int] | None = None
+    ) -> list[str]:
+        """Task ids of every page, following next_cursor; `between(page_number)` runs after each;
+        `sizes` collects each page's row count."""
         ids: list[str] = []
         cursor = None
         for number in range(1000):
             body = self.page({**query, **({"cursor": cursor} if cursor else {})})
             ids += [t["task_id"] for t in body["data"]]
+            if sizes is not None:
+                sizes.append(len(body["data"]))
             assert body["has_more"] == (body["next_cursor"] is not None)
             if between:
                 between(number)
@@ -311,3 +317,245 @@ def test_given_scopes_when_listed_then_billing_read_is_required(
 def test_given_the_sample_event_when_invoked_then_it_answers(world: Tasks) -> None:
     response = world.handler.lambda_handler(sample_event("task_list"), LambdaContext())
     assert (response["statusCode"], json.loads(response["body"])["data"]) == (200, [])
+
+
+# ---- every page is bounded (SPEC §7): a read budget, a deadline, a signed cursor -------------
+
+
+def bounded_history(world: Tasks) -> list[tuple[str, str, str]]:
+    """30 tasks over two apps in turns of five (t00…t04 app-0, t05…t09 app-1, …), every third
+    failed (t02, t05, …), t07 and t19 refunded; the unfiltered list's (task, app, status) oldest
+    first, as the list itself reports it. The turns put the two partitions' reads at different
+    positions when a page's budget runs out."""
+    events = [at(300 - i * 7, f"t{i:02d}", app=f"team_a/app-{i // 5 % 2}") for i in range(30)]
+    for event in events[2::3]:
+        event["detail"]["status"] = "failed"
+    world.bill(*events)
+    world.bill(refunded("t07"), refunded("t19"))
+    rows = world.page({"limit": "1000"})["data"]
+    assert len(rows) == 30
+    return [
+        (r["task_id"], r["app"], r["billing_status"] if r["refunded"] else r["status"])
+        for r in rows
+    ]
+
+
+class Remaining(LambdaContext):
+    """A Lambda context with `ms` milliseconds left when the request starts."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.ms
+
+
+class Ticking:
+    """A monotonic clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ({"status": "failed"}, {"failed"}),
+        ({"status": "refunded"}, {"refunded"}),
+        ({"status": "needs_review"}, set()),
+        ([("status", "failed"), ("app", "team_a/app-0"), ("app", "team_a/app-1")], {"failed"}),
+    ],
+)
+def test_given_a_small_read_budget_when_a_status_filter_is_walked_then_each_page_reads_at_most_it_and_the_pages_are_the_unfiltered_truth(
+    world: Tasks, query: dict[str, str] | list[tuple[str, str]], wanted: set[str]
+) -> None:
+    truth = bounded_history(world)
+    expected = [task for task, _, status in truth if status in wanted]
+    world.handler.tasks.budget.max_items = 8  # 2 items a Query per partition of an app filter
+    world.handler.tasks.budget.max_queries = 4
+    index = world.handler.tasks.index
+    pairs = list(query.items()) if isinstance(query, dict) else query
+    ids: list[str] = []
+    reads: list[tuple[int, int]] = []
+    cursor = None
+    for _ in range(100):
+        before = (index.stats.scanned, index.stats.queries)
+        response = world.call(
+            pairs + [("limit", "1000")] + ([("cursor", cursor)] if cursor else [])
+        )
+        body = json.loads(response["body"])
+        assert response["statusCode"] == 200, body
+        reads.append((index.stats.scanned - before[0], index.stats.queries - before[1]))
+        ids += [t["task_id"] for t in body["data"]]
+        assert body["has_more"] == (body["next_cursor"] is not None)
+        if not body["has_more"]:
+            break
+        cursor = body["next_cursor"]
+    assert ids == expected  # every match, in order, none twice
+    assert max(scanned for scanned, _ in reads) <= 8
+    assert max(queries for _, queries in reads) <= 4
+    assert len(reads) > 30 // 8  # the budget, not the limit of 1,000, ended the pages
+
+
+def test_given_a_budget_when_a_filtered_page_matches_nothing_yet_then_it_answers_no_rows_and_has_more(
+    world: Tasks,
+) -> None:
+    bounded_history(world)
+    world.handler.tasks.budget.max_items = 4
+    body = world.page({"status": "refunded", "limit": "1"})
+    # t00…t03 read (two Queries of 2 items), none refunded: no row, and where to go on from
+    assert (body["data"], body["has_more"]) == ([], True)
+    following = world.page({"status": "refunded", "limit": "1", "cursor": body["next_cursor"]})
+    assert following["data"] == [] and following["has_more"]
+
+
+def test_given_the_deadline_when_a_filtered_list_is_walked_then_each_page_stops_at_it_and_the_walk_loses_nothing(
+    world: Tasks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    truth = bounded_history(world)
+    monkeypatch.setattr("usage_pricing.storage.task_index.FILTERED_PAGE", 3)
+    from usage_pricing.tasks import MARGIN_MS
+
+    # 2.5 s once the margin is kept: the budget starts at 1 s of the ticking clock, which it reads
+    # once per check; the checks at 2 s and 3 s allow a Query each, the one at 4 s does not.
+    world.handler.tasks.budget.clock = Ticking()
+    index = world.handler.tasks.index
+    ids, queries, cursor = [], [], None
+    for _ in range(100):
+        before = index.stats.queries
+        response = world.call(
+            {"status": "failed", "limit": "1000", **({"cursor": cursor} if cursor else {})},
+            context=Remaining(MARGIN_MS + 2_500),
+        )
+        body = json.loads(response["body"])
+        assert response["statusCode"] == 200, body
+        queries.append(index.stats.queries - before)
+        ids += [t["task_id"] for t in body["data"]]
+        if not body["has_more"]:
+            break
+        cursor = body["next_cursor"]
+    assert ids == [task for task, _, status in truth if status == "failed"]
+    assert set(queries[:-1]) == {3}  # the forced first Query and the two the deadline allowed
+
+
+def test_given_no_time_left_when_listed_then_a_page_still_moves_on(world: Tasks) -> None:
+    bounded_history(world)
+    world.handler.tasks.budget.max_items = 4
+    body = world.page({"status": "failed", "limit": "1000"})
+    context = Remaining(0)
+    second = world.call(
+        {"status": "failed", "limit": "1000", "cursor": body["next_cursor"]}, context=context
+    )
+    page = json.loads(second["body"])
+    assert second["statusCode"] == 200
+    assert page["next_cursor"] != body["next_cursor"]
+
+
+def old_constant_key_cursor(team: str, query: Any, payload: dict[str, Any], version: int) -> str:
+    """A cursor minted as anyone who read the earlier source could: MAC'd with its constant key."""
+    import base64
+    import hashlib
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    raw = json.dumps({"v": version, **payload}, separators=(",", ":"), sort_keys=True).encode()
+    mac = hashlib.blake2b(key=b"usage-pricing task-list cursor v1", digest_size=16)
+    parts = [b"task-list"] if version == 2 else []
+    for part in (*parts, team.encode(), query.fingerprint(), raw):
+        mac.update(len(part).to_bytes(4, "big") + part)
+    return f"{b64(raw)}.{b64(mac.digest())}"
+
+
+def test_given_a_cursor_forged_with_the_old_constant_key_or_another_deployments_secret_then_it_is_a_400(
+    world: Tasks,
+) -> None:
+    from usage_pricing.cursors import CursorSigner
+    from usage_pricing.storage.ledger import time_key
+    from usage_pricing.tasks import TaskListQuery
+
+    world.bill(*(at(10 + i, f"t{i}") for i in range(5)))
+    genuine = world.page({"limit": "2"})["next_cursor"]
+    position = {
+        "l": time_key(NOW - timedelta(days=7)),
+        "h": time_key(NOW),
+        "a": time_key(NOW - timedelta(minutes=12)) + "#t2",
+    }
+    query = TaskListQuery(limit=2)
+    forged = [
+        old_constant_key_cursor("team_a", query, position, 1),
+        old_constant_key_cursor("team_a", query, position, 2),
+        CursorSigner("another deployment's secret, long enough").seal(
+            "task-list", (b"team_a", query.fingerprint()), position
+        ),
+    ]
+    for cursor in forged:
+        response = world.call({"limit": "2", "cursor": cursor})
+        assert response["statusCode"] == 400, cursor
+        assert [e["field"] for e in json.loads(response["body"])["errors"]] == ["cursor"]
+    # the genuine one, to the same position, works
+    assert [t["task_id"] for t in world.page({"limit": "2", "cursor": genuine})["data"]] == [
+        "t2",
+        "t1",
+    ]
+
+
+def test_given_a_signed_cursor_outside_its_querys_window_then_it_is_a_400_and_reaches_no_query(
+    world: Tasks,
+) -> None:
+    from usage_pricing.storage.ledger import time_key
+    from usage_pricing.tasks import TaskListQuery
+
+    world.bill(*(at(10 + i, f"t{i}") for i in range(3)))
+    signer = world.handler.tasks.signer
+    week, now = time_key(NOW - timedelta(days=7)), time_key(NOW)
+    start, end = "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"
+    explicit = {"start": start, "end": end}
+    s, e = (
+        time_key(datetime(2026, 11, 20, tzinfo=UTC)),
+        time_key(datetime(2026, 11, 21, tzinfo=UTC)),
+    )
+    cases: list[tuple[dict[str, str], dict[str, Any], str]] = [
+        ({}, {"l": now, "h": week, "a": week + "#t"}, "runs backwards"),
+        ({}, {"l": week, "h": week, "a": week + "#t"}, "empty"),
+        ({}, {"l": week, "h": now, "a": "2000-01-01T00:00:00.000000Z#t"}, "before its window"),
+        ({}, {"l": week, "h": now, "a": now + "#t"}, "at its end"),
+        ({}, {"l": week, "h": now, "a": "~"}, "past its end"),
+        ({}, {"l": time_key(NOW - timedelta(days=30)), "h": now, "a": now}, "not the range"),
+        ({}, {"l": time_key(NOW - timedelta(days=6)), "h": time_key(NOW + timedelta(days=1)), "a": now}, "future"),
+        ({}, {"l": "2000-01-01", "h": now, "a": now}, "not a key"),
+        ({}, {"l": week, "h": now}, "no position"),
+        (explicit, {"l": time_key(datetime(2000, 1, 1, tzinfo=UTC)), "h": e, "a": s + "#t"}, "another start"),
+        (explicit, {"l": s, "h": time_key(datetime(2026, 11, 22, tzinfo=UTC)), "a": s + "#t"}, "another end"),
+        (explicit, {"l": e, "h": s, "a": s + "#t"}, "inverted"),
+    ]  # fmt: skip
+    index = world.handler.tasks.index
+    for params, position, why in cases:
+        query = TaskListQuery(start=params.get("start"), end=params.get("end"), limit=2)
+        cursor = signer.seal("task-list", (b"team_a", query.fingerprint()), position)
+        before = index.stats.queries
+        response = world.call({**params, "limit": "2", "cursor": cursor})
+        body = json.loads(response["body"])
+        assert (response["statusCode"], [i["field"] for i in body.get("errors", [])]) == (
+            400,
+            ["cursor"],
+        ), why
+        assert index.stats.queries == before, why
+
+
+@pytest.mark.parametrize("secret", ["", "too-short-a-secret"])
+def test_given_no_cursor_secret_when_listed_then_the_route_fails_closed_with_a_503(
+    aws: AwsWorld, secret: str
+) -> None:
+    world = Tasks(aws)
+    world.handler = aws.handler("task_cost", "TaskCostFunction", CURSOR_SECRET=secret)
+    world.bill(at(10, "t1"))
+    response = world.call({"limit": "1"})
+    problem = json.loads(response["body"])
+    assert (response["statusCode"], problem["title"]) == (503, "Service unavailable")
+    assert "CURSOR_SECRET" in problem["detail"]
+    assert "Retry-After" not in response["headers"]

@@ -62,3 +62,24 @@ def test_given_the_billing_queue_then_billing_knows_its_max_receive_count() -> N
     redrive = document["Resources"]["BillingQueue"]["Properties"]["RedrivePolicy"]
     env = document["Resources"]["BillingFunction"]["Properties"]["Environment"]["Variables"]
     assert int(env["MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])
+
+
+def test_given_the_cursor_secret_then_the_local_template_generates_it_for_the_functions_that_page() -> (
+    None
+):
+    from local.template import Template
+
+    template = load_template()
+    functions = template.functions()
+    secret = functions["TaskCostFunction"].environment["CURSOR_SECRET"]
+    assert len(secret) == 64 and "resolve" not in secret
+    # one value per template lineage (the stack's functions share it), none in another process
+    assert (
+        template.with_refs({}).functions()["PricingFunction"].environment["CURSOR_SECRET"] == secret
+    )
+    assert (
+        Template(template.document).functions()["TaskCostFunction"].environment["CURSOR_SECRET"]
+        != secret
+    )
+    holders = {name for name, spec in functions.items() if "CURSOR_SECRET" in spec.environment}
+    assert holders == {"TaskCostFunction", "PricingFunction"}

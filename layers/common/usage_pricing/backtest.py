@@ -3,32 +3,45 @@
 POST /apps/{namespace}/{name}/pricing/backtest, for the namespace's own team (another namespace
 is a 403). The tasks are the team's records of the app completed in the window (default the last
 7 days), newest first, at most `limit` (default 1,000, at most 10,000) read through the
-by_team_app_time index; `truncated` says whether the window holds more. Each is priced again from
+by_team_app_time index. Each is priced again from
 what its record keeps (usage_pricing.charges) with the proposed pricing (default: the draft) and
 this deployment's platform defaults, as billing would price it today; its current figures are
 what it was charged. Failed and cancelled tasks stay 0 (discounted in full), refunded tasks are
 left out, tasks that need review count with what they were charged. Nothing is written.
 
 Figures are integer microcents. A sum that leaves int64 is reported as null and named in
-`overflow` (absent otherwise), never as a wrong number."""
+`overflow` (absent otherwise), never as a wrong number.
+
+Every request is bounded (SPEC §7): a deadline inside the function's timeout (Lambda's remaining
+time less MARGIN_MS) checked between tasks, and a read budget (MAX_ITEMS records in at most
+MAX_QUERIES Queries of PAGE_SIZE). A backtest stops at whichever comes first of `limit`, the
+deadline and the read budget, with `truncated: true`, `truncated_reason` saying which, and
+`next_cursor`: a cursor sealed with the deployment's secret (usage_pricing.cursors), bound to the
+team, the app, the query's window and the proposed pricing, that holds the window and the
+position of the last task read. Sent back as `cursor` with the same query and body, it prices the
+older tasks that come next; each answer's figures are its own tasks' (a client adds them up).
+Every request prices at least one task, so a walk always moves on. A cursor whose window is not
+its query's, or whose position lies outside it, is a 400 naming `cursor`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .cursors import CursorSigner, check_window, cursor_outside
+from .deadline import BudgetPolicy, WorkBudget
 from .errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from .fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
 from .money import INT64_MAX, to_dollars
 from .pricing import AppPricing, PricingEvaluator, validate_pricing
 from .records import BillingRecord, utc_iso
 from .scopes import Caller
-from .storage.ledger import LedgerRepository, RecordReads
+from .storage.ledger import LedgerRepository, RecordReads, time_key
 from .storage.pricing import PricingRepository
-from .windows import resolve_span
+from .windows import Span, resolve_span
 
 if TYPE_CHECKING:  # the pricing function's cold start loads only what its routes declare
     from .cel import CelEngine
@@ -40,6 +53,16 @@ LARGEST = 20
 ERROR_EXAMPLES = 10
 INT64_MIN = -INT64_MAX - 1
 NOT_REPRODUCIBLE = "billed before records kept their inputs: it cannot be priced again"
+# The pricing function's timeout is 29 s (template.yaml). The margin covers what may run after
+# the last check: one task priced (bounded by the pricing work budget), one Query page of
+# PAGE_SIZE records being read and decoded, and the answer's shaping and way out.
+TIMEOUT_MS = 29_000
+MARGIN_MS = 4_000
+MAX_ITEMS = 12_000  # a full `limit` of 10,000 and 2,000 refunded records (left out) besides
+MAX_QUERIES = 60
+PAGE_SIZE = 250
+CURSOR_PURPOSE = "backtest"
+TruncatedReason = Literal["limit", "deadline", "read_budget"]
 
 
 class BacktestRequest(BaseModel):
@@ -116,7 +139,24 @@ class Backtest(BaseModel):
     examples: list[TaskDifference] = Field(
         description=f"The {LARGEST} largest differences, largest first."
     )
-    truncated: bool = Field(description="The window holds more tasks than limit.")
+    truncated: bool = Field(
+        description="The window holds more tasks than this answer priced (see truncated_reason); "
+        "next_cursor continues with them."
+    )
+    truncated_reason: TruncatedReason | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="Why the answer stopped, when truncated: `limit` (it priced limit tasks), "
+        "`deadline` (the request's time ran out) or `read_budget` (it read the records one "
+        "request may read). Absent when not truncated.",
+    )
+    next_cursor: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="When truncated: send it as the `cursor` query parameter with the same "
+        "window, app and body to price the older tasks that come next. Each answer's figures "
+        "cover its own tasks; add the answers up. Absent when not truncated.",
+    )
     overflow: list[str] | None = Field(
         default=None,
         exclude_if=_absent,
@@ -147,6 +187,33 @@ def resolve_window(
         default_range=default_range,
     )
     return span.start, span.end
+
+
+def cursor_binding(
+    team_id: str, app: str, window: tuple[str | None, ...], proposed: AppPricing
+) -> tuple[bytes, ...]:
+    """What a backtest cursor is bound to: the team, the app, the query's window parameters
+    (range, start, end, tz, as sent) and the proposed pricing (a walk adds up one proposal)."""
+    import hashlib  # noqa: PLC0415 — on a request only
+
+    return (
+        team_id.encode(),
+        app.encode(),
+        "\n".join(str(part) for part in window).encode(),
+        hashlib.sha256(proposed.model_dump_json().encode()).digest(),
+    )
+
+
+def _position(content: dict[str, Any], span: Span, now: datetime) -> tuple[datetime, datetime, str]:
+    """A backtest cursor's window and position, if they are its own query's, else a 400."""
+    first, last = check_window(content.get("l"), content.get("h"), span, now)
+    before = content.get("b")
+    # The reads run over index keys one second wider than the window (storage.ledger): the
+    # position lies between those bounds.
+    lowest, highest = time_key(first - timedelta(seconds=2)), time_key(last + timedelta(seconds=2))
+    if not (isinstance(before, str) and lowest <= before <= highest):
+        raise cursor_outside("its position is not inside its window")
+    return first, last, before
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -186,13 +253,22 @@ class BacktestService:
         pricing: PricingRepository,
         evaluator: PricingEvaluator,
         checker: CelEngine,
+        *,
+        signer: CursorSigner,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ledger = ledger
         self.pricing = pricing
         self.evaluator = evaluator
         self.checker = checker
+        self.signer = signer
         self.clock = clock
+        self.budget = BudgetPolicy(
+            margin_ms=MARGIN_MS,
+            max_items=MAX_ITEMS,
+            max_queries=MAX_QUERIES,
+            fallback_ms=TIMEOUT_MS,
+        )
         self.last_reads = RecordReads()  # of the latest run, for the benchmark
 
     def run(
@@ -207,23 +283,59 @@ class BacktestService:
         end: str | None = None,
         tz_name: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        context: Any = None,
     ) -> Backtest:
+        """The backtest, within the budget of the request `context` (the Lambda context) is
+        running."""
         if caller.team_id != namespace:
             raise ForbiddenError(
                 f"team {caller.team_id} cannot backtest apps in namespace {namespace}"
             )
+        self.signer.require()  # fail closed: no backtest without the secret its cursor needs
+        budget = self.budget.start(context)
         if not 1 <= limit <= MAX_LIMIT:
             message = f"must be 1 to {MAX_LIMIT}"
             raise InvalidRequestError(f"limit: {message}", errors=[FieldIssue("limit", message)])
-        first, last = resolve_window(
-            range_name=range_name, start=start, end=end, tz_name=tz_name, now=self.clock()
+        now = self.clock()
+        span = resolve_span(
+            range_name=range_name,
+            start=start,
+            end=end,
+            tz_name=tz_name,
+            now=now,
+            default_range=DEFAULT_RANGE,
         )
         proposed = self._proposed(app, request)
+        binding = cursor_binding(caller.team_id, app, (range_name, start, end, tz_name), proposed)
+        first, last, before = span.start, span.end, None
+        if cursor is not None:
+            first, last, before = _position(
+                self.signer.open(CURSOR_PURPOSE, binding, cursor), span, now
+            )
         self.last_reads = RecordReads()
-        records = self.ledger.records(
-            caller.team_id, first, last, app=app, newest_first=True, stats=self.last_reads
+        records = self.ledger.keyed_records(
+            caller.team_id,
+            first,
+            last,
+            app=app,
+            newest_first=True,
+            stats=self.last_reads,
+            before=before,
+            budget=budget,
+            page_size=PAGE_SIZE,
         )
-        return self._compare(proposed, (r for r in records if not r.refunded), limit)
+        answer, position = self._compare(proposed, records, limit, budget)
+        if answer.truncated:
+            # Below the last record read; if none was (only when the first Query's page held
+            # nothing inside the window), below where this request began.
+            resume = position or before or time_key(last + timedelta(seconds=1)) + "~"
+            answer.next_cursor = self.signer.seal(
+                CURSOR_PURPOSE,
+                binding,
+                {"l": time_key(first), "h": time_key(last), "b": resume},
+            )
+        return answer
 
     def _proposed(self, app: str, request: BacktestRequest | None) -> AppPricing:
         if request is not None and request.pricing is not None:
@@ -246,8 +358,14 @@ class BacktestService:
         return draft.pricing
 
     def _compare(
-        self, proposed: AppPricing, records: Iterable[BillingRecord], limit: int
-    ) -> Backtest:
+        self,
+        proposed: AppPricing,
+        records: Iterable[tuple[str, BillingRecord]],
+        limit: int,
+        budget: WorkBudget,
+    ) -> tuple[Backtest, str | None]:
+        """The answer for `records` (newest first, each with its index key), and the key of the
+        last record it read (the continuation's position)."""
         import heapq  # noqa: PLC0415 — on a request only, as is re-pricing
 
         from .charges import NotReproducibleError, record_shares, reprice  # noqa: PLC0415
@@ -257,11 +375,20 @@ class BacktestService:
         examples: list[ErrorExample] = []
         seen_errors: set[tuple[str, str]] = set()
         differences: list[tuple[int, str, str, int, int]] = []  # |Δ|, task, at, current, new
-        truncated = False
-        for record in records:
+        reason: TruncatedReason | None = None
+        position: str | None = None
+        for key, record in records:
+            if record.refunded:  # left out, but read: the walk moves past it
+                position = key
+                continue
             if tasks + errors >= limit:
-                truncated = True
+                reason = "limit"
                 break
+            # Between tasks: the first is always priced, so that every request moves on.
+            if tasks + errors and not budget.allows(read=False):
+                reason = "deadline"
+                break
+            position = key
             completed_at = utc_iso(record.completed_at)
             try:
                 charge = reprice(record, proposed, self.evaluator, self.evaluator.defaults)
@@ -281,6 +408,8 @@ class BacktestService:
                 differences.append(
                     (abs(delta), record.task_id, completed_at, record.charged, charge.charged)
                 )
+        else:
+            reason = budget.stopped  # the reads ended: at the window's end, or for the budget
         overflow: list[str] = []
         difference = tally.proposed - tally.current
         percent = None
@@ -316,9 +445,10 @@ class BacktestService:
                     LARGEST, differences, key=lambda e: (-e[0], e[1])
                 )
             ],
-            truncated=truncated,
+            truncated=reason is not None,
+            truncated_reason=reason,
             overflow=overflow or None,
-        )
+        ), position
 
     @staticmethod
     def _example(

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from .fees import PLATFORM_FEES, declare_fields
 
@@ -35,6 +35,9 @@ class Settings(BaseModel):
     # The billing queue's maxReceiveCount: on its last receive a failing message is dead-lettered
     # by billing itself, with its reason (template.yaml sets both; a test holds them equal).
     max_receive_count: int = Field(5, ge=1, le=1000, alias="MAX_RECEIVE_COUNT")
+    # Signs the task list's and the backtest's cursors (usage_pricing.cursors); template.yaml
+    # resolves it from its CursorSecret. SecretStr: a repr or a log of the settings never shows it.
+    cursor_secret: SecretStr = Field(SecretStr(""), alias="CURSOR_SECRET")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -84,6 +84,15 @@ class StorageError(UsagePricingError):
         return {"Retry-After": str(self.RETRY_AFTER_SECONDS)} if self.retryable else {}
 
 
+class ConfigurationError(UsagePricingError):
+    """The deployment lacks what a route needs to run safely (e.g. the secret that signs cursors):
+    a 503 without Retry-After, an operator's problem. Fail closed: the route answers this problem
+    rather than run without it."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 class FormulaError(Exception):
     """A CEL formula failed to compile or evaluate. line/column are 1-based; 0 when unknown."""
 

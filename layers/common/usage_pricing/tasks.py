@@ -8,24 +8,29 @@ later page when they sort after its position, so the pages concatenate to the wi
 without a duplicate or a gap; only a record billed late, sorting before the position already
 passed, is not seen by that walk.
 
-The cursor is opaque and bound to the team and the query: it carries a keyed BLAKE2b digest over
-the team id, the query's parameters and its content. A cursor altered by hand, made for another
-query, or issued to another team is a 400. The digest is an integrity check, not a secret: a
-cursor authorizes nothing, since the list is always read from the caller's own team."""
+The cursor is opaque and bound to the team and the query: it is sealed by usage_pricing.cursors
+with the deployment's secret over the team id, the query's parameters and its content. A cursor
+altered by hand, made for another query, issued to another team or by another deployment, or
+signed with the constant key of earlier releases, is a 400; so is one whose window is not its
+query's or whose position lies outside that window or runs backwards (which would otherwise
+reach DynamoDB as inverted key bounds). Without the secret the list answers 503 (fail closed).
+
+Every page is bounded (SPEC §7; storage.task_index): it reads at most TASK_LIST_BUDGET's items
+and Queries and stops at a deadline inside the function's timeout. A `status` filter, which no
+index serves, can therefore end a page with fewer rows than `limit`, or none, and still
+`has_more`: its `next_cursor` continues from where the reads stopped."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from .errors import FieldIssue, InvalidRequestError
+from .cursors import CursorSigner, check_window, cursor_outside
+from .deadline import BudgetPolicy
 from .fees import COMPONENTS, declare_fields
 from .money import to_dollars
 from .records import RESOURCE, BillingRecord, utc_iso
@@ -33,10 +38,15 @@ from .spend_params import DEFAULT_LIMIT
 from .storage.ledger import time_key
 from .storage.task_index import TaskIndex
 from .views import Fee, FeeView
-from .windows import RangeName, resolve_span
+from .windows import RangeName, Span, resolve_span
 
-CURSOR_VERSION = 1
-_CURSOR_KEY = b"usage-pricing task-list cursor v1"
+CURSOR_PURPOSE = "task-list"
+# The task list function's timeout is 10 s (template.yaml); the margin covers one more Query page
+# and the answer's shaping and way out. 5,000 items: about 10 filtered Queries of 500.
+TIMEOUT_MS = 10_000
+MARGIN_MS = 2_500
+MAX_ITEMS = 5_000
+MAX_QUERIES = 50  # ≥ 2 per partition of the largest app filter (spend_params.MAX_APP_FILTERS)
 CSV_COLUMNS = (
     "task_id",
     "app",
@@ -137,10 +147,17 @@ class TaskListQuery(NamedTuple):
 
 
 class TaskPage(BaseModel):
-    data: list[TaskCost]
-    has_more: bool
+    data: list[TaskCost] = Field(
+        description="Up to `limit` records, oldest first. With a `status` filter a page reads a "
+        "bounded number of records, so it may hold fewer (even none) while has_more is true."
+    )
+    has_more: bool = Field(
+        description="The window may hold more records after this page: follow next_cursor."
+    )
     next_cursor: str | None = Field(
-        description="Pass as `cursor` (with the same query) for the next page."
+        description="Pass as `cursor` (with the same query) for the next page; it continues "
+        "where this page stopped, whether at `limit` rows or at the request's read budget or "
+        "deadline. Null when the window holds no more."
     )
 
 
@@ -150,57 +167,12 @@ class _Position(NamedTuple):
     after: str | None
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _digest(team_id: str, query: TaskListQuery, payload: bytes) -> bytes:
-    mac = hashlib.blake2b(key=_CURSOR_KEY, digest_size=16)
-    for part in (team_id.encode(), query.fingerprint(), payload):
-        mac.update(len(part).to_bytes(4, "big") + part)
-    return mac.digest()
-
-
-def encode_cursor(team_id: str, query: TaskListQuery, position: _Position) -> str:
-    payload = json.dumps(
-        {"v": CURSOR_VERSION, "l": position.low, "h": position.high, "a": position.after},
-        separators=(",", ":"),
-    ).encode()
-    return f"{_b64(payload)}.{_b64(_digest(team_id, query, payload))}"
-
-
-def _bad_cursor() -> InvalidRequestError:
-    message = (
-        "is not a cursor of this query and team: pass next_cursor back unchanged, with the "
-        "same query"
-    )
-    return InvalidRequestError(f"cursor {message}", errors=[FieldIssue("cursor", message)])
-
-
-def decode_cursor(team_id: str, query: TaskListQuery, cursor: str) -> _Position:
-    try:
-        encoded, _, digest = cursor.partition(".")
-        payload, claimed = _unb64(encoded), _unb64(digest)
-    except (binascii.Error, ValueError):
-        raise _bad_cursor() from None
-    import hmac  # noqa: PLC0415 — only a request with a cursor needs it
-
-    if not hmac.compare_digest(claimed, _digest(team_id, query, payload)):
-        raise _bad_cursor()
-    try:
-        content = json.loads(payload)
-    except ValueError:
-        raise _bad_cursor() from None
-    if not isinstance(content, dict) or content.get("v") != CURSOR_VERSION:
-        raise _bad_cursor()
-    low, high, after = content.get("l"), content.get("h"), content.get("a")
-    if not (isinstance(low, str) and isinstance(high, str) and isinstance(after, str)):
-        raise _bad_cursor()
-    return _Position(low, high, after)
+def _window_of(position: _Position, span: Span, now: datetime) -> _Position:
+    """The cursor's position if its window is its query's and it lies inside it, else a 400."""
+    check_window(position.low, position.high, span, now)
+    if position.after is not None and not (position.low <= position.after < position.high):
+        raise cursor_outside("its position is not inside its window")
+    return position
 
 
 class TaskPageAnswer(NamedTuple):
@@ -235,37 +207,60 @@ class TaskList:
     def __init__(
         self,
         index: TaskIndex,
+        signer: CursorSigner,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.index = index
+        self.signer = signer
         self.clock = clock
+        self.budget = BudgetPolicy(
+            margin_ms=MARGIN_MS,
+            max_items=MAX_ITEMS,
+            max_queries=MAX_QUERIES,
+            fallback_ms=TIMEOUT_MS,
+        )
 
-    def page(self, team_id: str, query: TaskListQuery) -> TaskPageAnswer:
+    def _binding(self, team_id: str, query: TaskListQuery) -> tuple[bytes, bytes]:
+        return team_id.encode(), query.fingerprint()
+
+    def page(self, team_id: str, query: TaskListQuery, context: Any = None) -> TaskPageAnswer:
+        """One page of the list, within the budget of the request `context` (the Lambda
+        context) is running."""
+        self.signer.require()  # fail closed: no page without the secret its cursor needs
+        budget = self.budget.start(context)
+        now = self.clock()
         span = resolve_span(  # validated on every page, though later pages use the cursor's
             range_name=query.range,
             start=query.start,
             end=query.end,
             tz_name=query.tz,
-            now=self.clock(),
+            now=now,
             default_range="7d",
         )
         if query.cursor is not None:
-            position = decode_cursor(team_id, query, query.cursor)
+            content = self.signer.open(CURSOR_PURPOSE, self._binding(team_id, query), query.cursor)
+            low, high, after = content.get("l"), content.get("h"), content.get("a")
+            if not (isinstance(low, str) and isinstance(high, str) and isinstance(after, str)):
+                raise cursor_outside("it holds no position")
+            position = _window_of(_Position(low, high, after), span, now)
         else:
             position = _Position(time_key(span.start), time_key(span.end), None)
-        found, more = self.index.page(
+        found, resume_after = self.index.page(
             team_id,
             position.low,
             position.high,
             after=position.after,
             limit=query.limit,
+            budget=budget,
             apps=query.apps,
             statuses=query.statuses,
         )
         next_cursor = None
-        if more and found:
-            next_cursor = encode_cursor(
-                team_id, query, _Position(position.low, position.high, found[-1][0])
+        if resume_after is not None:
+            next_cursor = self.signer.seal(
+                CURSOR_PURPOSE,
+                self._binding(team_id, query),
+                {"l": position.low, "h": position.high, "a": resume_after},
             )
         records = [record for _, record in found]
         model = TaskPage(

@@ -20,6 +20,7 @@ from .config import Settings
 
 if TYPE_CHECKING:
     from .cel import CelEngine
+    from .cursors import CursorSigner
     from .pricing import PricingEvaluator
     from .storage.aggregates import AggregateRepository
     from .storage.api_keys import ApiKeyRepository
@@ -124,3 +125,13 @@ class Wiring:
 
     def pricing(self) -> PricingRepository:
         return self._pricing
+
+    @cached_property
+    def _cursor_signer(self) -> CursorSigner:
+        from .cursors import CursorSigner  # noqa: PLC0415
+
+        return CursorSigner(self.settings.cursor_secret.get_secret_value() or None)
+
+    def cursor_signer(self) -> CursorSigner:
+        """Signs this deployment's cursors; without CURSOR_SECRET it refuses (fail closed)."""
+        return self._cursor_signer

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,6 +45,9 @@ from .dynamo import (
     translate_client_error,
     translate_transport_error,
 )
+
+if TYPE_CHECKING:
+    from ..deadline import WorkBudget
 
 TRANSACTION_ATTEMPTS = 4
 # Rounds of a charge whose day item has a full dimension (storage.aggregates, "Bounded
@@ -248,12 +251,48 @@ class LedgerRepository:
         completed in [start, end), page by page. GSIs are eventually consistent: a record billed
         a moment ago may not be read yet. An item that is no valid record raises, or goes to
         `unreadable` when given (the audit reports it)."""
+        for _, record in self.keyed_records(
+            team_id,
+            start,
+            end,
+            app=app,
+            newest_first=newest_first,
+            stats=stats,
+            unreadable=unreadable,
+        ):
+            yield record
+
+    def keyed_records(
+        self,
+        team_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        app: str | None = None,
+        newest_first: bool = False,
+        stats: RecordReads | None = None,
+        unreadable: Callable[[dict[str, Any], ValueError], None] | None = None,
+        before: str | None = None,
+        budget: WorkBudget | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[tuple[str, BillingRecord]]:
+        """`records`, each with its index key (its position in the index's order). `before`
+        (newest first only) continues below a key already read; `budget`
+        (usage_pricing.deadline) is asked before every Query but the first, and when it says no
+        the records simply end (the caller reads `budget.stopped`); `page_size` caps a Query's
+        Limit (and so what one Query costs in time)."""
         if app is None:
             index, key, partition = BY_TEAM, "gsi1", team_partition(team_id)
         else:
             index, key, partition = BY_TEAM_APP, "gsi2", team_app_partition(team_id, app)
         low = _time_bound(start - timedelta(seconds=1))
         high = _time_bound(end + timedelta(seconds=1)) + "~"
+        if before is not None:
+            if not newest_first:
+                raise ValueError("before continues a newest-first read")
+            high = min(high, before)
+        if low > high:  # nothing to read: inverted key bounds are a ValidationException
+            return
         request: dict[str, Any] = {
             "IndexName": index,
             # A plain expression: boto3.dynamodb.conditions (and the types module it loads) would
@@ -263,9 +302,21 @@ class LedgerRepository:
             "ScanIndexForward": not newest_first,
             "ReturnConsumedCapacity": "TOTAL",
         }
+        sort_key = f"{key}sk"
+        first = True
         while True:
+            if budget is not None:
+                if not first and not budget.allows():
+                    return
+                if page_size is not None:
+                    request["Limit"] = max(1, min(page_size, budget.items_left()))
+            elif page_size is not None:
+                request["Limit"] = page_size
+            first = False
             with storage_errors("read billing records"):
                 page = self.billing.query(**request)
+            if budget is not None:
+                budget.spend(items=len(page["Items"]))
             if stats is not None:
                 stats.queries += 1
                 stats.items += len(page["Items"])
@@ -273,6 +324,9 @@ class LedgerRepository:
                     (page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0
                 )
             for item in page["Items"]:
+                position = str(item.get(sort_key, ""))
+                if before is not None and position >= before:
+                    continue  # BETWEEN is inclusive: the key already read
                 try:
                     record = record_from_item(item)
                 except (ValueError, zlib.error) as error:  # pydantic's ValidationError is one
@@ -281,7 +335,7 @@ class LedgerRepository:
                     unreadable(item, ValueError(str(error)))
                     continue
                 if start <= record.completed_at < end:
-                    yield record
+                    yield position, record
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

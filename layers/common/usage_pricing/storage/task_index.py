@@ -2,18 +2,29 @@
 
 by_team_time holds every record of a team, by_team_app_time those of one app; both sort by
 "{completed_at}#{task_id}" (storage.ledger.time_key), which is the list's order and its paging
-position. Several apps are several partitions: their Queries are merged by that key, each read
-lazily, so a page reads about as many records as it returns."""
+position. Several apps are several partitions: their Queries are merged by that key.
+
+Every page is bounded (SPEC §7): its Queries ask a WorkBudget (usage_pricing.deadline) first, so
+a page reads at most the budget's items in at most its Query calls, and stops at its deadline.
+Without a status filter a page reads about as many records as it returns. The status filter is
+no key of an index: DynamoDB applies a Query's Limit before its FilterExpression, so a filtered
+Query reads FILTERED_PAGE items per call whatever `limit` is, and a page may stop, for its budget,
+with fewer rows than `limit` (even none). It then says where its reads stopped: the position up
+to which every partition's records were all read (and every match among them returned), from
+which the next page continues. So the pages concatenate to the window's matches, none twice."""
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..records import BillingRecord
 from .dynamo import storage_errors
 from .ledger import BY_TEAM, BY_TEAM_APP, record_from_item, team_app_partition, team_partition
+
+if TYPE_CHECKING:
+    from ..deadline import WorkBudget
 
 # A page reads what a task's cost shows, not what it was priced from (priced_from, and the
 # compressed priced_from_z, which is no model field, are never read): fields left out of the
@@ -28,6 +39,9 @@ PROJECTED = tuple(
 # What the status filter matches: a task status, or a billing outcome.
 TASK_STATUSES = ("completed", "failed", "cancelled")
 BILLING_STATUSES = ("refunded", "needs_review")
+# Items a filtered Query evaluates per call (DynamoDB's Limit, applied before the filter), split
+# between the partitions of an app filter; never tied to the page's `limit`.
+FILTERED_PAGE = 500
 
 
 class IndexStats:
@@ -66,6 +80,44 @@ def _status_filter(statuses: Iterable[str]) -> tuple[str, dict[str, str], dict[s
     return " OR ".join(parts), names, values
 
 
+class IndexPage(NamedTuple):
+    """Up to `limit` records with their index keys, in order; and where the next page starts:
+    None when the window holds no more, else the key after which it continues (the last record
+    returned, or the position the reads stopped at for the budget)."""
+
+    found: list[tuple[str, BillingRecord]]
+    resume_after: str | None
+
+
+class _Partition:
+    """One partition's Query, read a page at a time on demand. `through` is the key up to which
+    its records were all read: the last evaluated key of its latest page, `high` once done."""
+
+    __slots__ = ("buffer", "done", "request", "sort_name", "through")
+
+    def __init__(self, request: dict[str, Any], sort_name: str, low: str) -> None:
+        self.request = request
+        self.sort_name = sort_name
+        self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
+        self.done = False
+        self.through = low
+
+    def fetch(self, table: Any, limit: int, high: str) -> int:
+        """Read one page of at most `limit` items; the items it evaluated."""
+        self.request["Limit"] = limit
+        with storage_errors("read the task list"):
+            page = table.query(**self.request)
+        for item in page.get("Items", []):
+            self.buffer.append((str(item[self.sort_name]), item))
+        last = page.get("LastEvaluatedKey")
+        if last is None:
+            self.done, self.through = True, high
+        else:
+            self.request["ExclusiveStartKey"] = last
+            self.through = str(last[self.sort_name])
+        return int(page.get("ScannedCount", len(page.get("Items", []))))
+
+
 class TaskIndex:
     def __init__(self, billing_table: Any) -> None:
         self.table = billing_table
@@ -79,62 +131,89 @@ class TaskIndex:
         *,
         after: str | None,
         limit: int,
+        budget: WorkBudget,
         apps: Iterable[str] = (),
         statuses: Iterable[str] = (),
-    ) -> tuple[list[tuple[str, BillingRecord]], bool]:
+    ) -> IndexPage:
         """Up to `limit` records whose index key lies in [low, high) and after `after`, in
-        order, each with its key; and whether more remain."""
+        order, read within `budget` (each partition's first Query is made whatever the deadline,
+        so every page moves forward)."""
         app_list = sorted(set(apps))
         status_filter = _status_filter(statuses)
         start = max(low, after) if after is not None else low
-        if app_list:
-            chunk = max(8, (limit + 2) // len(app_list) + 2)
-            streams = [
-                self._partition(
-                    index=BY_TEAM_APP,
-                    prefix="gsi2",
-                    partition=team_app_partition(team_id, a),
-                    low=start,
-                    high=high,
-                    status_filter=status_filter,
-                    chunk=chunk,
-                )
-                for a in app_list
-            ]
-            merged: Iterator[tuple[str, dict[str, Any]]] = heapq.merge(
-                *streams, key=lambda pair: pair[0]
-            )
+        if start >= high:  # an empty window; inverted bounds never reach DynamoDB (a 400 there)
+            return IndexPage([], None)
+        sources = [(BY_TEAM_APP, "gsi2", team_app_partition(team_id, a)) for a in app_list]
+        parts = [
+            self._partition(source, low=start, high=high, status_filter=status_filter)
+            for source in sources or [(BY_TEAM, "gsi1", team_partition(team_id))]
+        ]
+        if status_filter is not None:
+            chunk = max(1, min(FILTERED_PAGE, budget.max_items // (2 * len(parts))))
         else:
-            merged = self._partition(
-                index=BY_TEAM,
-                prefix="gsi1",
-                partition=team_partition(team_id),
-                low=start,
-                high=high,
-                status_filter=status_filter,
-                chunk=limit + 2,
-            )
+            chunk = max(8, (limit + 2) // len(parts) + 2) if app_list else limit + 2
+
+        def read(part: _Partition, first: bool) -> None:
+            size = min(chunk, budget.items_left()) if status_filter is not None else chunk
+            # The first read starts at `after` itself (BETWEEN is inclusive), which it skips:
+            # two items at least, so that a page always moves past its cursor.
+            scanned = part.fetch(self.table, max(2 if first else 1, size), high)
+            budget.spend(items=scanned)
+            self.stats.queries += 1
+            self.stats.scanned += scanned
+            while part.buffer and after is not None and part.buffer[0][0] <= after:
+                part.buffer.popleft()
+
+        def fill(part: _Partition) -> bool:
+            """Read `part` until it holds a record or is done; False when the budget stops it."""
+            while not part.buffer and not part.done:
+                if not budget.allows():
+                    return False
+                read(part, first=False)
+            return True
+
+        # Every partition's first read, whatever the budget says, and before any second one: so
+        # every page moves on, and the partitions' reads move on together.
+        for part in parts:
+            read(part, first=True)
         found: list[tuple[str, BillingRecord]] = []
-        for key, item in merged:
-            if after is not None and key <= after:
-                continue
+        blocked = [p for p in parts if not fill(p)]
+        while not blocked:
+            live = [p for p in parts if p.buffer]
+            if not live:
+                return IndexPage(found, None)  # every partition read to the window's end
+            part = min(live, key=lambda p: p.buffer[0][0])
             if len(found) == limit:
-                return found, True
+                return IndexPage(found, found[-1][0])
+            key, item = part.buffer.popleft()
             found.append((key, record_from_item(item)))
             self.stats.returned += 1
-        return found, False
+            if not fill(part):
+                blocked.append(part)
+        # Stopped by the budget: every record up to the lowest `through` of the partitions not
+        # read to the end was read (at or above every record returned so far, as each such
+        # partition's `through` is at or above its next record); return the matches up to it, and
+        # resume after it.
+        horizon = min(p.through for p in parts if not p.done)
+        while len(found) < limit:
+            live = [p for p in parts if p.buffer and p.buffer[0][0] <= horizon]
+            if not live:
+                return IndexPage(found, horizon)
+            part = min(live, key=lambda p: p.buffer[0][0])
+            key, item = part.buffer.popleft()
+            found.append((key, record_from_item(item)))
+            self.stats.returned += 1
+        return IndexPage(found, found[-1][0])
 
+    @staticmethod
     def _partition(
-        self,
+        source: tuple[str, str, str],
         *,
-        index: str,
-        prefix: str,
-        partition: str,
         low: str,
         high: str,
         status_filter: tuple[str, dict[str, str], dict[str, Any]] | None,
-        chunk: int,
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
+    ) -> _Partition:
+        index, prefix, partition = source  # index name, key prefix, partition key
         sort_name = f"{prefix}sk"
         request: dict[str, Any] = {
             "IndexName": index,
@@ -146,20 +225,10 @@ class TaskIndex:
             },
             "ProjectionExpression": ", ".join(["#sk", *(f"#f{i}" for i in range(len(PROJECTED)))]),
             "ExpressionAttributeValues": {":pk": partition, ":low": low, ":high": high},
-            "Limit": chunk,
         }
         if status_filter is not None:
             expression, names, values = status_filter
             request["FilterExpression"] = expression
             request["ExpressionAttributeNames"].update(names)
             request["ExpressionAttributeValues"].update(values)
-        while True:
-            with storage_errors("read the task list"):
-                page = self.table.query(**request)
-            self.stats.queries += 1
-            self.stats.scanned += int(page.get("ScannedCount", 0))
-            for item in page.get("Items", []):
-                yield str(item[sort_name]), item
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return _Partition(request, sort_name, low)
