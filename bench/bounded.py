@@ -12,7 +12,9 @@ keys): a bulk write of finished items, which is all a read needs (no aggregate i
 
 - The worst backtest: `limit=10000`, `range=90d`, proposing ONE_FILTER in every one of the five
   formulas (tests/hostile_pricing.py: `size(outputs.filter(o, o.type == 'image'))`, each within
-  the pricing work budget) over those 1,000 images; about a third of a second a task on the
+  the pricing work budget) over ONE_FILTER_FITS images per task (the most one filter fits: a
+  filter over 1,000 is over its budget and prices as a cheap component error); before the
+  budget's list-building weight, 1,000 images took about a third of a second a task on the
   issue's machine, so 10,000 tasks would take an hour and 120 tasks took 43.7 s before the
   deadline. It stops at the deadline with `truncated_reason: deadline` and a cursor.
 - The worst filtered task list: `status=needs_review` (no record matches, so every read is
@@ -39,7 +41,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from local.functions import LocalFunction
 from local.template import load_template
-from tests.hostile_pricing import ONE_FILTER
+from tests.hostile_pricing import ONE_FILTER, ONE_FILTER_FITS
 from usage_pricing import Settings
 from usage_pricing.storage.ledger import record_item, team_app_partition, time_key
 
@@ -53,7 +55,8 @@ APPS = [f"{TEAM}/app-{n:02d}" for n in range(20)]
 RECORDS = int(os.environ.get("BENCH_BOUNDED_RECORDS", "100000"))
 DAYS = 80
 NOW = datetime.now(UTC).replace(microsecond=0)
-IMAGES = 1_000
+# The most images one filter fits within its work budget: the heaviest backtest that prices.
+IMAGES = ONE_FILTER_FITS
 PROPOSAL = {
     "pricing": {
         f"{component}_expression": ONE_FILTER
