@@ -47,9 +47,10 @@ from usage_pricing.spend_params import (
 )
 from usage_pricing.wiring import Wiring
 
-aggregates = Wiring().aggregates()
+wiring = Wiring()
+aggregates = wiring.aggregates()
 analytics = SpendAnalytics(aggregates)
-costs = CostsFeed(aggregates)
+costs = CostsFeed(aggregates, wiring.cursor_signer())
 app = Api()
 
 CSV_HEADER = ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count")

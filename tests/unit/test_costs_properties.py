@@ -24,7 +24,10 @@ from tests.unit.test_spend_properties import (
     world,
 )
 from usage_pricing.costs import CostsFeed, CostsQuery, render_page
+from usage_pricing.cursors import CursorSigner
 from usage_pricing.spend import SpendQuery
+
+SIGNER = CursorSigner("a test deployment's cursor secret, 32+ characters")
 
 GROUPINGS = (
     (),
@@ -87,7 +90,7 @@ def test_given_any_tasks_when_paged_one_bucket_at_a_time_then_the_sums_are_the_b
     start_time = int(day.timestamp()) + (into if width == "1d" else into - into % 3600)
     end = day + timedelta(days=days)
     analytics = world(billed)
-    feed = CostsFeed(analytics.aggregates, clock=lambda: NOW)
+    feed = CostsFeed(analytics.aggregates, SIGNER, clock=lambda: NOW)
     query = CostsQuery(
         start_time=start_time,
         end_time=int(end.timestamp()),
@@ -180,7 +183,7 @@ def test_given_any_tasks_when_paged_with_any_limit_then_the_pages_are_the_one_pa
     case: tuple[date, list[Task]], limit: int
 ) -> None:
     first, billed = case
-    feed = CostsFeed(world(billed).aggregates, clock=lambda: NOW)
+    feed = CostsFeed(world(billed).aggregates, SIGNER, clock=lambda: NOW)
     start = datetime.combine(first - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     query = CostsQuery(
         start_time=int(start.timestamp()),

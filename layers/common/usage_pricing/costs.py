@@ -21,9 +21,6 @@ window to its total_cost (both sum the same aggregate items)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -34,6 +31,7 @@ from typing import Annotated, Literal, NamedTuple
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from .analytics import GROUP_ORDER, _group_counters, _group_figures
+from .cursors import CursorSigner
 from .errors import FieldIssue, InvalidRequestError
 from .money import MICROCENTS_PER_DOLLAR, to_dollars
 from .spend import FigureError, Figures, absent
@@ -47,11 +45,9 @@ MAX_LIMIT = 180
 WIDTHS: dict[str, Granularity] = {"1d": Granularity.DAY, "1h": Granularity.HOUR}
 EARLIEST_SECONDS = int(EARLIEST.timestamp())
 LATEST_SECONDS = int(LATEST.timestamp())
-PAGE_VERSION = 1
-# The page token's digest binds it to its team and query; like the task list's cursor it is an
-# integrity check, not a secret: a page authorizes nothing (the feed always reads the caller's
-# own team), and a position is checked against the query's own window besides.
-_PAGE_KEY = b"usage-pricing costs page v1"
+# The page token is sealed like the task list's cursor (usage_pricing.cursors, the deployment's
+# CURSOR_SECRET) and bound to its team and query; a page authorizes nothing (the feed always reads
+# the caller's own team), and its position is checked against the query's own window besides.
 
 
 def exact_usd(microcents: int) -> str:
@@ -137,39 +133,26 @@ def _invalid(field: str, message: str) -> InvalidRequestError:
     return InvalidRequestError(f"{field}: {message}", errors=[FieldIssue(field, message)])
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+PAGE_PURPOSE = "costs-page"
 
 
-def _digest(team_id: str, query: CostsQuery, position: int) -> bytes:
-    mac = hashlib.blake2b(key=_PAGE_KEY, digest_size=12)
-    for part in (team_id.encode(), query.fingerprint(), str(position).encode()):
-        mac.update(len(part).to_bytes(4, "big") + part)
-    return mac.digest()
+def encode_page(signer: CursorSigner, team_id: str, query: CostsQuery, position: int) -> str:
+    """The next bucket's start (Unix seconds), sealed with the deployment's cursor key and bound
+    to the team and the query (usage_pricing.cursors)."""
+    return signer.seal(PAGE_PURPOSE, (team_id.encode(), query.fingerprint()), {"at": position})
 
 
-def encode_page(team_id: str, query: CostsQuery, position: int) -> str:
-    """The next bucket's start (Unix seconds) and a digest binding it to the team and query."""
-    return f"{PAGE_VERSION}.{position}.{_b64(_digest(team_id, query, position))}"
-
-
-_PAGE = re.compile(r"1\.(\d{1,12})\.([A-Za-z0-9_-]{16})", re.ASCII)
-
-
-def decode_page(team_id: str, query: CostsQuery, page: str) -> int:
-    message = "is not a page of this query and team: pass next_page back unchanged, with the query"
-    found = _PAGE.fullmatch(page)
-    if found is None:
-        raise _invalid("page", message)
-    position = int(found[1])
-    try:
-        claimed = base64.urlsafe_b64decode(found[2])
-    except (binascii.Error, ValueError):  # pragma: no cover — the pattern admits only base64
-        raise _invalid("page", message) from None
-    import hmac  # noqa: PLC0415 — only a request with a page needs it
-
-    if not hmac.compare_digest(claimed, _digest(team_id, query, position)):
-        raise _invalid("page", message)
+def decode_page(signer: CursorSigner, team_id: str, query: CostsQuery, page: str) -> int:
+    content = signer.open(
+        PAGE_PURPOSE,
+        (team_id.encode(), query.fingerprint()),
+        page,
+        field="page",
+        returned="next_page",
+    )
+    position = content.get("at")
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise _invalid("page", "is not a page of this query and team")
     return position
 
 
@@ -185,9 +168,11 @@ class CostsFeed:
     def __init__(
         self,
         aggregates: AggregateRepository,
+        signer: CursorSigner,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.aggregates = aggregates
+        self.signer = signer
         self.clock = clock
 
     def page(self, team_id: str, query: CostsQuery) -> CostsPage:
@@ -206,7 +191,7 @@ class CostsFeed:
         stop = -(-end // width) * width  # up to a bucket boundary
         position = first
         if query.page is not None:
-            position = decode_page(team_id, query, query.page)
+            position = decode_page(self.signer, team_id, query, query.page)
             if not (first <= position < stop and (position - first) % width == 0):
                 raise _invalid("page", "lies outside this query's window")
         count = min(query.limit, (stop - position) // width)
@@ -248,7 +233,7 @@ class CostsFeed:
         return CostsPage(
             data=data,
             has_more=more,
-            next_page=encode_page(team_id, query, page_end) if more else None,
+            next_page=encode_page(self.signer, team_id, query, page_end) if more else None,
             errors=figures.result(),
         )
 

@@ -49,12 +49,12 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def bad_cursor() -> InvalidRequestError:
+def bad_cursor(field: str = "cursor", returned: str = "next_cursor") -> InvalidRequestError:
     message = (
-        "is not a cursor of this query and team: pass next_cursor back unchanged, with the "
+        f"is not a {field} of this query and team: pass {returned} back unchanged, with the "
         "same query"
     )
-    return InvalidRequestError(f"cursor {message}", errors=[FieldIssue("cursor", message)])
+    return InvalidRequestError(f"{field} {message}", errors=[FieldIssue(field, message)])
 
 
 def cursor_outside(why: str) -> InvalidRequestError:
@@ -139,25 +139,34 @@ class CursorSigner:
         ).encode()
         return f"{_b64(payload)}.{_b64(self._mac(purpose, binding, payload))}"
 
-    def open(self, purpose: str, binding: Sequence[bytes], cursor: str) -> dict[str, Any]:
-        """The position a cursor holds, or a 400 naming `cursor` if this deployment did not
+    def open(
+        self,
+        purpose: str,
+        binding: Sequence[bytes],
+        cursor: str,
+        *,
+        field: str = "cursor",
+        returned: str = "next_cursor",
+    ) -> dict[str, Any]:
+        """The position a cursor holds, or a 400 naming `field` (the query parameter that
+        carried it; `returned` is the answer's field it came from) if this deployment did not
         issue it for this purpose, team and query."""
         self.require()
         try:
             encoded, _, digest = cursor.partition(".")
             payload, claimed = _unb64(encoded), _unb64(digest)
         except (binascii.Error, ValueError):
-            raise bad_cursor() from None
+            raise bad_cursor(field, returned) from None
         import hmac  # noqa: PLC0415 — only a request with a cursor needs it
 
         if not hmac.compare_digest(claimed, self._mac(purpose, binding, payload)):
-            raise bad_cursor()
+            raise bad_cursor(field, returned)
         try:
             content = json.loads(payload)
         except ValueError:
-            raise bad_cursor() from None
+            raise bad_cursor(field, returned) from None
         if not isinstance(content, dict) or content.get("v") != CURSOR_VERSION:
-            raise bad_cursor()
+            raise bad_cursor(field, returned)
         return content
 
 
