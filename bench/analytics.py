@@ -42,12 +42,12 @@ from local.database import LocalDatabase
 from local.functions import LocalFunction
 from local.template import load_template
 from usage_pricing import PricingEvaluator, Settings, new_engine
-from usage_pricing.billing import BillingService
-from usage_pricing.events import TaskEventEnvelope
-from usage_pricing.records import BillingRecord
+from usage_pricing.ledger.billing import BillingService
+from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.storage.aggregates import Granularity, bucket_key, partition_key, shard_for
 from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
-from usage_pricing.wiring import Wiring
+from usage_pricing.usage.events import TaskEventEnvelope
 
 from .capacity import READ_UNIT_BYTES, item_size, query_read_units
 from .common import summary

@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from usage_pricing import PricingEvaluator, new_engine
-from usage_pricing.billing import BillingConsumer, BillingService
-from usage_pricing.events import TaskEventEnvelope
+from usage_pricing.ledger.billing import BillingConsumer, BillingService
 from usage_pricing.storage.ledger import LedgerRepository
+from usage_pricing.usage.events import TaskEventEnvelope
 
 from .capacity import item_size, transactional_write_units
 from .common import summary

@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 
 from usage_pricing import PricingEvaluator, new_engine
-from usage_pricing.billing import BillingService
-from usage_pricing.events import TaskCompleted
+from usage_pricing.ledger.billing import BillingService
 from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
+from usage_pricing.usage.events import TaskCompleted
 
 from .capacity import item_size
 from .localdb import local_database

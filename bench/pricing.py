@@ -14,7 +14,7 @@ from usage_pricing import (
     TextMeta,
     new_engine,
 )
-from usage_pricing.cel import FEE_SCOPES
+from usage_pricing.pricing.cel import FEE_SCOPES
 
 from .common import sample, summary
 

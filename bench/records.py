@@ -24,9 +24,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from usage_pricing import PricingEvaluator, new_engine
-from usage_pricing.billing import BillingService, parse_event_body
-from usage_pricing.limits import MAX_EVENT_BYTES, MAX_META_ITEMS
-from usage_pricing.records import BillingRecord
+from usage_pricing.core.limits import MAX_EVENT_BYTES, MAX_META_ITEMS
+from usage_pricing.ledger.billing import BillingService, parse_event_body
+from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.storage.ledger import record_item
 
 from .capacity import item_size

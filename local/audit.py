@@ -1,6 +1,6 @@
 """`make audit TEAM=<team> [START=…] [END=…] [STACK=<stack>]` (SPEC §12): prices every record of
 the window again from its stored inputs and pricing version, recomputes every aggregate from the
-records, prints each difference, and exits 1 on any drift (usage_pricing.audit).
+records, prints each difference, and exits 1 on any drift (usage_pricing.ledger.audit).
 
 Targets the running local stack by default (the DynamoDB endpoint `make dev` left in
 .local-stack.json, local/state.py; LOCAL_DB_PORT overrides it). Point it at a
@@ -95,10 +95,10 @@ def main(
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     from usage_pricing import PricingEvaluator, UsagePricingError, new_engine  # noqa: PLC0415
-    from usage_pricing.audit import Auditor  # noqa: PLC0415
+    from usage_pricing.core.windows import parse_moment  # noqa: PLC0415
+    from usage_pricing.ledger.audit import Auditor  # noqa: PLC0415
+    from usage_pricing.storage.app_pricing import PricingRepository  # noqa: PLC0415
     from usage_pricing.storage.ledger import LedgerRepository  # noqa: PLC0415
-    from usage_pricing.storage.pricing import PricingRepository  # noqa: PLC0415
-    from usage_pricing.windows import parse_moment  # noqa: PLC0415
 
     utc = ZoneInfo("UTC")
     try:

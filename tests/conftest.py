@@ -29,7 +29,7 @@ os.environ.update(
 )
 
 from usage_pricing import PricingEvaluator, new_engine  # noqa: E402
-from usage_pricing.cel import CelEngine  # noqa: E402
+from usage_pricing.pricing.cel import CelEngine  # noqa: E402
 
 # make test runs each property test at a depth that keeps the suite within five minutes; make fuzz
 # (and so CI) runs the same tests FUZZ_DEPTH times deeper.

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from usage_pricing import AppPricing, OutputMeta, PricingInput
-from usage_pricing.cel.budget import DataSizes, fits, plan_of
-from usage_pricing.limits import MAX_META_ITEMS
+from usage_pricing.core.limits import MAX_META_ITEMS
+from usage_pricing.pricing.cel.budget import DataSizes, fits, plan_of
 
 FIVE_FILTERS = " + ".join(["size(outputs.filter(o, o.type == 'image'))"] * 5)
 ONE_FILTER = "size(outputs.filter(o, o.type == 'image'))"

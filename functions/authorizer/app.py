@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.auth import authorize
-from usage_pricing.observability import logger
-from usage_pricing.wiring import Wiring
+from usage_pricing.edge.auth import authorize
+from usage_pricing.runtime.observability import logger
+from usage_pricing.runtime.wiring import Wiring
 
 keys = Wiring().api_keys()
 

@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.billing import BillingConsumer, BillingService, SqsDeadLetters
-from usage_pricing.observability import logger, metrics, tracer
-from usage_pricing.wiring import Wiring
+from usage_pricing.ledger.billing import BillingConsumer, BillingService, SqsDeadLetters
+from usage_pricing.runtime.observability import logger, metrics, tracer
+from usage_pricing.runtime.wiring import Wiring
 
 wiring = Wiring()
 consumer = BillingConsumer(

@@ -2,7 +2,8 @@
 GET /v1/organization/costs, the same spend in the shape of OpenAI's costs API (docs/costs-feed.md).
 
 One function serves both: they read the same aggregate items with the same reader, so the feed
-adds one small module (usage_pricing.costs) to this cold start rather than a function of its own."""
+adds one small module (usage_pricing.spend.costs) to this cold start rather than a function of its
+own."""
 
 from typing import Annotated, Any
 
@@ -10,8 +11,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.analytics import Breakdown, SpendAnalytics
-from usage_pricing.costs import (
+from usage_pricing.core.errors import FieldIssue, InvalidRequestError
+from usage_pricing.edge.http import Api
+from usage_pricing.runtime.observability import logger, tracer
+from usage_pricing.runtime.wiring import Wiring
+from usage_pricing.spend.breakdown import Breakdown, SpendAnalytics
+from usage_pricing.spend.costs import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     BucketWidth,
@@ -21,8 +26,7 @@ from usage_pricing.costs import (
     CostsQuery,
     render_page,
 )
-from usage_pricing.errors import FieldIssue, InvalidRequestError
-from usage_pricing.exports import (
+from usage_pricing.spend.exports import (
     JSON_MEDIA_TYPE,
     csv_or_json_responses,
     csv_response,
@@ -30,10 +34,7 @@ from usage_pricing.exports import (
     refuse_overflow_csv,
     wants_csv,
 )
-from usage_pricing.http import Api
-from usage_pricing.observability import logger, tracer
-from usage_pricing.spend import SpendQuery
-from usage_pricing.spend_params import (
+from usage_pricing.spend.params import (
     MAX_APP_FILTERS,
     AppName,
     AppsQuery,
@@ -45,7 +46,7 @@ from usage_pricing.spend_params import (
     StartQuery,
     TzQuery,
 )
-from usage_pricing.wiring import Wiring
+from usage_pricing.spend.query import SpendQuery
 
 wiring = Wiring()
 aggregates = wiring.aggregates()

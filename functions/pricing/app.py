@@ -8,16 +8,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.backtest import (
+from usage_pricing.edge.http import Api
+from usage_pricing.pricing.backtest import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Backtest,
     BacktestRequest,
     BacktestService,
 )
-from usage_pricing.http import Api
-from usage_pricing.observability import logger, tracer
-from usage_pricing.pricing_store import (
+from usage_pricing.pricing.store import (
     ALLOWANCE,
     AppPricingView,
     PricingPatch,
@@ -26,8 +25,9 @@ from usage_pricing.pricing_store import (
     ScheduledPricingView,
     app_path,
 )
-from usage_pricing.spend_params import CursorQuery, EndQuery, RangeQuery, StartQuery, TzQuery
-from usage_pricing.wiring import Wiring
+from usage_pricing.runtime.observability import logger, tracer
+from usage_pricing.runtime.wiring import Wiring
+from usage_pricing.spend.params import CursorQuery, EndQuery, RangeQuery, StartQuery, TzQuery
 
 wiring = Wiring()
 # Formulas are validated with the type-checking engine whatever engine evaluates them.

@@ -5,17 +5,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.exports import (
+from usage_pricing.edge.http import Api
+from usage_pricing.runtime.observability import logger, tracer
+from usage_pricing.runtime.wiring import Wiring
+from usage_pricing.spend.exports import (
     csv_or_json_responses,
     csv_response,
     json_response,
     refuse_overflow_csv,
     wants_csv,
 )
-from usage_pricing.http import Api
-from usage_pricing.observability import logger, tracer
-from usage_pricing.spend import SpendQuery
-from usage_pricing.spend_params import (
+from usage_pricing.spend.params import (
     AppsQuery,
     EndQuery,
     FormatQuery,
@@ -23,8 +23,8 @@ from usage_pricing.spend_params import (
     StartQuery,
     TzQuery,
 )
-from usage_pricing.summary import SpendSummary, UsageSummary
-from usage_pricing.wiring import Wiring
+from usage_pricing.spend.query import SpendQuery
+from usage_pricing.spend.summary import SpendSummary, UsageSummary
 
 summaries = SpendSummary(Wiring().aggregates())
 app = Api()

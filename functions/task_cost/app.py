@@ -9,10 +9,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
-from usage_pricing.exports import csv_or_json_responses, csv_response, json_response, wants_csv
-from usage_pricing.http import Api
-from usage_pricing.observability import logger, tracer
-from usage_pricing.spend_params import (
+from usage_pricing.edge.http import Api
+from usage_pricing.runtime.observability import logger, tracer
+from usage_pricing.runtime.wiring import Wiring
+from usage_pricing.spend.exports import (
+    csv_or_json_responses,
+    csv_response,
+    json_response,
+    wants_csv,
+)
+from usage_pricing.spend.params import (
     DEFAULT_LIMIT,
     AppsQuery,
     CursorQuery,
@@ -24,14 +30,13 @@ from usage_pricing.spend_params import (
     StatusQuery,
     TzQuery,
 )
-from usage_pricing.tasks import CSV_COLUMNS, TaskCost, TaskList, TaskListQuery, TaskPage
-from usage_pricing.wiring import Wiring
+from usage_pricing.spend.tasks import CSV_COLUMNS, TaskCost, TaskList, TaskListQuery, TaskPage
 
 wiring = Wiring()
 ledger = wiring.ledger()
 tasks = TaskList(wiring.task_index(), wiring.cursor_signer())
 app = Api()
-# The task ids a task event can carry (usage_pricing.events.Identifier); any other is no task,
+# The task ids a task event can carry (usage_pricing.usage.events.Identifier); any other is no task,
 # and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
 TASK_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 TASKS_RESPONSES = csv_or_json_responses(

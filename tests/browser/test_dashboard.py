@@ -963,7 +963,7 @@ def test_given_two_windows_that_rank_apps_differently_then_each_app_keeps_its_co
 def test_given_any_amount_then_the_page_writes_dollars_as_the_server_does(
     dashboard: Dashboard,
 ) -> None:
-    from usage_pricing.money import to_dollars
+    from usage_pricing.core.money import to_dollars
 
     dashboard.open()
     amounts = [0, 1, 5, 99, 100, 1_000_000, 15_163_200, 821_000_000, 15_786_496, -2_500_000,

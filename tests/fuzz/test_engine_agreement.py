@@ -48,8 +48,8 @@ from usage_pricing import (
     TextMeta,
     VideoMeta,
 )
-from usage_pricing.cel import FEE_SCOPES, FEE_VARIABLES, HELPERS, Scope, variables_for
-from usage_pricing.limits import MAX_FORMULA_BYTES
+from usage_pricing.core.limits import MAX_FORMULA_BYTES
+from usage_pricing.pricing.cel import FEE_SCOPES, FEE_VARIABLES, HELPERS, Scope, variables_for
 
 # 50 under make test, 50 × FUZZ_DEPTH under make fuzz; ENGINE_EXAMPLES overrides both.
 EXAMPLES = int(os.environ.get("ENGINE_EXAMPLES", str(examples(50))))
@@ -468,7 +468,7 @@ KNOWN_DISAGREEMENTS = [
 # get, get_extra). size(task_inputs.prompt) of "a\u0000bc" is 1 on cel-expr and 4 on cel-python.
 # A bug, not a design difference: strict, so it fails once it is fixed (then remove the mark
 # and the NUL exclusion in string_literals above). Until then no NUL reaches an engine from
-# outside: usage_pricing.jsonsafe refuses it in every HTTP body and task event (a 400 naming
+# outside: usage_pricing.core.jsonsafe refuses it in every HTTP body and task event (a 400 naming
 # the field; a dead letter with its reason).
 NUL_CASES = [
     ("size(task_inputs.s)", {"task_inputs": {"s": "a\x00bc"}}),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
-from usage_pricing.money import INT64_MAX
+from usage_pricing.core.money import INT64_MAX
 
 from .billing_helpers import completed, refunded, sqs_batch
 from .test_billing import Billing
@@ -558,7 +558,7 @@ def test_given_json_is_preferred_when_broken_down_then_the_answer_is_json(
 
 
 def int64_task(world: Analytics, task_id: str, moment: datetime) -> None:
-    from usage_pricing.records import BillingRecord
+    from usage_pricing.ledger.records import BillingRecord
 
     record = BillingRecord(
         task_id=task_id, team_id="team_a", app="team_a/huge", status="completed", billing_status="charged",

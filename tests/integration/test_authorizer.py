@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import LambdaContext, load_handler, sample_event
-from usage_pricing.auth import authorize
-from usage_pricing.keys import hash_api_key
+from usage_pricing.edge.auth import authorize
+from usage_pricing.edge.keys import hash_api_key
 from usage_pricing.storage import ApiKeyRepository
 
 

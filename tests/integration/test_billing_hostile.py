@@ -238,9 +238,9 @@ def sized_event(task_id: str, size: int) -> str:
 def test_given_events_around_256_kb_when_billed_then_the_largest_is_billed_reproducibly_and_a_byte_more_is_poison(
     world: Billing, aws: AwsWorld
 ) -> None:
-    from usage_pricing.charges import reprice
-    from usage_pricing.limits import MAX_EVENT_BYTES
-    from usage_pricing.pricing import AppPricing
+    from usage_pricing.core.limits import MAX_EVENT_BYTES
+    from usage_pricing.ledger.charges import reprice
+    from usage_pricing.pricing.model import AppPricing
 
     assert (
         world.deliver(

@@ -1,6 +1,6 @@
 """No CSV the product writes runs as a spreadsheet formula: a text cell beginning with =, +, -, @,
 a tab or a carriage return is written with a leading apostrophe; numbers stay numbers
-(usage_pricing.exports.csv_cell, the one rule; the dashboard downloads these same files)."""
+(usage_pricing.spend.exports.csv_cell, the one rule; the dashboard downloads these same files)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import AwsWorld
-from usage_pricing.exports import FORMULA_TRIGGERS, csv_cell, csv_text
+from usage_pricing.spend.exports import FORMULA_TRIGGERS, csv_cell, csv_text
 
 from .billing_helpers import completed
 from .test_analytics import NOW, Analytics

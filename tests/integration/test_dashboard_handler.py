@@ -97,11 +97,11 @@ def test_given_the_page_when_its_modules_are_followed_then_each_is_served_as_jav
 def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
     handler: ModuleType,
 ) -> None:
-    from usage_pricing.fees import COMPONENTS
-    from usage_pricing.limits import MAX_EVENT_TEXT, MAX_PRICES
-    from usage_pricing.money import MICROCENTS_PER_DOLLAR
-    from usage_pricing.spend_params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT
-    from usage_pricing.windows import MAX_BUCKETS, RANGES, STEPS, zone
+    from usage_pricing.core.fees import COMPONENTS
+    from usage_pricing.core.limits import MAX_EVENT_TEXT, MAX_PRICES
+    from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
+    from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, zone
+    from usage_pricing.spend.params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT
 
     response = get(handler, "/dashboard/rules.json", **{"accept-encoding": "gzip"})
     assert response["statusCode"] == 200

@@ -14,7 +14,7 @@ from typing import Any
 from local.first_task import SAMPLE, stamped
 from local.template import load_template
 from tests.conftest import ROOT, AwsWorld, LambdaContext, sample_event
-from usage_pricing.events import TaskCompletedEvent, TaskEventEnvelope
+from usage_pricing.usage.events import TaskCompletedEvent, TaskEventEnvelope
 
 README = (ROOT / "README.md").read_text()
 GUIDE = README[README.index("## Deploying to AWS") :]

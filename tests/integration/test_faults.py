@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext
-from usage_pricing.audit import Auditor
-from usage_pricing.events import TaskEventEnvelope
+from usage_pricing.ledger.audit import Auditor
+from usage_pricing.usage.events import TaskEventEnvelope
 
 from .billing_helpers import aggregate_totals, completed, run_concurrently, sqs_batch
 from .faults import FaultyClient

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, load_handler, sample_event
-from usage_pricing.limits import MAX_BODY_BYTES, MAX_FORMULA_BYTES, MAX_META_ITEMS, MAX_PRICES
+from usage_pricing.core.limits import MAX_BODY_BYTES, MAX_FORMULA_BYTES, MAX_META_ITEMS, MAX_PRICES
 
 
 @pytest.fixture(scope="module")

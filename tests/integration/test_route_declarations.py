@@ -11,8 +11,8 @@ import pytest
 
 from local.template import load_template
 from tests.conftest import LambdaContext, load_handler, sample_event
-from usage_pricing.http import Api
-from usage_pricing.scopes import has_scope
+from usage_pricing.core.scopes import has_scope
+from usage_pricing.edge.http import Api
 
 TEMPLATE = load_template()
 HTTP_FUNCTIONS = sorted(

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld
-from usage_pricing.errors import ConflictError, NotFoundError
-from usage_pricing.limits import CLOCK_SKEW, MAX_SCHEDULED_VERSIONS
+from usage_pricing.core.errors import ConflictError, NotFoundError
+from usage_pricing.core.limits import CLOCK_SKEW, MAX_SCHEDULED_VERSIONS
 
 from .billing_helpers import Billing, completed, run_concurrently
 

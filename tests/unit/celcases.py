@@ -14,7 +14,7 @@ from usage_pricing import (
     TextMeta,
     VideoMeta,
 )
-from usage_pricing.cel import CelEngine, Scope
+from usage_pricing.pricing.cel import CelEngine, Scope
 
 
 class Err:

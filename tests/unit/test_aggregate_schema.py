@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usage_pricing.analytics import slot_terms
-from usage_pricing.records import BillingRecord, UsageEvent
+from usage_pricing.ledger.records import BillingRecord, UsageEvent
+from usage_pricing.spend.breakdown import slot_terms
 from usage_pricing.storage.aggregates import (
     LAYOUT,
     QUARTERS_PER_DAY,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.hostile_pricing import CORPUS, FIVE_FILTERS, ONE_FILTER, ONE_FILTER_FITS, HostileCase
 from usage_pricing import AppPricing, PricingEvaluator, new_engine
-from usage_pricing.cel.budget import (
+from usage_pricing.pricing.cel.budget import (
     BUDGET_EXCEEDED,
     MAX_ITERATIONS,
     W_ACCUMULATE,

@@ -18,7 +18,8 @@ from usage_pricing import (
     Resource,
     new_engine,
 )
-from usage_pricing.cel.budget import (
+from usage_pricing.core.limits import MAX_RESOURCES
+from usage_pricing.pricing.cel.budget import (
     BUDGET_EXCEEDED,
     ENGINE_ITERATION_LIMIT,
     SHARED_ARENA_COPIES,
@@ -29,8 +30,7 @@ from usage_pricing.cel.budget import (
     plan_of,
     shape_of,
 )
-from usage_pricing.limits import MAX_RESOURCES
-from usage_pricing.pricing import _most_units
+from usage_pricing.pricing.evaluator import _most_units
 
 FORMULAS = (
     "usage_seconds * resources[0].price_per_hour / 3600",

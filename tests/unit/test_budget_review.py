@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from usage_pricing.billing import parse_event_body
-from usage_pricing.cel.budget import (
+from usage_pricing.ledger.billing import parse_event_body
+from usage_pricing.pricing.cel.budget import (
     BudgetExceededError,
     DataSizes,
     check_budget,
@@ -75,7 +75,7 @@ def test_given_a_time_that_overflows_in_utc_then_the_event_is_poison_not_retried
 
 
 def _task(**changes: object) -> object:
-    from usage_pricing.events import TaskCompleted
+    from usage_pricing.usage.events import TaskCompleted
 
     detail: dict[str, object] = {
         "task_id": "t1", "team_id": "team_a", "app": "team_a/app", "status": "completed",

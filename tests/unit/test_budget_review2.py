@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from usage_pricing import AppPricing, PricingEvaluator, PricingInput, new_engine
-from usage_pricing.cel.budget import (
+from usage_pricing.pricing.cel.budget import (
     BudgetExceededError,
     DataSizes,
     check_budget,

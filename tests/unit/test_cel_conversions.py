@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import engine_named
-from usage_pricing.cel import Scope
-from usage_pricing.errors import FormulaError
+from usage_pricing.core.errors import FormulaError
+from usage_pricing.pricing.cel import Scope
 
 CASES = [
     ("int(' 5')", 5),

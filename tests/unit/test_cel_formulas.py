@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from usage_pricing import FormulaError
-from usage_pricing.cel import CelEngine, Scope
+from usage_pricing.pricing.cel import CelEngine, Scope
 
 from .celcases import Err, matches, run
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from usage_pricing.cel import CelEngine
+from usage_pricing.pricing.cel import CelEngine
 
 from .celcases import Err, matches, run
 

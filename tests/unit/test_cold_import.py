@@ -24,20 +24,20 @@ WATCHED = (
     "boto3",
     "cel_expr_python",
     "celpy",
-    "usage_pricing.analytics",
-    "usage_pricing.summary",
-    "usage_pricing.billing",
-    "usage_pricing.events",
-    "usage_pricing.cel",
-    "usage_pricing.meta",
-    "usage_pricing.preview",
-    "usage_pricing.pricing",
-    "usage_pricing.pricing_store",
+    "usage_pricing.spend.breakdown",
+    "usage_pricing.spend.summary",
+    "usage_pricing.ledger.billing",
+    "usage_pricing.usage.events",
+    "usage_pricing.pricing.cel",
+    "usage_pricing.usage.meta",
+    "usage_pricing.pricing.preview",
+    "usage_pricing.pricing.evaluator",
+    "usage_pricing.pricing.store",
     "usage_pricing.storage.api_keys",
-    "usage_pricing.auth",
-    "usage_pricing.backtest",
-    "usage_pricing.charges",
-    "usage_pricing.tasks",
+    "usage_pricing.edge.auth",
+    "usage_pricing.pricing.backtest",
+    "usage_pricing.ledger.charges",
+    "usage_pricing.spend.tasks",
     "usage_pricing.storage.task_index",
 )
 PROBE = """
@@ -53,17 +53,17 @@ PRICES = {"evaluate", "pricing", "billing"}
 ENGINE_AT_IMPORT = PRICES - {"evaluate"}
 # Layer modules each with one user.
 OWNERS = {
-    "usage_pricing.billing": {"billing"},
-    "usage_pricing.events": {"billing"},
-    "usage_pricing.pricing_store": {"pricing"},
-    "usage_pricing.preview": {"evaluate"},
-    "usage_pricing.backtest": {"pricing"},
-    "usage_pricing.auth": {"authorizer"},
+    "usage_pricing.ledger.billing": {"billing"},
+    "usage_pricing.usage.events": {"billing"},
+    "usage_pricing.pricing.store": {"pricing"},
+    "usage_pricing.pricing.preview": {"evaluate"},
+    "usage_pricing.pricing.backtest": {"pricing"},
+    "usage_pricing.edge.auth": {"authorizer"},
     "usage_pricing.storage.api_keys": {"authorizer"},
-    "usage_pricing.tasks": {"task_cost"},
+    "usage_pricing.spend.tasks": {"task_cost"},
     "usage_pricing.storage.task_index": {"task_cost"},
-    "usage_pricing.analytics": {"breakdown"},
-    "usage_pricing.summary": {"summary"},
+    "usage_pricing.spend.breakdown": {"breakdown"},
+    "usage_pricing.spend.summary": {"summary"},
 }
 
 
@@ -123,9 +123,13 @@ def test_boto3_only_where_the_function_calls_aws(name: str) -> None:
 def test_cel_engine_only_where_tasks_are_priced(name: str) -> None:
     modules = loaded(name)
     assert ("cel_expr_python" in modules) == (name in ENGINE_AT_IMPORT), name
-    # The task cost reads fees (usage_pricing.views), never the pricing, its budget or the
+    # The task cost reads fees (usage_pricing.core.views), never the pricing, its budget or the
     # metadata models it prices from.
-    for module in ("usage_pricing.pricing", "usage_pricing.cel", "usage_pricing.meta"):
+    for module in (
+        "usage_pricing.pricing.evaluator",
+        "usage_pricing.pricing.cel",
+        "usage_pricing.usage.meta",
+    ):
         assert (module in modules) == (name in PRICES), (name, module)
     assert "celpy" not in modules  # the deployment's engine is cel-expr; cel-python stays out
 
@@ -136,7 +140,7 @@ def test_single_user_modules_stay_with_their_user(name: str) -> None:
         if name not in users:
             assert module not in loaded(name), (name, module)
     # Re-pricing a record: billing's, at import; the pricing function's on its first backtest.
-    assert ("usage_pricing.charges" in loaded(name)) == (name == "billing"), name
+    assert ("usage_pricing.ledger.charges" in loaded(name)) == (name == "billing"), name
 
 
 def test_detailed_tracing_brings_the_powertools_tracer_back() -> None:
@@ -144,7 +148,7 @@ def test_detailed_tracing_brings_the_powertools_tracer_back() -> None:
 
 
 def test_optional_tracer_passes_functions_through_when_off() -> None:
-    from usage_pricing.observability import OptionalTracer, detailed_tracing_enabled
+    from usage_pricing.runtime.observability import OptionalTracer, detailed_tracing_enabled
 
     def handler(event: dict[str, str], context: object) -> str:
         return "ok"
@@ -174,7 +178,7 @@ def test_lazy_package_exports_match_all() -> None:
 
 def test_wiring_builds_each_engine_and_repository_once() -> None:
     from usage_pricing import Settings
-    from usage_pricing.wiring import Wiring
+    from usage_pricing.runtime.wiring import Wiring
 
     wiring = Wiring(Settings(CEL_ENGINE="cel-expr", AGGREGATES_TABLE="a", PRICING_TABLE="p"))
     assert wiring.evaluator() is wiring.evaluator()

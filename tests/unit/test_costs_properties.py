@@ -23,9 +23,9 @@ from tests.unit.test_spend_properties import (
     tasks,
     world,
 )
-from usage_pricing.costs import CostsFeed, CostsQuery, render_page
-from usage_pricing.cursors import CursorSigner
-from usage_pricing.spend import SpendQuery
+from usage_pricing.core.cursors import CursorSigner
+from usage_pricing.spend.costs import CostsFeed, CostsQuery, render_page
+from usage_pricing.spend.query import SpendQuery
 
 SIGNER = CursorSigner("a test deployment's cursor secret, 32+ characters")
 

@@ -1,4 +1,4 @@
-"""One definition of the fee components (usage_pricing.fees): everything that names a fee derives
+"""One definition of the fee components (usage_pricing.core.fees): everything that names a fee derives
 it from FEES, so adding a component is a one-place change.
 
 The proof: in a fresh interpreter, fees.py is loaded with one more FeeComponent written into its
@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT
-from usage_pricing import fees
-from usage_pricing.cel import FEE_SCOPES, FEE_VARIABLES, Scope, variables_for
+from usage_pricing.core import fees
+from usage_pricing.pricing.cel import FEE_SCOPES, FEE_VARIABLES, Scope, variables_for
 
 STORAGE = """    FeeComponent(
         "storage",
@@ -38,25 +38,25 @@ marker = ")\nTOTAL = FeeComponent("
 assert source.count(marker) == 1
 source = source.replace(marker, sys.argv[1], 1)
 import usage_pricing  # the package only: fees is replaced before any module imports it
-spec = importlib.util.spec_from_loader("usage_pricing.fees", loader=None, origin=str(path))
+spec = importlib.util.spec_from_loader("usage_pricing.core.fees", loader=None, origin=str(path))
 module = importlib.util.module_from_spec(spec)
 module.__file__ = str(path)
-sys.modules["usage_pricing.fees"] = module
+sys.modules["usage_pricing.core.fees"] = module
 exec(compile(source, str(path), "exec"), module.__dict__)
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from usage_pricing import AppPricing, PricingEvaluator, PricingInput, PricingPreview, Settings, new_engine
-from usage_pricing.backtest import PerFee
-from usage_pricing.billing import BillingService, parse_event_body
-from usage_pricing.cel import Scope, variables_for
-from usage_pricing.charges import record_shares, reprice
-from usage_pricing.pricing_store import PricingPatch
-from usage_pricing.tasks import TaskCost
+from usage_pricing.pricing.backtest import PerFee
+from usage_pricing.ledger.billing import BillingService, parse_event_body
+from usage_pricing.pricing.cel import Scope, variables_for
+from usage_pricing.ledger.charges import record_shares, reprice
+from usage_pricing.pricing.store import PricingPatch
+from usage_pricing.spend.tasks import TaskCost
 from usage_pricing.storage.aggregates import FEE_GROUPS, record_counters
 from usage_pricing.storage.ledger import record_from_item, record_item
-from usage_pricing.storage.pricing import PricingRecordVersion
-from usage_pricing.tasks import CSV_COLUMNS
+from usage_pricing.storage.app_pricing import PricingRecordVersion
+from usage_pricing.spend.tasks import CSV_COLUMNS
 
 pricing = AppPricing(storage_expression="inference_fee + 7", inference_expression="100")
 settings = Settings.from_env({"PLATFORM_STORAGE_FEE": "3"})

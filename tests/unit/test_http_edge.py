@@ -14,8 +14,8 @@ from usage_pricing import (
     has_scope,
     scope_grants,
 )
-from usage_pricing.errors import UnsupportedMediaTypeError
-from usage_pricing.http import (
+from usage_pricing.core.errors import UnsupportedMediaTypeError
+from usage_pricing.edge.http import (
     Admitted,
     Api,
     Route,
@@ -23,7 +23,7 @@ from usage_pricing.http import (
     field_path,
     problem_document,
 )
-from usage_pricing.http import check_request as admit
+from usage_pricing.edge.http import check_request as admit
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from usage_pricing import InvalidRequestError
-from usage_pricing.jsonsafe import INT64_MAX, INT64_MIN, NUL_CHARACTER, JsonInputError, parse_json
-from usage_pricing.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from usage_pricing.core.jsonsafe import (
+    INT64_MAX,
+    INT64_MIN,
+    NUL_CHARACTER,
+    JsonInputError,
+    parse_json,
+)
+from usage_pricing.core.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 INT_RANGE = (
     "integer out of range: must be within int64 (-9223372036854775808 to 9223372036854775807)"

@@ -10,7 +10,7 @@ from usage_pricing import (
     TextMeta,
     VideoMeta,
 )
-from usage_pricing.http import field_path
+from usage_pricing.edge.http import field_path
 
 
 class AppOutput(BaseAppOutput):

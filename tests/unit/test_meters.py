@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from usage_pricing import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
-from usage_pricing.money import MICROCENTS_PER_DOLLAR
+from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
 
 
 def test_seed_example_llm_micro_for_600_seconds() -> None:

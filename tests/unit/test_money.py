@@ -11,7 +11,7 @@ from usage_pricing import (
     to_cents,
     to_dollars,
 )
-from usage_pricing.money import dollars_to_microcents
+from usage_pricing.core.money import dollars_to_microcents
 
 
 @pytest.mark.parametrize(

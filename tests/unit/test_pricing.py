@@ -18,8 +18,8 @@ from usage_pricing import (
     description_source,
     validate_pricing,
 )
-from usage_pricing.cel import CelEngine
-from usage_pricing.http import field_path
+from usage_pricing.edge.http import field_path
+from usage_pricing.pricing.cel import CelEngine
 
 from .celcases import TASK
 

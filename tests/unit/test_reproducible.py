@@ -25,24 +25,24 @@ from pydantic import ValidationError
 
 from tests.conftest import engine_named, examples
 from usage_pricing import AppPricing, PlatformDefaults, PricingEvaluator
-from usage_pricing.billing import BillingService, parse_event_body
-from usage_pricing.charges import (
+from usage_pricing.core.fees import COMPONENTS
+from usage_pricing.ledger.billing import BillingService, parse_event_body
+from usage_pricing.ledger.charges import (
     Charge,
     NotReproducibleError,
     canonical_inputs,
     pricing_input,
     reprice,
 )
-from usage_pricing.fees import COMPONENTS
-from usage_pricing.meters import METER_CATALOGUE, Resource
-from usage_pricing.records import BillingRecord
+from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.storage.app_pricing import PricingRecordVersion
 from usage_pricing.storage.ledger import (
     COMPRESSED_PRICED_FROM,
     INLINE_PRICED_FROM_BYTES,
     record_from_item,
     record_item,
 )
-from usage_pricing.storage.pricing import PricingRecordVersion
+from usage_pricing.usage.meters import METER_CATALOGUE, Resource
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 INT64 = 2**63 - 1
@@ -314,7 +314,7 @@ def test_given_metadata_when_kept_on_the_record_then_it_is_compact_and_exact(
 
 
 def test_given_a_task_cost_response_then_it_never_carries_the_inputs() -> None:
-    from usage_pricing.tasks import TaskCost
+    from usage_pricing.spend.tasks import TaskCost
 
     record = bill("cel-expr", AppPricing(), PlatformDefaults(inference_fee=5), event(task_detail({"outputs": [{"type": "text", "tokens": 9}]}, {"secret": "s3cr3t"}, [], 1000, "completed")))  # fmt: skip
     shown = TaskCost.of(record).model_dump_json()

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import FakeAggregatesTable
-from usage_pricing.analytics import SpendAnalytics
-from usage_pricing.records import BillingRecord, UsageEvent
-from usage_pricing.spend import SpendQuery
+from usage_pricing.ledger.records import BillingRecord, UsageEvent
+from usage_pricing.spend.breakdown import SpendAnalytics
+from usage_pricing.spend.query import SpendQuery
 from usage_pricing.storage.aggregates import (
     LAYOUT,
     AggregateRepository,
@@ -203,7 +203,7 @@ def test_given_any_tasks_when_answered_as_csv_then_the_rows_add_up_to_the_json(
         group_by=group_by,
     )  # type: ignore[arg-type]
     answer = analytics.breakdown(TEAM, query)
-    from usage_pricing.exports import csv_text
+    from usage_pricing.spend.exports import csv_text
 
     text = csv_text(
         ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count"), answer.csv_rows()

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from usage_pricing.errors import InvalidRequestError
-from usage_pricing.events import AppPath, Identifier
-from usage_pricing.keys import KEY_PATTERN
-from usage_pricing.pricing_store import app_path
-from usage_pricing.spend_params import AppName
+from usage_pricing.core.errors import InvalidRequestError
+from usage_pricing.edge.keys import KEY_PATTERN
+from usage_pricing.pricing.store import app_path
+from usage_pricing.spend.params import AppName
+from usage_pricing.usage.events import AppPath, Identifier
 
 PART = r"[a-z0-9][a-z0-9_.-]{0,127}"
 

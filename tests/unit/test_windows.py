@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from usage_pricing import InvalidRequestError
-from usage_pricing.windows import (
+from usage_pricing.core.windows import (
     BucketGrid,
     default_bucket,
     local_midnight,
@@ -280,7 +280,7 @@ def test_given_lord_howe_when_hours_cross_its_half_hour_change_then_one_lasts_90
 def test_given_a_name_that_is_no_zone_when_validated_then_it_is_a_400_without_a_file_lookup(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from usage_pricing import windows
+    from usage_pricing.core import windows
 
     def no_lookup(key: str) -> ZoneInfo:
         raise AssertionError(f"looked up {key!r}")

@@ -15,9 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .cel import CelEngine, Scope, new_engine
-    from .config import Settings
-    from .errors import (
+    from .core.errors import (
         ConflictError,
         FieldIssue,
         ForbiddenError,
@@ -29,18 +27,7 @@ if TYPE_CHECKING:
         UnauthorizedError,
         UsagePricingError,
     )
-    from .meta import (
-        AudioMeta,
-        BaseAppOutput,
-        ImageMeta,
-        MetaItem,
-        OutputMeta,
-        RawMeta,
-        TextMeta,
-        VideoMeta,
-    )
-    from .meters import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
-    from .money import (
+    from .core.money import (
         INT64_MAX,
         MICROCENTS_PER_CENT,
         MICROCENTS_PER_DOLLAR,
@@ -50,19 +37,30 @@ if TYPE_CHECKING:
         to_cents,
         to_dollars,
     )
-    from .preview import EvaluateRequest, PricingPreview
-    from .pricing import (
+    from .core.scopes import Caller, has_scope, scope_grants
+    from .core.views import Description, DescriptionView, Fee, FeeView
+    from .pricing.cel import CelEngine, Scope, new_engine
+    from .pricing.evaluator import PricingEvaluator, PricingInput, PricingResult
+    from .pricing.model import (
         AppPricing,
         PlatformDefaults,
-        PricingEvaluator,
-        PricingInput,
-        PricingResult,
         cel_string_literal,
         description_source,
         validate_pricing,
     )
-    from .scopes import Caller, has_scope, scope_grants
-    from .views import Description, DescriptionView, Fee, FeeView
+    from .pricing.preview import EvaluateRequest, PricingPreview
+    from .runtime.config import Settings
+    from .usage.meta import (
+        AudioMeta,
+        BaseAppOutput,
+        ImageMeta,
+        MetaItem,
+        OutputMeta,
+        RawMeta,
+        TextMeta,
+        VideoMeta,
+    )
+    from .usage.meters import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
 
 __all__ = [
     "INT64_MAX",
@@ -119,9 +117,9 @@ __all__ = [
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
-    "cel": ("CelEngine", "Scope", "new_engine"),
-    "config": ("Settings",),
-    "errors": (
+    "pricing.cel": ("CelEngine", "Scope", "new_engine"),
+    "runtime.config": ("Settings",),
+    "core.errors": (
         "ConflictError",
         "FieldIssue",
         "ForbiddenError",
@@ -133,7 +131,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "UnauthorizedError",
         "UsagePricingError",
     ),
-    "meta": (
+    "usage.meta": (
         "AudioMeta",
         "BaseAppOutput",
         "ImageMeta",
@@ -143,8 +141,13 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "TextMeta",
         "VideoMeta",
     ),
-    "meters": ("METER_CATALOGUE", "Resource", "default_resource_fee", "usage_seconds_from_ms"),
-    "money": (
+    "usage.meters": (
+        "METER_CATALOGUE",
+        "Resource",
+        "default_resource_fee",
+        "usage_seconds_from_ms",
+    ),
+    "core.money": (
         "INT64_MAX",
         "MICROCENTS_PER_CENT",
         "MICROCENTS_PER_DOLLAR",
@@ -154,19 +157,17 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "to_cents",
         "to_dollars",
     ),
-    "pricing": (
+    "pricing.evaluator": ("PricingEvaluator", "PricingInput", "PricingResult"),
+    "pricing.model": (
         "AppPricing",
         "PlatformDefaults",
-        "PricingEvaluator",
-        "PricingInput",
-        "PricingResult",
         "cel_string_literal",
         "description_source",
         "validate_pricing",
     ),
-    "preview": ("EvaluateRequest", "PricingPreview"),
-    "scopes": ("Caller", "has_scope", "scope_grants"),
-    "views": ("Description", "DescriptionView", "Fee", "FeeView"),
+    "pricing.preview": ("EvaluateRequest", "PricingPreview"),
+    "core.scopes": ("Caller", "has_scope", "scope_grants"),
+    "core.views": ("Description", "DescriptionView", "Fee", "FeeView"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 

@@ -8,8 +8,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api_keys import ApiKey, ApiKeyRepository
-    from .dynamo import translate_client_error
+    from usage_pricing.storage.api_keys import ApiKey, ApiKeyRepository
+    from usage_pricing.storage.dynamo import translate_client_error
 
 __all__ = ["ApiKey", "ApiKeyRepository", "translate_client_error"]
 

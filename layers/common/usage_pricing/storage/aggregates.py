@@ -91,13 +91,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
-from ..fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
-from ..fees import FEES, charged_shares
-from .dynamo import storage_errors
+from usage_pricing.core.fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
+from usage_pricing.core.fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
+from usage_pricing.core.fees import FEES, charged_shares
+from usage_pricing.storage.dynamo import storage_errors
 
 if TYPE_CHECKING:  # records imports pydantic models this module does not need at run time
-    from ..records import BillingRecord
+    from usage_pricing.ledger.records import BillingRecord
 
 # The layout a charge is written with; kept on the record so its refund can reverse it.
 LAYOUT = 2
@@ -193,7 +193,7 @@ CALLS = "calls"
 REFUNDED_COST = "r:cost"
 REFUNDED_CALLS = "r:calls"
 LAYOUT_CALLS = "v2:calls"
-# The fee groups: each fee's charged share and the adjustment (usage_pricing.fees, the one
+# The fee groups: each fee's charged share and the adjustment (usage_pricing.core.fees, the one
 # definition of the fee components).
 FEE_COMPONENTS = tuple(fee.name for fee in FEES)
 TIERS = ("cloud", "private")

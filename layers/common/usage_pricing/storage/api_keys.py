@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from ..errors import NotFoundError
-from ..keys import hash_api_key, new_api_key
-from .dynamo import storage_errors
+from usage_pricing.core.errors import NotFoundError
+from usage_pricing.edge.keys import hash_api_key, new_api_key
+from usage_pricing.storage.dynamo import storage_errors
 
 
 # A NamedTuple, not a dataclass: a dataclass's generated methods are exec'd at every cold start.

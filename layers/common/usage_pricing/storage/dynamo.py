@@ -25,7 +25,7 @@ from botocore.exceptions import (
     IncompleteReadError,
 )
 
-from ..errors import ConflictError, StorageError, UsagePricingError
+from usage_pricing.core.errors import ConflictError, StorageError, UsagePricingError
 
 RETRYABLE = frozenset(
     {

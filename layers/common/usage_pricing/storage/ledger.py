@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import StorageError
-from ..meters import STORED
-from ..records import BillingRecord, utc_iso
-from .aggregates import (
+from usage_pricing.core.errors import StorageError
+from usage_pricing.core.utc import sortable, utc_iso
+from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.storage.aggregates import (
     DIMENSION_SETS,
     LAYOUT,
     DimensionGuard,
@@ -37,17 +37,18 @@ from .aggregates import (
     day_key,
     known_dimensions,
 )
-from .aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
-from .dynamo import (
+from usage_pricing.storage.aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
+from usage_pricing.storage.dynamo import (
     error_code,
     is_transient,
     storage_errors,
     translate_client_error,
     translate_transport_error,
 )
+from usage_pricing.usage.meters import STORED
 
 if TYPE_CHECKING:
-    from ..deadline import WorkBudget
+    from usage_pricing.runtime.deadline import WorkBudget
 
 TRANSACTION_ATTEMPTS = 4
 # Rounds of a charge whose day item has a full dimension (storage.aggregates, "Bounded
@@ -98,15 +99,6 @@ BY_TEAM_APP = "by_team_app_time"
 
 def task_key(task_id: str) -> dict[str, str]:
     return {"pk": f"TASK#{task_id}"}
-
-
-def time_key(moment: datetime) -> str:
-    """A UTC moment as the task indexes sort it: fixed width, so string order is time order."""
-    m = moment.astimezone(UTC)
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
-        f".{m.microsecond:06d}Z"
-    )
 
 
 def team_partition(team_id: str) -> str:
@@ -173,7 +165,7 @@ def record_item(record: BillingRecord) -> dict[str, Any]:
     for optional in ("platform_fees", "meter_rates"):  # absent when empty: no bytes, no WCU
         if not data.get(optional):
             data.pop(optional, None)
-    position = f"{time_key(record.completed_at)}#{record.task_id}"
+    position = f"{sortable(record.completed_at)}#{record.task_id}"
     item: dict[str, Any] = _dynamo(
         {
             **task_key(record.task_id),
@@ -209,7 +201,7 @@ class RecordReads:
 
 def _time_bound(moment: datetime) -> str:
     """A sort-key bound on the records' "{completed_at}#{task_id}" keys, whole seconds. Records
-    indexed before time_key held completed_at as pydantic writes it (no fraction when it is 0),
+    indexed before sortable held completed_at as pydantic writes it (no fraction when it is 0),
     so keys within one second are not in time order among themselves: callers widen their
     bounds by a second and filter on completed_at."""
     return utc_iso(moment.replace(microsecond=0))
@@ -278,7 +270,8 @@ class LedgerRepository:
     ) -> Iterator[tuple[str, BillingRecord]]:
         """`records`, each with its index key (its position in the index's order). `before`
         (newest first only) continues below a key already read; `budget`
-        (usage_pricing.deadline) is asked before every Query but the first, and when it says no
+        (usage_pricing.runtime.deadline) is asked before every Query but the first, and when it
+        says no
         the records simply end (the caller reads `budget.stopped`); `page_size` caps a Query's
         Limit (and so what one Query costs in time)."""
         if app is None:

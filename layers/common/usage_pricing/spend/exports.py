@@ -1,0 +1,160 @@
+"""JSON or CSV answers for the spend routes (SPEC §7).
+
+`format=csv`, or an Accept header that prefers text/csv, answers text/csv: UTF-8, a header row,
+one record per line (CRLF, RFC 4180), money as integer microcents plus a USD column that sums
+to the same total, and `Content-Disposition: attachment`. Rows are independent and nothing
+follows the last one (no totals row), so a client can stream or concatenate them.
+
+A figure outside int64 is null in JSON with an entry in `errors`; CSV has no place for that, so a
+CSV answer holding one is a 422 problem naming each such figure instead."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel
+
+from usage_pricing.core.errors import FieldIssue, UsagePricingError
+
+CSV_MEDIA_TYPE = "text/csv"
+JSON_MEDIA_TYPE = "application/json"
+
+
+class FigureOutOfRangeError(UsagePricingError):
+    status = 422
+    title = "Figure out of range"
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def wants_csv(format_param: str | None, accept: str | None) -> bool:
+    """CSV when asked by `format`, else when Accept ranks text/csv above JSON (a tie goes to
+    whichever the client named first; `*/*` alone means JSON). Media types are case-insensitive."""
+    if format_param is not None:
+        return format_param == "csv"
+    if not accept:
+        return False
+    best: dict[str, tuple[float, int]] = {}  # kind -> (quality, -position of a specific match)
+    for position, (media, quality) in enumerate(_media_ranges(accept)):
+        for kind, specific in (
+            ("csv", ("text/csv", "text/*")),
+            ("json", (JSON_MEDIA_TYPE, "application/*")),
+        ):
+            if media in specific:
+                rank = (quality, -position)
+            elif media == "*/*":
+                rank = (quality, -10_000)
+            else:
+                continue
+            if rank > best.get(kind, (0.0, -10_001)):
+                best[kind] = rank
+    csv_rank, json_rank = best.get("csv", (0.0, 0)), best.get("json", (0.0, 0))
+    return csv_rank[0] > 0 and csv_rank > json_rank
+
+
+def json_response(model: BaseModel, headers: Mapping[str, str] | None = None) -> Response[str]:
+    body = json.dumps(model.model_dump(mode="json"), separators=(",", ":"))
+    return Response(
+        status_code=200, content_type=JSON_MEDIA_TYPE, body=body, headers=dict(headers or {})
+    )
+
+
+# Spreadsheet formula injection: a text cell that begins with one of these runs as a formula (or
+# a DDE command) when the file is opened in Excel, LibreOffice or Sheets. Such a cell is written
+# with a leading apostrophe, which spreadsheets show as text. Numbers are never touched: an int
+# cell, and a text cell that is a plain decimal number (a USD figure such as "-0.05"), stay
+# numbers. This is the one rule for every CSV the product writes; the dashboard downloads the
+# server's CSV rather than writing its own.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as the CSV writes it: text that a spreadsheet would run is neutralised."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        if _PLAIN_NUMBER.fullmatch(value):
+            return value
+        return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def csv_response(
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        body=csv_text(header, rows),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
+    )
+
+
+def refuse_overflow_csv(errors: Sequence[Any]) -> None:
+    """Raise the 422 for a CSV answer with figures outside int64 (errors: FigureError-likes)."""
+    if errors:
+        raise FigureOutOfRangeError(
+            "some figures lie outside int64 and cannot be written as CSV: ask for JSON, narrow "
+            "the window or filter the apps",
+            errors=[FieldIssue(e.field, e.message) for e in errors],
+        )
+
+
+def csv_or_json_responses(
+    description: str,
+    model: type[BaseModel],
+    csv_header: Sequence[str],
+    *,
+    overflow_422: bool = True,
+) -> dict[int, Any]:
+    """The OpenAPI responses of a route that answers JSON or its rows as text/csv; with the 422
+    a CSV answer holding a figure outside int64 gets (refuse_overflow_csv)."""
+    responses: dict[int, Any] = {
+        200: {
+            "description": description,
+            "content": {
+                "application/json": {"model": model},
+                "text/csv": {"schema": {"type": "string", "description": ",".join(csv_header)}},
+            },
+        },
+    }
+    if overflow_422:
+        responses[422] = {
+            "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as "
+            "null with an entry in errors)",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+    return responses

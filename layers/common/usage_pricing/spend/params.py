@@ -1,0 +1,68 @@
+"""Query parameters of the spend routes (breakdown, summary, task list), declared once so the
+handlers validate and document them alike (SPEC §7)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import Field
+
+from usage_pricing.core.windows import BucketSize, RangeName
+
+MAX_APP_FILTERS = 20
+TaskStatus = Literal["completed", "failed", "cancelled", "refunded", "needs_review"]
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1_000
+# The app path billing accepts (events.AppPath).
+APP_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$"
+AppName = Annotated[str, Field(max_length=257, pattern=APP_PATTERN)]
+
+RangeQuery = Annotated[
+    RangeName | None, Query(description="1h, 1d, 7d, 30d or 90d back from now; or start/end")
+]
+StartQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Inclusive: RFC 3339 with an offset (2026-11-20T10:00:00Z) or a date "
+        "(2026-11-20, local midnight in tz)",
+    ),
+]
+EndQuery = Annotated[
+    str | None,
+    Query(max_length=64, description="Exclusive, like start; default now"),
+]
+TzQuery = Annotated[
+    str | None,
+    Query(max_length=256, description="IANA time zone of the buckets and dates (default UTC)"),
+]
+BucketQuery = Annotated[
+    BucketSize | None,
+    Query(description="1m, 1h or 1d; default by span: 1m up to 2 h, 1h up to 2 days, else 1d"),
+]
+GroupByQuery = Annotated[
+    Literal["app", "fee", "tier"], Query(description="app (default), fee or tier")
+]
+AppsQuery = Annotated[
+    list[AppName] | None,
+    Query(
+        alias="app",
+        max_length=MAX_APP_FILTERS,
+        description=f"Only these apps (repeat the parameter, at most {MAX_APP_FILTERS})",
+    ),
+]
+FormatQuery = Annotated[
+    Literal["json", "csv"] | None,
+    Query(description="csv answers text/csv (as Accept: text/csv does)"),
+]
+StatusQuery = Annotated[
+    list[TaskStatus] | None,
+    Query(description="completed, failed, cancelled, refunded or needs_review (repeatable)"),
+]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} (default {DEFAULT_LIMIT})")
+]
+CursorQuery = Annotated[
+    str | None, Query(max_length=2048, description="next_cursor of the previous page")
+]

@@ -1,0 +1,90 @@
+"""The usage summary (SPEC §7, GET /usage/summary): resource-seconds by tier, type and model over
+a window, from the aggregates alone. Only variable-sized reads: any granularity aligned to both
+ends of the window holds exactly it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from pydantic import BaseModel, Field
+
+from usage_pricing.core.windows import plan_period, utc_key
+from usage_pricing.spend.query import (
+    FigureError,
+    Figures,
+    SpendQuery,
+    SpendReader,
+    absent,
+    source_granularity,
+)
+from usage_pricing.storage.aggregates import USAGE_TOTAL, bucket_key, parse_usage_counter
+
+
+class UsageSummary(BaseModel):
+    tier_usage: dict[str, int | None]
+    type_usage: dict[str, int | None]
+    model_usage: dict[str, int | None]
+    total_usage: int | None
+    period_start: str
+    period_end: str
+    tz: str
+    errors: list[FigureError] | None = Field(default=None, exclude_if=absent)
+
+
+class SpendSummary(SpendReader):
+    def summary(self, team_id: str, query: SpendQuery | None = None) -> SummaryAnswer:
+        query = query or SpendQuery()
+        period = plan_period(self.span(query, "30d"), self.clock())
+        # Only the window's two ends matter: any granularity aligned to both holds exactly it.
+        source = source_granularity([period.start, period.end])
+        dimensions: dict[str, dict[str, int]] = {"tier": {}, "type": {}, "model": {}}
+        total = 0
+        last_item = period.end - source.step
+        for cell in self.aggregates.read(
+            team_id,
+            source,
+            bucket_key(period.start),
+            bucket_key(last_item),
+            apps=query.apps or None,
+        ):
+            for name, seconds in cell.counters.items():
+                if name == USAGE_TOTAL:
+                    total += seconds
+                    continue
+                usage = parse_usage_counter(name)
+                if usage is not None:
+                    values = dimensions[usage[0]]
+                    values[usage[1]] = values.get(usage[1], 0) + seconds
+        figures = Figures()
+        clean = {
+            d: {k: figures.check(v, f"{d}_usage.{k}") for k, v in sorted(values.items()) if v}
+            for d, values in dimensions.items()
+        }
+        model = UsageSummary(
+            tier_usage=clean["tier"],
+            type_usage=clean["type"],
+            model_usage=clean["model"],
+            total_usage=figures.check(total, "total_usage"),
+            period_start=utc_key(period.start),
+            period_end=utc_key(period.period_end),
+            tz=period.tz_name,
+            errors=figures.result(),
+        )
+        return SummaryAnswer(model, dimensions, figures.errors)
+
+
+class SummaryAnswer(NamedTuple):
+    model: UsageSummary
+    dimensions: dict[str, dict[str, int]]
+    errors: list[FigureError]
+
+    def csv_rows(self) -> Iterable[tuple[str, str, int]]:
+        """dimension, value, seconds: one row per tier, type and model with usage."""
+        for dimension in ("tier", "type", "model"):
+            for value, seconds in sorted(self.dimensions[dimension].items()):
+                if seconds:
+                    yield dimension, value, seconds
+
+
+__all__ = ["SpendSummary", "SummaryAnswer", "UsageSummary"]
