@@ -5,7 +5,7 @@ and a team with 100 active apps gets its 90-day breakdown with the handler's own
 One team's apps are added in stages (5, then 20, then 100), each app billing TASKS_PER_APP tasks
 spread over the 90 days before today, so every (day, app) cell holds tasks; at 100 apps the
 ledger holds 10^5 records, which is where the task list is measured. The apps are quiet (one
-charge at a time), so each writes shard 0 (storage.aggregates.ShardPolicy); a second team whose
+charge at a time), so each writes shard 0 (ledger.aggregate_writer.ShardPolicy); a second team whose
 100 apps are all hot, every cell spread over all 4 shards, gives the worst case of the same read.
 
 Writes go through LedgerRepository.charge. A first batch is charged over HTTP into the local
@@ -42,11 +42,12 @@ from local.database import LocalDatabase
 from local.functions import LocalFunction
 from local.template import load_template
 from usage_pricing import PricingEvaluator, Settings, new_engine
+from usage_pricing.ledger.aggregate_writer import shard_for
 from usage_pricing.ledger.billing import BillingService
 from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.storage.aggregates import Granularity, bucket_key, partition_key, shard_for
-from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
+from usage_pricing.storage.aggregates import Granularity, bucket_key, partition_key
 from usage_pricing.usage.events import TaskEventEnvelope
 
 from .capacity import READ_UNIT_BYTES, item_size, query_read_units

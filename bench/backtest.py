@@ -25,8 +25,8 @@ from typing import Any
 from local.functions import LocalFunction
 from local.template import load_template
 from usage_pricing import AppPricing, Settings
+from usage_pricing.ledger.repository import record_item
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.storage.ledger import record_item
 
 from .analytics import Charger, database_server_time, in_process_ledger
 from .capacity import READ_UNIT_BYTES, item_size

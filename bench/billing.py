@@ -18,7 +18,7 @@ from typing import Any
 
 from usage_pricing import PricingEvaluator, new_engine
 from usage_pricing.ledger.billing import BillingConsumer, BillingService
-from usage_pricing.storage.ledger import LedgerRepository
+from usage_pricing.ledger.repository import LedgerRepository
 from usage_pricing.usage.events import TaskEventEnvelope
 
 from .capacity import item_size, transactional_write_units

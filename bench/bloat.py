@@ -13,7 +13,7 @@ import boto3
 
 from usage_pricing import PricingEvaluator, new_engine
 from usage_pricing.ledger.billing import BillingService
-from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
+from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository
 from usage_pricing.usage.events import TaskCompleted
 
 from .capacity import item_size

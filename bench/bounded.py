@@ -43,7 +43,7 @@ from local.functions import LocalFunction
 from local.template import load_template
 from tests.hostile_pricing import ONE_FILTER, ONE_FILTER_FITS
 from usage_pricing import Settings
-from usage_pricing.storage.ledger import record_item, team_app_partition, time_key
+from usage_pricing.ledger.repository import record_item, team_app_partition, time_key
 
 from .analytics import Charger, database_server_time, in_process_ledger
 from .common import summary

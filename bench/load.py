@@ -86,7 +86,7 @@ def bench_team(port: int) -> Iterator[str]:
     does, and revoked afterwards), with the demo's flux-dev pricing published under that team."""
     from local.demo import PRICING
     from local.state import local_resource, probe
-    from usage_pricing.storage import ApiKeyRepository
+    from usage_pricing.edge.key_store import ApiKeyRepository
 
     resource, endpoint = local_resource()
     problem = probe(endpoint)

@@ -27,7 +27,7 @@ from usage_pricing import PricingEvaluator, new_engine
 from usage_pricing.core.limits import MAX_EVENT_BYTES, MAX_META_ITEMS
 from usage_pricing.ledger.billing import BillingService, parse_event_body
 from usage_pricing.ledger.records import BillingRecord
-from usage_pricing.storage.ledger import record_item
+from usage_pricing.ledger.repository import record_item
 
 from .capacity import item_size
 from .workload import PublishedPricing, task_completed
@@ -176,7 +176,7 @@ def _write(record: BillingRecord) -> bool:
     from moto import mock_aws
 
     from local.template import create_tables
-    from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
+    from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository
 
     with mock_aws():
         create_tables(boto3.client("dynamodb", region_name="us-east-1"))

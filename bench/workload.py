@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from usage_pricing import AppPricing
-from usage_pricing.storage.app_pricing import PricingRecordVersion
+from usage_pricing.pricing.repository import PricingRecordVersion
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATE_BODY: dict[str, Any] = json.loads(

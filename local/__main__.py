@@ -34,7 +34,7 @@ def start(api_port: int, db_port: int, demo: bool) -> tuple[Any, LocalDatabase, 
     database.start(template)
 
     # Imported after the environment above is set: the layer creates its Logger at import.
-    from usage_pricing.storage import ApiKeyRepository  # noqa: PLC0415
+    from usage_pricing.edge.key_store import ApiKeyRepository  # noqa: PLC0415
 
     dev_key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
     ApiKeyRepository(database.resource().Table("ApiKeysTable")).ensure(dev_key, DEV_TEAM, ["*"])

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 
 from usage_pricing import UsagePricingError
-from usage_pricing.storage import ApiKeyRepository
+from usage_pricing.edge.key_store import ApiKeyRepository
 
 from .state import local_resource, probe
 

@@ -97,8 +97,8 @@ def main(
     from usage_pricing import PricingEvaluator, UsagePricingError, new_engine  # noqa: PLC0415
     from usage_pricing.core.windows import parse_moment  # noqa: PLC0415
     from usage_pricing.ledger.audit import Auditor  # noqa: PLC0415
-    from usage_pricing.storage.app_pricing import PricingRepository  # noqa: PLC0415
-    from usage_pricing.storage.ledger import LedgerRepository  # noqa: PLC0415
+    from usage_pricing.ledger.repository import LedgerRepository  # noqa: PLC0415
+    from usage_pricing.pricing.repository import PricingRepository  # noqa: PLC0415
 
     utc = ZoneInfo("UTC")
     try:

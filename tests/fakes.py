@@ -1,5 +1,5 @@
 """An in-memory aggregates table for fast property tests: it applies the very Updates
-storage.aggregates.aggregate_updates builds, and answers AggregateRepository's Queries (key range,
+ledger.aggregate_writer.aggregate_updates builds, and answers AggregateRepository's Queries (key range,
 projection, app filter, paging) as a boto3 Table resource does (numbers as Decimal), so the real
 reader code runs.
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.core.observability import logger
 from usage_pricing.edge.auth import authorize
-from usage_pricing.runtime.observability import logger
 from usage_pricing.runtime.wiring import Wiring
 
 keys = Wiring().api_keys()

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.core.observability import logger, metrics, tracer
 from usage_pricing.ledger.billing import BillingConsumer, BillingService, SqsDeadLetters
-from usage_pricing.runtime.observability import logger, metrics, tracer
 from usage_pricing.runtime.wiring import Wiring
 
 wiring = Wiring()

@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
+from usage_pricing.core.observability import logger, tracer
 from usage_pricing.edge.http import Api
-from usage_pricing.runtime.observability import logger, tracer
 from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.spend.breakdown import Breakdown, SpendAnalytics
 from usage_pricing.spend.costs import (

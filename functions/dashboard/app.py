@@ -21,9 +21,9 @@ from usage_pricing import NotFoundError
 from usage_pricing.core.fees import COMPONENTS, Default
 from usage_pricing.core.limits import MAX_EVENT_TEXT, MAX_PRICES
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
+from usage_pricing.core.observability import logger
 from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
 from usage_pricing.edge.http import Api
-from usage_pricing.runtime.observability import logger
 from usage_pricing.spend.params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT, TaskStatus
 
 STATIC = Path(__file__).resolve().parent / "static"

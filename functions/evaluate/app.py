@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.core.observability import logger, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.pricing.preview import EvaluateRequest, PricingPreview
-from usage_pricing.runtime.observability import logger, tracer
 from usage_pricing.runtime.wiring import Wiring
 
 # The evaluator (and the CEL engine's extension module) is built by the first request that gets

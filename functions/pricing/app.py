@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.core.observability import logger, tracer
 from usage_pricing.edge.http import Api
-from usage_pricing.pricing.backtest import (
+from usage_pricing.ledger.backtest import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Backtest,
@@ -25,7 +26,6 @@ from usage_pricing.pricing.store import (
     ScheduledPricingView,
     app_path,
 )
-from usage_pricing.runtime.observability import logger, tracer
 from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.spend.params import CursorQuery, EndQuery, RangeQuery, StartQuery, TzQuery
 

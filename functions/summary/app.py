@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from usage_pricing.core.observability import logger, tracer
 from usage_pricing.edge.http import Api
-from usage_pricing.runtime.observability import logger, tracer
 from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.spend.exports import (
     csv_or_json_responses,

@@ -6,8 +6,8 @@ import pytest
 
 from tests.conftest import LambdaContext, load_handler, sample_event
 from usage_pricing.edge.auth import authorize
+from usage_pricing.edge.key_store import ApiKeyRepository
 from usage_pricing.edge.keys import hash_api_key
-from usage_pricing.storage import ApiKeyRepository
 
 
 @pytest.fixture

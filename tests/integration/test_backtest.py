@@ -349,7 +349,7 @@ PROPOSED = {"v2": 5_600_000, "review": R + 500_000, "failed": 0, "v1": R + 500_0
 def test_given_a_deadline_when_backtested_then_it_stops_between_tasks_and_the_continuation_prices_the_rest(
     history: History,
 ) -> None:
-    from usage_pricing.pricing.backtest import MARGIN_MS
+    from usage_pricing.ledger.backtest import MARGIN_MS
 
     # The test context tells no remaining time: the budget takes the function's timeout, here
     # 2.5 s past the margin. The ticking clock is read once at the start (1 s) and once before
@@ -461,8 +461,8 @@ def test_given_a_signed_cursor_outside_its_querys_window_when_backtested_then_it
     history: History,
 ) -> None:
     from usage_pricing import AppPricing
-    from usage_pricing.pricing.backtest import cursor_binding
     from usage_pricing.core.utc import sortable as time_key
+    from usage_pricing.ledger.backtest import cursor_binding
 
     backtests = history.world.pricing.backtests
     start, end = (

@@ -18,8 +18,8 @@ from local.functions import load_functions
 from local.stack import LocalApi
 from tests import hostile
 from tests.conftest import AwsWorld
+from usage_pricing.edge.key_store import ApiKeyRepository
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.storage import ApiKeyRepository
 
 from .faults import PERMANENT_FAULTS, TRANSPORT_FAULTS, FailingDynamoDB
 
@@ -267,8 +267,8 @@ def test_repositories_map_every_call_the_same_way(world: AwsWorld) -> None:
 
     from usage_pricing import AppPricing, Settings, StorageError
     from usage_pricing.ledger.billing import BillingService
+    from usage_pricing.pricing.repository import PricingRepository
     from usage_pricing.storage.aggregates import Granularity
-    from usage_pricing.storage.app_pricing import PricingRepository
     from usage_pricing.usage.events import TaskCompletedEvent, TaskEventEnvelope
 
     from .billing_helpers import completed

@@ -417,7 +417,7 @@ def test_given_the_deadline_when_a_filtered_list_is_walked_then_each_page_stops_
     world: Tasks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     truth = bounded_history(world)
-    monkeypatch.setattr("usage_pricing.storage.task_index.FILTERED_PAGE", 3)
+    monkeypatch.setattr("usage_pricing.spend.task_index.FILTERED_PAGE", 3)
     from usage_pricing.spend.tasks import MARGIN_MS
 
     # 2.5 s once the margin is kept: the budget starts at 1 s of the ticking clock, which it reads
@@ -475,8 +475,8 @@ def test_given_a_cursor_forged_with_the_old_constant_key_or_another_deployments_
     world: Tasks,
 ) -> None:
     from usage_pricing.core.cursors import CursorSigner
-    from usage_pricing.spend.tasks import TaskListQuery
     from usage_pricing.core.utc import sortable as time_key
+    from usage_pricing.spend.tasks import TaskListQuery
 
     world.bill(*(at(10 + i, f"t{i}") for i in range(5)))
     genuine = world.page({"limit": "2"})["next_cursor"]
@@ -507,8 +507,8 @@ def test_given_a_cursor_forged_with_the_old_constant_key_or_another_deployments_
 def test_given_a_signed_cursor_outside_its_querys_window_then_it_is_a_400_and_reaches_no_query(
     world: Tasks,
 ) -> None:
-    from usage_pricing.spend.tasks import TaskListQuery
     from usage_pricing.core.utc import sortable as time_key
+    from usage_pricing.spend.tasks import TaskListQuery
 
     world.bill(*(at(10 + i, f"t{i}") for i in range(3)))
     signer = world.handler.tasks.signer

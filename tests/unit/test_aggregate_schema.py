@@ -12,22 +12,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from usage_pricing.ledger.aggregate_writer import (
+    ShardPolicy,
+    aggregate_updates,
+    fee_shares,
+    record_counters,
+)
 from usage_pricing.ledger.records import BillingRecord, UsageEvent
 from usage_pricing.spend.breakdown import slot_terms
 from usage_pricing.storage.aggregates import (
     LAYOUT,
     QUARTERS_PER_DAY,
     Granularity,
-    ShardPolicy,
-    aggregate_updates,
     bucket_key,
     decode_item,
-    fee_shares,
     hour_slot,
     item_key,
     parse_bucket,
     quarter_slot,
-    record_counters,
     split_sort_key,
 )
 

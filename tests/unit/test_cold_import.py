@@ -33,12 +33,12 @@ WATCHED = (
     "usage_pricing.pricing.preview",
     "usage_pricing.pricing.evaluator",
     "usage_pricing.pricing.store",
-    "usage_pricing.storage.api_keys",
+    "usage_pricing.edge.key_store",
     "usage_pricing.edge.auth",
-    "usage_pricing.pricing.backtest",
+    "usage_pricing.ledger.backtest",
     "usage_pricing.ledger.charges",
     "usage_pricing.spend.tasks",
-    "usage_pricing.storage.task_index",
+    "usage_pricing.spend.task_index",
 )
 PROBE = """
 import importlib.util, json, sys
@@ -57,11 +57,11 @@ OWNERS = {
     "usage_pricing.usage.events": {"billing"},
     "usage_pricing.pricing.store": {"pricing"},
     "usage_pricing.pricing.preview": {"evaluate"},
-    "usage_pricing.pricing.backtest": {"pricing"},
+    "usage_pricing.ledger.backtest": {"pricing"},
     "usage_pricing.edge.auth": {"authorizer"},
-    "usage_pricing.storage.api_keys": {"authorizer"},
+    "usage_pricing.edge.key_store": {"authorizer"},
     "usage_pricing.spend.tasks": {"task_cost"},
-    "usage_pricing.storage.task_index": {"task_cost"},
+    "usage_pricing.spend.task_index": {"task_cost"},
     "usage_pricing.spend.breakdown": {"breakdown"},
     "usage_pricing.spend.summary": {"summary"},
 }
@@ -148,7 +148,7 @@ def test_detailed_tracing_brings_the_powertools_tracer_back() -> None:
 
 
 def test_optional_tracer_passes_functions_through_when_off() -> None:
-    from usage_pricing.runtime.observability import OptionalTracer, detailed_tracing_enabled
+    from usage_pricing.core.observability import OptionalTracer, detailed_tracing_enabled
 
     def handler(event: dict[str, str], context: object) -> str:
         return "ok"
@@ -163,15 +163,12 @@ def test_optional_tracer_passes_functions_through_when_off() -> None:
 
 def test_lazy_package_exports_match_all() -> None:
     import usage_pricing
-    import usage_pricing.storage
 
     exported = {name for names in usage_pricing._LAZY.values() for name in names}
     assert exported == set(usage_pricing.__all__)
     for name in usage_pricing.__all__:
         assert getattr(usage_pricing, name) is not None, name
     assert set(usage_pricing.__all__) <= set(dir(usage_pricing))
-    for name in usage_pricing.storage.__all__:
-        assert getattr(usage_pricing.storage, name) is not None, name
     with pytest.raises(AttributeError):
         _ = usage_pricing.NoSuchName  # type: ignore[attr-defined]
 

@@ -47,15 +47,16 @@ exec(compile(source, str(path), "exec"), module.__dict__)
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from usage_pricing import AppPricing, PricingEvaluator, PricingInput, PricingPreview, Settings, new_engine
-from usage_pricing.pricing.backtest import PerFee
+from usage_pricing.ledger.backtest import PerFee
 from usage_pricing.ledger.billing import BillingService, parse_event_body
 from usage_pricing.pricing.cel import Scope, variables_for
 from usage_pricing.ledger.charges import record_shares, reprice
 from usage_pricing.pricing.store import PricingPatch
 from usage_pricing.spend.tasks import TaskCost
-from usage_pricing.storage.aggregates import FEE_GROUPS, record_counters
-from usage_pricing.storage.ledger import record_from_item, record_item
-from usage_pricing.storage.app_pricing import PricingRecordVersion
+from usage_pricing.storage.aggregates import FEE_GROUPS
+from usage_pricing.ledger.aggregate_writer import record_counters
+from usage_pricing.ledger.repository import record_from_item, record_item
+from usage_pricing.pricing.repository import PricingRecordVersion
 from usage_pricing.spend.tasks import CSV_COLUMNS
 
 pricing = AppPricing(storage_expression="inference_fee + 7", inference_expression="100")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from usage_pricing.runtime.observability import METRICS_NAMESPACE, SERVICE
+from usage_pricing.core.observability import METRICS_NAMESPACE, SERVICE
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = {"Ref": "AlarmTopic"}
@@ -121,7 +121,7 @@ def test_dead_letter_queue_depth_alarm() -> None:
     ],
 )
 def test_billing_metric_alarms_match_what_the_billing_function_emits(metric: str) -> None:
-    # Powertools Metrics publishes under usage_pricing.runtime.observability's namespace, with the
+    # Powertools Metrics publishes under usage_pricing.core.observability's namespace, with the
     # service as the only default dimension: the alarm must name both exactly, or it never fires.
     (alarm,) = alarms_on(METRICS_NAMESPACE, metric)
     assert dimensions(alarm) == {"service": SERVICE}

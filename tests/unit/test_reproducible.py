@@ -35,13 +35,13 @@ from usage_pricing.ledger.charges import (
     reprice,
 )
 from usage_pricing.ledger.records import BillingRecord
-from usage_pricing.storage.app_pricing import PricingRecordVersion
-from usage_pricing.storage.ledger import (
+from usage_pricing.ledger.repository import (
     COMPRESSED_PRICED_FROM,
     INLINE_PRICED_FROM_BYTES,
     record_from_item,
     record_item,
 )
+from usage_pricing.pricing.repository import PricingRecordVersion
 from usage_pricing.usage.meters import METER_CATALOGUE, Resource
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

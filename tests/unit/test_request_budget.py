@@ -1,4 +1,4 @@
-"""A request's WorkBudget (usage_pricing.runtime.deadline): Lambda's remaining time less a margin, and a
+"""A request's WorkBudget (usage_pricing.core.deadline): Lambda's remaining time less a margin, and a
 read budget; and the policies the bounded routes use, held to template.yaml's timeouts."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from local.template import load_template
-from usage_pricing.runtime.deadline import BudgetPolicy, WorkBudget
+from usage_pricing.core.deadline import BudgetPolicy, WorkBudget
 
 
 class Clock:
@@ -89,7 +89,7 @@ def test_given_a_budget_then_each_check_reads_the_clock_once_and_a_read_budget_r
     ("module", "function"),
     [
         ("usage_pricing.spend.tasks", "TaskCostFunction"),
-        ("usage_pricing.pricing.backtest", "PricingFunction"),
+        ("usage_pricing.ledger.backtest", "PricingFunction"),
     ],
 )
 def test_given_the_bounded_routes_then_their_budget_fits_inside_their_functions_timeout(

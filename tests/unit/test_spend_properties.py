@@ -17,15 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import FakeAggregatesTable
+from usage_pricing.ledger.aggregate_writer import aggregate_updates, fee_shares
 from usage_pricing.ledger.records import BillingRecord, UsageEvent
+from usage_pricing.spend.aggregate_reader import AggregateRepository
 from usage_pricing.spend.breakdown import SpendAnalytics
 from usage_pricing.spend.query import SpendQuery
-from usage_pricing.storage.aggregates import (
-    LAYOUT,
-    AggregateRepository,
-    aggregate_updates,
-    fee_shares,
-)
+from usage_pricing.storage.aggregates import LAYOUT
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 TEAM = "team_p"

@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .core.errors import (
+    from usage_pricing.core.errors import (
         ConflictError,
         FieldIssue,
         ForbiddenError,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         UnauthorizedError,
         UsagePricingError,
     )
-    from .core.money import (
+    from usage_pricing.core.money import (
         INT64_MAX,
         MICROCENTS_PER_CENT,
         MICROCENTS_PER_DOLLAR,
@@ -37,20 +37,20 @@ if TYPE_CHECKING:
         to_cents,
         to_dollars,
     )
-    from .core.scopes import Caller, has_scope, scope_grants
-    from .core.views import Description, DescriptionView, Fee, FeeView
-    from .pricing.cel import CelEngine, Scope, new_engine
-    from .pricing.evaluator import PricingEvaluator, PricingInput, PricingResult
-    from .pricing.model import (
+    from usage_pricing.core.scopes import Caller, has_scope, scope_grants
+    from usage_pricing.core.views import Description, DescriptionView, Fee, FeeView
+    from usage_pricing.pricing.cel import CelEngine, Scope, new_engine
+    from usage_pricing.pricing.evaluator import PricingEvaluator, PricingInput, PricingResult
+    from usage_pricing.pricing.model import (
         AppPricing,
         PlatformDefaults,
         cel_string_literal,
         description_source,
         validate_pricing,
     )
-    from .pricing.preview import EvaluateRequest, PricingPreview
-    from .runtime.config import Settings
-    from .usage.meta import (
+    from usage_pricing.pricing.preview import EvaluateRequest, PricingPreview
+    from usage_pricing.runtime.config import Settings
+    from usage_pricing.usage.meta import (
         AudioMeta,
         BaseAppOutput,
         ImageMeta,
@@ -60,7 +60,12 @@ if TYPE_CHECKING:
         TextMeta,
         VideoMeta,
     )
-    from .usage.meters import METER_CATALOGUE, Resource, default_resource_fee, usage_seconds_from_ms
+    from usage_pricing.usage.meters import (
+        METER_CATALOGUE,
+        Resource,
+        default_resource_fee,
+        usage_seconds_from_ms,
+    )
 
 __all__ = [
     "INT64_MAX",

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from usage_pricing.core.errors import StorageError
+from usage_pricing.core.observability import logger
 from usage_pricing.core.scopes import MISSING_KEY, UNAVAILABLE
+from usage_pricing.edge.key_store import ApiKeyRepository
 from usage_pricing.edge.keys import KEY_PATTERN, bearer_token
-from usage_pricing.runtime.observability import logger
-from usage_pricing.storage.api_keys import ApiKeyRepository
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:

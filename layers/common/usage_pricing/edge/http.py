@@ -46,8 +46,8 @@ from usage_pricing.core.errors import (
 )
 from usage_pricing.core.jsonsafe import parse_json
 from usage_pricing.core.limits import MAX_BODY_BYTES
+from usage_pricing.core.observability import logger
 from usage_pricing.core.scopes import Caller
-from usage_pricing.runtime.observability import logger
 
 API_VERSION = "2"
 PROBLEM_JSON = "application/problem+json"

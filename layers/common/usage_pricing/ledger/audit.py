@@ -34,12 +34,12 @@ from usage_pricing.core.limits import CLOCK_SKEW
 from usage_pricing.core.utc import utc_iso
 from usage_pricing.ledger.charges import Charge, NotReproducibleError, reprice
 from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.ledger.repository import LedgerRepository
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import AppPricing
+from usage_pricing.pricing.repository import PricingRepository
 from usage_pricing.storage.aggregates import NON_COUNTERS, Granularity, bucket_key, partition_key
-from usage_pricing.storage.app_pricing import PricingRepository
 from usage_pricing.storage.dynamo import storage_errors
-from usage_pricing.storage.ledger import LedgerRepository
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _ADD_PAIR = re.compile(r"(#\w+)\s+(:\w+)")

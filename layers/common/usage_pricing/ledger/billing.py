@@ -13,13 +13,13 @@ from usage_pricing.core.errors import StorageError
 from usage_pricing.core.fees import FEES
 from usage_pricing.core.jsonsafe import JsonInputError, parse_json
 from usage_pricing.core.limits import MAX_EVENT_BYTES
+from usage_pricing.core.observability import logger
 from usage_pricing.ledger.charges import Charge, canonical_inputs
 from usage_pricing.ledger.records import BillingRecord, UsageEvent
+from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository, shard_for
 from usage_pricing.pricing.evaluator import PricingEvaluator, PricingInput
 from usage_pricing.pricing.model import AppPricing
-from usage_pricing.runtime.observability import logger
-from usage_pricing.storage.app_pricing import PricingRepository
-from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository, shard_for
+from usage_pricing.pricing.repository import PricingRepository
 from usage_pricing.usage.events import (
     CLOCK_SKEW,
     TaskCompleted,

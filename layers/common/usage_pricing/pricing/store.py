@@ -29,7 +29,7 @@ from usage_pricing.pricing.model import (
     description_warnings,
     validate_pricing,
 )
-from usage_pricing.storage.app_pricing import PricingRecordVersion, PricingRepository
+from usage_pricing.pricing.repository import PricingRecordVersion, PricingRepository
 
 # Matched whole (fullmatch): with re.match, "$" also matches before a trailing newline.
 APP_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")

@@ -20,13 +20,13 @@ from usage_pricing.runtime.config import Settings
 
 if TYPE_CHECKING:
     from usage_pricing.core.cursors import CursorSigner
+    from usage_pricing.edge.key_store import ApiKeyRepository
+    from usage_pricing.ledger.repository import LedgerRepository
     from usage_pricing.pricing.cel import CelEngine
     from usage_pricing.pricing.evaluator import PricingEvaluator
-    from usage_pricing.storage.aggregates import AggregateRepository
-    from usage_pricing.storage.api_keys import ApiKeyRepository
-    from usage_pricing.storage.app_pricing import PricingRepository
-    from usage_pricing.storage.ledger import LedgerRepository
-    from usage_pricing.storage.task_index import TaskIndex
+    from usage_pricing.pricing.repository import PricingRepository
+    from usage_pricing.spend.aggregate_reader import AggregateRepository
+    from usage_pricing.spend.task_index import TaskIndex
 
 
 def _boto3_dynamodb() -> Any:
@@ -76,7 +76,7 @@ class Wiring:
 
     @cached_property
     def _ledger(self) -> LedgerRepository:
-        from usage_pricing.storage.ledger import LedgerRepository  # noqa: PLC0415
+        from usage_pricing.ledger.repository import LedgerRepository  # noqa: PLC0415
 
         return LedgerRepository(
             self.dynamodb.Table(self.settings.billing_table),
@@ -89,7 +89,7 @@ class Wiring:
 
     @cached_property
     def _aggregates(self) -> AggregateRepository:
-        from usage_pricing.storage.aggregates import AggregateRepository  # noqa: PLC0415
+        from usage_pricing.spend.aggregate_reader import AggregateRepository  # noqa: PLC0415
 
         return AggregateRepository(
             self.dynamodb.Table(self.settings.aggregates_table),
@@ -101,7 +101,7 @@ class Wiring:
 
     @cached_property
     def _task_index(self) -> TaskIndex:
-        from usage_pricing.storage.task_index import TaskIndex  # noqa: PLC0415
+        from usage_pricing.spend.task_index import TaskIndex  # noqa: PLC0415
 
         return TaskIndex(self.dynamodb.Table(self.settings.billing_table))
 
@@ -110,7 +110,7 @@ class Wiring:
 
     @cached_property
     def _api_keys(self) -> ApiKeyRepository:
-        from usage_pricing.storage.api_keys import ApiKeyRepository  # noqa: PLC0415
+        from usage_pricing.edge.key_store import ApiKeyRepository  # noqa: PLC0415
 
         return ApiKeyRepository(self.dynamodb.Table(self.settings.api_keys_table))
 
@@ -119,7 +119,7 @@ class Wiring:
 
     @cached_property
     def _pricing(self) -> PricingRepository:
-        from usage_pricing.storage.app_pricing import PricingRepository  # noqa: PLC0415
+        from usage_pricing.pricing.repository import PricingRepository  # noqa: PLC0415
 
         return PricingRepository(self.dynamodb.Table(self.settings.pricing_table))
 

@@ -34,15 +34,10 @@ from usage_pricing.core.cursors import CursorSigner
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR, to_dollars
 from usage_pricing.core.windows import EARLIEST, LATEST
+from usage_pricing.spend.aggregate_reader import AggregateRepository
 from usage_pricing.spend.breakdown import GROUP_ORDER, _group_counters, _group_figures
 from usage_pricing.spend.query import FigureError, Figures, absent
-from usage_pricing.storage.aggregates import (
-    COST,
-    AggregateRepository,
-    Granularity,
-    bucket_key,
-    parse_bucket,
-)
+from usage_pricing.storage.aggregates import COST, Granularity, bucket_key, parse_bucket
 
 BucketWidth = Literal["1d", "1h"]
 CostsGroup = Literal["project_id", "line_item"]

@@ -15,7 +15,7 @@ from usage_pricing.core.windows import BucketSize, RangeName, Span, resolve_span
 from usage_pricing.storage.aggregates import COARSEST_FIRST, Granularity
 
 if TYPE_CHECKING:
-    from usage_pricing.storage.aggregates import AggregateRepository
+    from usage_pricing.spend.aggregate_reader import AggregateRepository
 
 GroupBy = Literal["app", "fee", "tier"]
 INT64_MIN = -(2**63)

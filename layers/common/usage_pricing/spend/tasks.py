@@ -30,15 +30,15 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, Field
 
 from usage_pricing.core.cursors import CursorSigner, check_window, cursor_outside
+from usage_pricing.core.deadline import BudgetPolicy
 from usage_pricing.core.fees import COMPONENTS, declare_fields
 from usage_pricing.core.money import to_dollars
 from usage_pricing.core.utc import sortable, utc_iso
 from usage_pricing.core.views import Fee, FeeView
 from usage_pricing.core.windows import RangeName, Span, resolve_span
 from usage_pricing.ledger.records import RESOURCE, BillingRecord
-from usage_pricing.runtime.deadline import BudgetPolicy
 from usage_pricing.spend.params import DEFAULT_LIMIT
-from usage_pricing.storage.task_index import TaskIndex
+from usage_pricing.spend.task_index import TaskIndex
 
 CURSOR_PURPOSE = "task-list"
 # The task list function's timeout is 10 s (template.yaml); the margin covers one more Query page

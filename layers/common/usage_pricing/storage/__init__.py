@@ -1,29 +1,6 @@
-"""DynamoDB repositories, one per table concern, each with its table injected.
+"""DynamoDB plumbing every repository shares (usage_pricing.storage.dynamo: the storage edge, its
+errors and value conversion) and the spend aggregates' schema (usage_pricing.storage.aggregates).
+The repositories live with their domains: ledger.repository, pricing.repository,
+spend.task_index, edge.key_store.
 
-Loaded on first use (PEP 562), so importing one repository module does not import the others."""
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from usage_pricing.storage.api_keys import ApiKey, ApiKeyRepository
-    from usage_pricing.storage.dynamo import translate_client_error
-
-__all__ = ["ApiKey", "ApiKeyRepository", "translate_client_error"]
-
-_MODULE_OF = {
-    "ApiKey": "api_keys",
-    "ApiKeyRepository": "api_keys",
-    "translate_client_error": "dynamo",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+Imports nothing: each module is imported by its full name (docs/architecture.md)."""

@@ -77,27 +77,23 @@ Older items
     not in r:cost, and a local day that needs their (missing) slots is answered from hour or
     quarter-hour items instead. Refunding such a record reverses exactly what its charge wrote.
     Recomputing the aggregates from the records removes all of that.
-"""
+
+Where the code lives
+    This module is the schema: keys, counter names, slots, dimension sets and decoding. The
+    ledger writes through usage_pricing.ledger.aggregate_writer (a charge's and a refund's
+    Updates, bounded dimensions, shards); the spend routes read through
+    usage_pricing.spend.aggregate_reader."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from usage_pricing.core.fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
 from usage_pricing.core.fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
-from usage_pricing.core.fees import FEES, charged_shares
-from usage_pricing.storage.dynamo import storage_errors
-
-if TYPE_CHECKING:  # records imports pydantic models this module does not need at run time
-    from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.core.fees import FEES
 
 # The layout a charge is written with; kept on the record so its refund can reverse it.
 LAYOUT = 2
@@ -264,36 +260,6 @@ def slot_counter(slot: str, figure: str) -> str:
     return f"{slot}{figure}"
 
 
-def fee_shares(record: BillingRecord) -> dict[str, int]:
-    """The charged share of each fee group (fees.charged_shares): a discount scales every fee by
-    charged / total (rounded down), so failed tasks (charged 0) have no share; whatever the fees
-    do not explain is the adjustment. The groups always add up to charged."""
-    return charged_shares(record.fee_values(), record.total, record.charged)
-
-
-def record_counters(record: BillingRecord, layout: int = LAYOUT) -> dict[str, int]:
-    """What one charge adds to every item it touches (slots aside). Zero counters are left out,
-    so they never take space in an item."""
-    counters: dict[str, int] = {COST: record.charged, CALLS: 1}
-    for event in record.usage:
-        for name in (
-            usage_counter("tier", event.tier),
-            usage_counter("type", event.type),
-            usage_counter("model", event.model),
-            USAGE_TOTAL,
-        ):
-            counters[name] = counters.get(name, 0) + event.seconds
-    if layout >= LAYOUT:
-        counters[LAYOUT_CALLS] = 1
-        for group, share in fee_shares(record).items():
-            if share:
-                counters[fee_share(group)] = share
-                counters[fee_calls(group)] = 1
-        counters[tier_cost(record.tier)] = record.charged
-        counters[tier_calls(record.tier)] = 1
-    return {name: value for name, value in counters.items() if value}
-
-
 def slot_counters(moment: datetime, cost: int, calls: int, refunded: int) -> dict[str, int]:
     """A day item's hour and quarter slots for figures at `moment`."""
     moment = moment.astimezone(UTC)
@@ -306,157 +272,10 @@ def slot_counters(moment: datetime, cost: int, calls: int, refunded: int) -> dic
     return out
 
 
-def aggregate_updates(
-    record: BillingRecord,
-    table_name: str,
-    *,
-    refund: bool = False,
-    guard: DimensionGuard | None = None,
-) -> list[dict[str, Any]]:
-    """The TransactWriteItems Updates a charge of `record` makes (or, with refund, the ones that
-    reverse it), one per granularity, on the shard the record names. A refund reverses what the
-    charge wrote under the record's own layout. A charge passes its `guard`: the day update then
-    also adds the record's dimension values to the item's sets, under the guard's condition
-    ("Bounded dimensions" above). Without one (a refund, the audit's replay) only counters move."""
-    layout = record.aggregate_layout
-    counters = record_counters(record, layout)
-    sign = -1 if refund else 1
-    deltas = {name: sign * value for name, value in counters.items()}
-    if refund:
-        deltas[REFUNDED_COST] = record.charged
-        deltas[REFUNDED_CALLS] = 1
-    updates = []
-    for granularity in Granularity:
-        item = dict(deltas)
-        if granularity is Granularity.DAY and layout >= LAYOUT:
-            item.update(
-                slot_counters(
-                    record.completed_at,
-                    sign * record.charged,
-                    sign,
-                    record.charged if refund else 0,
-                )
-            )
-        item = {name: value for name, value in item.items() if value}
-        names = {f"#c{i}": name for i, name in enumerate(item)}
-        values: dict[str, Any] = {f":c{i}": value for i, value in enumerate(item.values())}
-        expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(item)))
-        sets = ["#app = :app"]
-        names["#app"] = "app"
-        values[":app"] = record.app
-        if granularity is Granularity.MINUTE:
-            sets.append("#expires = :expires")
-            names["#expires"] = "expires_at"
-            values[":expires"] = int((record.completed_at + MINUTE_RETENTION).timestamp())
-        update: dict[str, Any] = {
-            "TableName": table_name,
-            "Key": item_key(
-                record.team_id, granularity, record.shard, record.completed_at, record.app
-            ),
-            "UpdateExpression": f"{expression} SET {', '.join(sets)}",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if granularity is Granularity.DAY and guard is not None:
-            guard.apply(update)
-        updates.append({"Update": update})
-    return updates
-
-
 # ---- bounded dimensions -----------------------------------------------------------------------
 
 # Values of each dimension a day item already counts, as read back when a charge found one full.
 Known = dict[str, frozenset[str]]
-
-
-def _distinct(usage: Iterable[Any], dimension: str) -> list[str]:
-    return [v for v in dict.fromkeys(getattr(e, dimension) for e in usage) if v != OTHER]
-
-
-def bound_usage(
-    usage: Sequence[Any], known: Known | None, *, final: bool = False
-) -> tuple[list[Any], dict[str, list[str]]]:
-    """A charge's usage events with every value the day item cannot count replaced by OTHER, and
-    the values admitted per dimension. Not knowing the item (`known` None), a charge admits up to
-    the limit of its own values and lets the condition decide; knowing it, it admits what the
-    item counts plus new values while there is room; a final round admits only what the item
-    already counts (nothing when it is unknown), so its update needs no condition."""
-    admitted: dict[str, list[str]] = {}
-    for dimension in USAGE_DIMENSIONS:
-        limit = DIMENSION_LIMITS[dimension]
-        values = _distinct(usage, dimension)
-        if known is None:
-            admitted[dimension] = [] if final else values[:limit]
-            continue
-        counted = known.get(dimension, frozenset())
-        room = 0 if final else max(0, limit - len(counted))
-        keep: list[str] = []
-        for value in values:
-            if value in counted:
-                keep.append(value)
-            elif room:
-                keep.append(value)
-                room -= 1
-        admitted[dimension] = keep
-    allowed = {dimension: set(values) for dimension, values in admitted.items()}
-    bounded = []
-    for event in usage:
-        changes = {
-            dimension: OTHER
-            for dimension in USAGE_DIMENSIONS
-            if getattr(event, dimension) not in allowed[dimension]
-        }
-        bounded.append(event.model_copy(update=changes) if changes else event)
-    return bounded, admitted
-
-
-class DimensionGuard:
-    """What a charge's day update adds to the item's dimension sets, and the condition that keeps
-    each set within its limit. Unknown item: room for all of this charge's values, or all of them
-    already counted. Known item: room for the values it does not count yet (or no condition)."""
-
-    __slots__ = ("admitted", "known")
-
-    def __init__(self, admitted: dict[str, list[str]], known: Known | None) -> None:
-        self.admitted = admitted
-        self.known = known
-
-    def apply(self, update: dict[str, Any]) -> None:
-        names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
-        adds: list[str] = []
-        conditions: list[str] = []
-        for index, dimension in enumerate(USAGE_DIMENSIONS):
-            admitted = self.admitted.get(dimension, [])
-            if not admitted:
-                continue
-            name, value = f"#d{index}", f":d{index}"
-            names[name] = dimension_set(dimension)
-            values[value] = set(admitted)
-            adds.append(f"{name} {value}")
-            limit = DIMENSION_LIMITS[dimension]
-            if self.known is None:
-                members = []
-                for member, text in enumerate(admitted):
-                    values[f":d{index}m{member}"] = text
-                    members.append(f"contains({name}, :d{index}m{member})")
-                values[f":d{index}room"] = limit - len(admitted)
-                conditions.append(
-                    f"(attribute_not_exists({name}) OR size({name}) <= :d{index}room"
-                    f" OR ({' AND '.join(members)}))"
-                )
-            else:
-                new = [v for v in admitted if v not in self.known.get(dimension, frozenset())]
-                if new:
-                    values[f":d{index}room"] = limit - len(new)
-                    conditions.append(
-                        f"(attribute_not_exists({name}) OR size({name}) <= :d{index}room)"
-                    )
-        if not adds:
-            return
-        add, _, rest = update["UpdateExpression"].partition(" SET ")
-        update["UpdateExpression"] = f"{add}, {', '.join(adds)} SET {rest}"
-        if conditions:
-            update["ConditionExpression"] = " AND ".join(conditions)
 
 
 def known_dimensions(item: dict[str, Any] | None) -> Known:
@@ -467,54 +286,6 @@ def known_dimensions(item: dict[str, Any] | None) -> Known:
 
 def day_key(team_id: str, shard: int, moment: datetime, app: str) -> dict[str, str]:
     return item_key(team_id, Granularity.DAY, shard, moment, app)
-
-
-# ---- shards -----------------------------------------------------------------------------------
-
-HOT_SECONDS = 300.0
-MAX_HOT_KEYS = 10_000
-
-
-def shard_for(task_id: str, shards: int) -> int:
-    """A stable pseudo-random shard for a task id."""
-    return int.from_bytes(hashlib.blake2b(task_id.encode(), digest_size=4).digest(), "big") % shards
-
-
-class ShardPolicy:
-    """Which shard a charge writes. A (team, app) writes shard 0 until its writes meet
-    contention; then, for HOT_SECONDS after the last contention this process saw, its charges
-    spread over every shard by task id, and a retried charge moves to another shard. Per process
-    (a Lambda container): each container finds out for itself, after one contended write."""
-
-    def __init__(self, shards: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.shards = shards
-        self.clock = clock
-        self._hot: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def choose(self, team_id: str, app: str, task_id: str, attempt: int) -> int:
-        if self.shards == 1:
-            return 0
-        spread = shard_for(task_id, self.shards)
-        if not self.is_hot(team_id, app):
-            if attempt == 0:
-                return 0
-            # Shard 0 was contended: away from it.
-            return 1 + (spread + attempt) % (self.shards - 1)
-        return (spread + attempt) % self.shards
-
-    def is_hot(self, team_id: str, app: str) -> bool:
-        until = self._hot.get((team_id, app))
-        return until is not None and until > self.clock()
-
-    def contended(self, team_id: str, app: str) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._hot) >= MAX_HOT_KEYS:
-                self._hot = {k: v for k, v in self._hot.items() if v > now}
-                if len(self._hot) >= MAX_HOT_KEYS:
-                    self._hot.pop(next(iter(self._hot)))
-            self._hot[(team_id, app)] = now + HOT_SECONDS
 
 
 # ---- reads ------------------------------------------------------------------------------------
@@ -530,14 +301,6 @@ class Cell(NamedTuple):
     bucket: str
     app: str
     counters: dict[str, int]
-
-
-class ReadStats:
-    __slots__ = ("items", "queries")
-
-    def __init__(self, items: int = 0, queries: int = 0) -> None:
-        self.items = items
-        self.queries = queries
 
 
 def decode_item(item: dict[str, Any]) -> Cell:
@@ -557,86 +320,3 @@ def decode_item(item: dict[str, Any]) -> Cell:
 # the wire-format dicts botocore would have built from it (strings and numbers, all an aggregate
 # holds); the table resource then turns them into Python values as it always does. Without the
 # before-parse event (an older botocore) nothing changes but the speed.
-_RAW_ITEMS = threading.local()
-_RAW_HOOK_ID = "usage-pricing-aggregate-items"
-
-
-def _lift_items(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    if not getattr(_RAW_ITEMS, "active", False) or response_dict.get("status_code", 500) >= 300:
-        return
-    body = response_dict.get("body")
-    if not isinstance(body, bytes) or not body.startswith(b"{"):
-        return
-    document = json.loads(body)
-    items = document.pop("Items", None)
-    if isinstance(items, list):
-        customized_response_dict["Items"] = items
-        response_dict["body"] = json.dumps(document).encode()
-
-
-class AggregateRepository:
-    """Reads of the aggregates: one Query per shard over a bucket-key range, asking only for the
-    counters the caller needs, optionally only for some apps."""
-
-    def __init__(self, table: Any, *, shards: int = 4) -> None:
-        self.table = table
-        self.shards = shards
-        self.stats = ReadStats()
-        client = getattr(getattr(table, "meta", None), "client", None)
-        events = getattr(getattr(client, "meta", None), "events", None)
-        if events is not None and hasattr(events, "register"):
-            events.register("before-parse.dynamodb.Query", _lift_items, unique_id=_RAW_HOOK_ID)
-
-    def read(
-        self,
-        team_id: str,
-        granularity: Granularity,
-        first_bucket: str,
-        last_bucket: str,
-        *,
-        counters: Sequence[str] | None = None,
-        apps: Iterable[str] | None = None,
-    ) -> list[Cell]:
-        """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
-        by shard, not summed. `counters` None reads every counter."""
-        found: list[Cell] = []
-        names = {"#pk": "pk", "#sk": "sk"}
-        values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
-        }
-        if counters is not None:
-            wanted = ["sk", *dict.fromkeys(counters)]
-            for index, name in enumerate(wanted):
-                names[f"#p{index}"] = name
-            request["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(wanted)))
-        app_list = sorted(set(apps)) if apps is not None else None
-        if app_list is not None:
-            names["#app"] = "app"
-            for index, app in enumerate(app_list):
-                values[f":a{index}"] = app
-            request["FilterExpression"] = (
-                "#app IN (" + ", ".join(f":a{i}" for i in range(len(app_list))) + ")"
-            )
-        request["ExpressionAttributeNames"] = names
-        for shard in range(self.shards):
-            values[":pk"] = partition_key(team_id, granularity, shard)
-            request["ExpressionAttributeValues"] = values
-            request.pop("ExclusiveStartKey", None)
-            while True:
-                _RAW_ITEMS.active = True
-                try:
-                    with storage_errors("read spend aggregates"):
-                        page = self.table.query(**request)
-                finally:
-                    _RAW_ITEMS.active = False
-                self.stats.queries += 1
-                items = page.get("Items", [])
-                self.stats.items += len(items)
-                found.extend(decode_item(item) for item in items)
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found

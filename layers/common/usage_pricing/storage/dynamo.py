@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -105,3 +107,25 @@ def storage_errors(
         raise translate_client_error(error, action) from error
     except BotoCoreError as error:
         raise translate_transport_error(error, action) from error
+
+
+def to_dynamo(value: Any) -> Any:
+    """Plain JSON-able values for DynamoDB: floats become Decimals (exactly as printed)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints (whole) or floats."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    return value

@@ -26,8 +26,7 @@ from typing import Any, NamedTuple
 from usage_pricing.core.errors import ConflictError, NotFoundError
 from usage_pricing.core.utc import sortable
 from usage_pricing.pricing.model import AppPricing
-from usage_pricing.storage.dynamo import storage_errors
-from usage_pricing.storage.ledger import _dynamo, _plain
+from usage_pricing.storage.dynamo import from_dynamo, storage_errors, to_dynamo
 
 
 def _key(app: str, sort: str) -> dict[str, str]:
@@ -65,7 +64,7 @@ class PricingDraft(NamedTuple):
 
 
 def _pricing(item: dict[str, Any]) -> AppPricing:
-    return AppPricing.model_validate(_plain(item["pricing"]))
+    return AppPricing.model_validate(from_dynamo(item["pricing"]))
 
 
 def _version(item: dict[str, Any]) -> PricingRecordVersion:
@@ -104,7 +103,7 @@ class PricingRepository:
             self.table.put_item(
                 Item={
                     **_key(app, "DRAFT"),
-                    "pricing": _dynamo(pricing.model_dump(mode="json")),
+                    "pricing": to_dynamo(pricing.model_dump(mode="json")),
                     "revision": draft.revision,
                     "updated_at": draft.updated_at,
                 },
@@ -211,7 +210,7 @@ class PricingRepository:
                             "TableName": self.table.name,
                             "Item": {
                                 **_key(app, f"V#{published.effective_at}#{published.version:06d}"),
-                                "pricing": _dynamo(pricing.model_dump(mode="json")),
+                                "pricing": to_dynamo(pricing.model_dump(mode="json")),
                                 "version": published.version,
                                 "published_at": published.published_at,
                                 "effective_at": published.effective_at,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from usage_pricing.core.cursors import CursorSigner, check_window, cursor_outside
+from usage_pricing.core.deadline import BudgetPolicy, WorkBudget
 from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
 from usage_pricing.core.money import INT64_MAX, to_dollars
@@ -41,11 +42,10 @@ from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import sortable, utc_iso
 from usage_pricing.core.windows import Span, resolve_span
 from usage_pricing.ledger.records import BillingRecord
+from usage_pricing.ledger.repository import LedgerRepository, RecordReads
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import AppPricing, validate_pricing
-from usage_pricing.runtime.deadline import BudgetPolicy, WorkBudget
-from usage_pricing.storage.app_pricing import PricingRepository
-from usage_pricing.storage.ledger import LedgerRepository, RecordReads
+from usage_pricing.pricing.repository import PricingRepository
 
 if TYPE_CHECKING:  # the pricing function's cold start loads only what its routes declare
     from usage_pricing.pricing.cel import CelEngine

@@ -16,7 +16,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -25,30 +24,34 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from usage_pricing.core.errors import StorageError
 from usage_pricing.core.utc import sortable, utc_iso
+from usage_pricing.ledger.aggregate_writer import (
+    DimensionGuard,
+    ShardPolicy,
+    aggregate_updates,
+    bound_usage,
+)
+from usage_pricing.ledger.aggregate_writer import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.storage.aggregates import (
     DIMENSION_SETS,
     LAYOUT,
-    DimensionGuard,
     Known,
-    ShardPolicy,
-    aggregate_updates,
-    bound_usage,
     day_key,
     known_dimensions,
 )
-from usage_pricing.storage.aggregates import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
 from usage_pricing.storage.dynamo import (
     error_code,
+    from_dynamo,
     is_transient,
     storage_errors,
+    to_dynamo,
     translate_client_error,
     translate_transport_error,
 )
 from usage_pricing.usage.meters import STORED
 
 if TYPE_CHECKING:
-    from usage_pricing.runtime.deadline import WorkBudget
+    from usage_pricing.core.deadline import WorkBudget
 
 TRANSACTION_ATTEMPTS = 4
 # Rounds of a charge whose day item has a full dimension (storage.aggregates, "Bounded
@@ -109,27 +112,6 @@ def team_app_partition(team_id: str, app: str) -> str:
     return f"TEAM#{team_id}#APP#{app}"
 
 
-def _dynamo(value: Any) -> Any:
-    """Plain JSON-able values for DynamoDB: floats become Decimals (exactly as printed)."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dynamo(v) for v in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 # What a record was priced from (BillingRecord.priced_from, canonical JSON) is stored as the
 # String `priced_from` up to this many UTF-8 bytes, and above it as the Binary `priced_from_z`:
 # the same bytes zlib-compressed. Metadata compresses well (1,000 image items: 93 KB of JSON, 2 KB
@@ -166,7 +148,7 @@ def record_item(record: BillingRecord) -> dict[str, Any]:
         if not data.get(optional):
             data.pop(optional, None)
     position = f"{sortable(record.completed_at)}#{record.task_id}"
-    item: dict[str, Any] = _dynamo(
+    item: dict[str, Any] = to_dynamo(
         {
             **task_key(record.task_id),
             **data,
@@ -182,7 +164,7 @@ def record_item(record: BillingRecord) -> dict[str, Any]:
 
 def record_from_item(item: dict[str, Any]) -> BillingRecord:
     stored = {k: v for k, v in item.items() if k not in ("priced_from", COMPRESSED_PRICED_FROM)}
-    fields = {k: v for k, v in _plain(stored).items() if k in BillingRecord.model_fields}
+    fields = {k: v for k, v in from_dynamo(stored).items() if k in BillingRecord.model_fields}
     fields["priced_from"] = decode_priced_from(item)
     return BillingRecord.model_validate(fields, context={STORED: True})
 
@@ -270,7 +252,7 @@ class LedgerRepository:
     ) -> Iterator[tuple[str, BillingRecord]]:
         """`records`, each with its index key (its position in the index's order). `before`
         (newest first only) continues below a key already read; `budget`
-        (usage_pricing.runtime.deadline) is asked before every Query but the first, and when it
+        (usage_pricing.core.deadline) is asked before every Query but the first, and when it
         says no
         the records simply end (the caller reads `budget.stopped`); `page_size` caps a Query's
         Limit (and so what one Query costs in time)."""

@@ -4,7 +4,7 @@ by_team_time holds every record of a team, by_team_app_time those of one app; bo
 "{completed_at}#{task_id}" (storage.ledger.sortable), which is the list's order and its paging
 position. Several apps are several partitions: their Queries are merged by that key.
 
-Every page is bounded (SPEC §7): its Queries ask a WorkBudget (usage_pricing.runtime.deadline)
+Every page is bounded (SPEC §7): its Queries ask a WorkBudget (usage_pricing.core.deadline)
 first, so
 a page reads at most the budget's items in at most its Query calls, and stops at its deadline.
 Without a status filter a page reads about as many records as it returns. The status filter is
@@ -21,17 +21,17 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from usage_pricing.ledger.records import BillingRecord
-from usage_pricing.storage.dynamo import storage_errors
-from usage_pricing.storage.ledger import (
+from usage_pricing.ledger.repository import (
     BY_TEAM,
     BY_TEAM_APP,
     record_from_item,
     team_app_partition,
     team_partition,
 )
+from usage_pricing.storage.dynamo import storage_errors
 
 if TYPE_CHECKING:
-    from usage_pricing.runtime.deadline import WorkBudget
+    from usage_pricing.core.deadline import WorkBudget
 
 # A page reads what a task's cost shows, not what it was priced from (priced_from, and the
 # compressed priced_from_z, which is no model field, are never read): fields left out of the
