@@ -57,17 +57,28 @@ def build_openapi(template: Template, functions: dict[str, LocalFunction]) -> di
     }
     http_functions = sorted({r.function for r in template.routes() if r.path != "$default"})
     for logical_id in http_functions:
-        resolver = functions[logical_id].module.app.resolver
+        api = functions[logical_id].module.app
+        resolver = api.resolver
         schema = resolver.get_openapi_schema(title="usage-pricing", version="2").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
         for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                route = api.routes.get(f"{method.upper()} {path}")
+                if route is not None:
+                    operation["security"] = security_of(route.scopes, public=route.public)
             document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     for item in document["paths"].values():
         for operation in item.values():
             _add_conventions(operation)
     return document
+
+
+def security_of(scopes: tuple[str, ...], *, public: bool = False) -> list[dict[str, list[str]]]:
+    """A route's scopes as OpenAPI security: one requirement per scope, since any one of them
+    opens the route (requirements in the list are alternatives); a public route needs none."""
+    return [] if public else [{"apiKey": [scope]} for scope in scopes]
 
 
 def _add_conventions(operation: dict[str, Any]) -> None:

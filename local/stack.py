@@ -16,23 +16,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from usage_pricing.edge.problems import PROBLEM_JSON, problem_document
+
 from .events import LocalEventBus
 from .functions import LocalFunction
 from .openapi import build_openapi
 from .template import Route, Template
 
-PROBLEM = "application/problem+json"
-
 
 def problem(status: int, detail: str) -> tuple[int, dict[str, str], bytes]:
-    title = HTTPStatus(status).phrase
-    body = {
-        "type": f"urn:usage-pricing:problem:{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    return status, {"Content-Type": PROBLEM}, json.dumps(body).encode()
+    """The local stack's own answers, as the handlers write theirs (usage_pricing.edge.problems)."""
+    body = problem_document(status, HTTPStatus(status).phrase, detail)
+    return status, {"Content-Type": PROBLEM_JSON}, json.dumps(body).encode()
 
 
 class AuthorizerCache:

@@ -37,6 +37,7 @@ METRIC_FOR = {
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     receives = int(record.attributes.approximate_receive_count or 1)
+    logger.set_correlation_id(record.message_id)  # this message's lines, across its redeliveries
     processed = consumer.process(record.body, record.message_id, receives)
     metrics.add_metric(name=METRIC_FOR[processed.outcome], unit=MetricUnit.Count, value=1)
     if processed.conflict:

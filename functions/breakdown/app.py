@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
-from usage_pricing.core.observability import logger, tracer
+from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.spend.breakdown import Breakdown, SpendAnalytics
@@ -142,7 +142,7 @@ def organization_costs(
     return Response(status_code=200, content_type=JSON_MEDIA_TYPE, body=body)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_http_handler
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.handle(bracketed_arrays(event), context)

@@ -21,7 +21,7 @@ from usage_pricing import NotFoundError
 from usage_pricing.core.fees import COMPONENTS, Default
 from usage_pricing.core.limits import MAX_EVENT_TEXT, MAX_PRICES
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
-from usage_pricing.core.observability import logger
+from usage_pricing.core.observability import logged_http_handler
 from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
 from usage_pricing.edge.http import Api
 from usage_pricing.spend.params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT, TaskStatus
@@ -180,7 +180,7 @@ def asset(asset: str) -> Response[Any]:
     return _send(found)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_http_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Both routes are declared public: the version and size checks apply, no caller is needed
     # (template.yaml gives them no authorizer); the data the page shows comes from the

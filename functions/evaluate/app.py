@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.core.observability import logger, tracer
+from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.pricing.preview import EvaluateRequest, PricingPreview
 from usage_pricing.runtime.wiring import Wiring
@@ -23,7 +23,7 @@ def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
     return PricingPreview.of(evaluator.price(request.pricing, request.pricing_input()))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_http_handler
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.handle(event, context)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from usage_pricing.core.observability import logger, tracer
+from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.ledger.backtest import (
     DEFAULT_LIMIT,
@@ -147,7 +147,7 @@ def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_http_handler
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.handle(event, context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
-from usage_pricing.core.observability import logger, tracer
+from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
 from usage_pricing.spend.exports import (
@@ -90,7 +90,7 @@ def task_list(
     return json_response(answer.model, headers)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_http_handler
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.handle(event, context)

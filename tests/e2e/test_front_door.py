@@ -149,3 +149,21 @@ def test_openapi_document_is_served_and_matches_the_template(stack: Stack) -> No
     evaluate = document["paths"]["/usage/cel/evaluate"]["post"]
     assert {"200", "400", "401", "403", "413"} <= set(evaluate["responses"])
     assert "422" not in evaluate["responses"]
+
+
+def test_given_the_openapi_document_then_each_route_carries_its_declared_scopes_as_security(
+    stack: Stack,
+) -> None:
+    document = stack.request("GET", "/openapi.json", key=None).json()
+    evaluate = document["paths"]["/usage/cel/evaluate"]["post"]
+    assert evaluate["security"] == [{"apiKey": ["billing:read"]}]
+    cost = document["paths"]["/usage/tasks/{taskID}/cost"]["get"]
+    assert cost["security"] == [{"apiKey": ["apps:read"]}, {"apiKey": ["billing:read"]}]
+    assert document["paths"]["/dashboard"]["get"]["security"] == []
+    unsecured = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "security" not in operation
+    ]
+    assert unsecured == []

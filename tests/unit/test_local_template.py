@@ -82,4 +82,4 @@ def test_given_the_cursor_secret_then_the_local_template_generates_it_for_the_fu
         != secret
     )
     holders = {name for name, spec in functions.items() if "CURSOR_SECRET" in spec.environment}
-    assert holders == {"TaskCostFunction", "PricingFunction"}
+    assert holders == {"TaskCostFunction", "PricingFunction", "BreakdownFunction"}

@@ -61,6 +61,21 @@ class OptionalTracer:
         return self.tracer.capture_method(method)
 
 
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 logger = Logger(service=SERVICE)
 tracer = OptionalTracer(detailed_tracing_enabled())
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+# Every HTTP handler's log lines carry the request's API Gateway request id as correlation_id, so
+# one request's lines (and its problem answer) can be found together; billing sets each SQS
+# message's id per record (functions/billing/app.py).
+HTTP_CORRELATION_PATH = "requestContext.requestId"
+
+
+def logged_http_handler(handler: HandlerT) -> HandlerT:
+    """The Lambda context and the request's correlation id on every log line of an HTTP handler
+    (Powertools `inject_lambda_context` with `correlation_id_path`)."""
+    return logger.inject_lambda_context(
+        handler, clear_state=True, correlation_id_path=HTTP_CORRELATION_PATH
+    )

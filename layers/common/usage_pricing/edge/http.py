@@ -1,6 +1,7 @@
 """The HTTP edge every handler shares: its routes, each declared once with its scopes; the checks
 made before routing (API version, body size, caller, scope, media type, the body parsed by the
-one safe JSON parser); and the one mapping from errors to RFC 9457 application/problem+json.
+one safe JSON parser); and the one mapping from errors to RFC 9457 application/problem+json
+(usage_pricing.edge.problems).
 
 A handler declares its routes on an `Api`, in the gateway's spelling (as template.yaml writes
 them), and nowhere else:
@@ -48,48 +49,14 @@ from usage_pricing.core.jsonsafe import parse_json
 from usage_pricing.core.limits import MAX_BODY_BYTES
 from usage_pricing.core.observability import logger
 from usage_pricing.core.scopes import Caller
+from usage_pricing.edge.problems import (
+    PROBLEM_JSON,
+    problem_document,
+    problem_event_response,
+    problem_response,
+)
 
 API_VERSION = "2"
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_BASE = "urn:usage-pricing:problem:"
-
-
-def problem_document(
-    status: int, title: str, detail: str, errors: Sequence[FieldIssue] = ()
-) -> dict[str, Any]:
-    slug = title.lower().replace(" ", "-")
-    document: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors:
-        document["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    return document
-
-
-def problem_for(error: UsagePricingError) -> dict[str, Any]:
-    return problem_document(error.status, error.title, error.detail, error.errors)
-
-
-def problem_response(error: UsagePricingError) -> Response[str]:
-    return Response(
-        status_code=error.status,
-        content_type=PROBLEM_JSON,
-        body=json.dumps(problem_for(error)),
-        headers=error.headers,
-    )
-
-
-def problem_event_response(error: UsagePricingError) -> dict[str, Any]:
-    """The same problem as an HTTP API (payload 2.0) Lambda proxy result."""
-    return {
-        "statusCode": error.status,
-        "headers": {"Content-Type": PROBLEM_JSON, **error.headers},
-        "body": json.dumps(problem_for(error)),
-        "isBase64Encoded": False,
-    }
 
 
 def field_path(loc: Sequence[Any]) -> str:

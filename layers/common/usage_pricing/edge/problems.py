@@ -1,0 +1,54 @@
+"""RFC 9457 problem documents: the one mapping from a typed error (usage_pricing.core.errors) to
+`application/problem+json`, as the handlers answer and as the local stack answers for routes of
+its own. `type` is a URN built from the title, so a client can switch on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from usage_pricing.core.errors import FieldIssue, UsagePricingError
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:usage-pricing:problem:"
+
+
+def problem_document(
+    status: int, title: str, detail: str, errors: Sequence[FieldIssue] = ()
+) -> dict[str, Any]:
+    slug = title.lower().replace(" ", "-")
+    document: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        document["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return document
+
+
+def problem_for(error: UsagePricingError) -> dict[str, Any]:
+    return problem_document(error.status, error.title, error.detail, error.errors)
+
+
+def problem_response(error: UsagePricingError) -> Response[str]:
+    return Response(
+        status_code=error.status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(problem_for(error)),
+        headers=error.headers,
+    )
+
+
+def problem_event_response(error: UsagePricingError) -> dict[str, Any]:
+    """The same problem as an HTTP API (payload 2.0) Lambda proxy result."""
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": PROBLEM_JSON, **error.headers},
+        "body": json.dumps(problem_for(error)),
+        "isBase64Encoded": False,
+    }
