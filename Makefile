@@ -67,7 +67,7 @@ revoke-key: venv
 	@test -n "$(KEY)" || { echo "usage: make revoke-key KEY=inf_… [STACK=<stack>]"; exit 2; }
 	@PYTHONPATH=layers/common $(BIN)/python -m local.api_key revoke --key "$(KEY)"
 
-# SPEC §12: prices every record of the window again, recomputes every aggregate, exit 1 on drift.
+# docs/operations.md: prices every record of the window again, recomputes every aggregate, exit 1 on drift.
 # START/END (RFC 3339 or a date) and STACK (a deployed stack instead of the local one) optional.
 audit: venv
 	@test -n "$(TEAM)" || { echo "usage: make audit TEAM=<team> [START=<RFC 3339 or date>] [END=…] [STACK=<stack>]"; exit 2; }
@@ -136,7 +136,7 @@ dashboard-screenshot: venv browser-deps
 	DASHBOARD_README_SCREENSHOT=$(CURDIR)/docs/dashboard.png CHROMIUM=$(CHROMIUM) BROWSER_REPORT=$(BROWSER_REPORT) \
 		$(BIN)/pytest -q -m browser tests/browser -k test_the_spend_chart_totals_the_api_total
 
-# CloudFormation security scan (SPEC §12): every finding is fixed in template.yaml or skipped there
+# CloudFormation security scan (docs/operations.md): every finding is fixed in template.yaml or skipped there
 # (Metadata: checkov: skip) with a one-line reason; any other finding fails this target.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
@@ -152,7 +152,7 @@ security-scan: $(CHECKOV)
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
 		--skip-download
 
-# The whole suite again on Python 3.13, the Lambda runtime's (SPEC §12), in its own virtualenv.
+# The whole suite again on Python 3.13, the Lambda runtime's (docs/operations.md), in its own virtualenv.
 # PY313 defaults to pyenv's newest 3.13, else python3.13 on PATH; without one this fails.
 PY313 ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python))),$(shell command -v python3.13 2>/dev/null))
 VENV313 := .venv-py313

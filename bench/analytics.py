@@ -1,6 +1,6 @@
 """90-day spend breakdowns at 5, 20 and 100 apps, and the task list's first page at 10^5 records.
 
-SPEC §8: a breakdown reads O(buckets × apps) aggregate items however many records there are,
+docs/storage.md: a breakdown reads O(buckets × apps) aggregate items however many records there are,
 and a team with 100 active apps gets its 90-day breakdown with the handler's own work ≤ 300 ms.
 One team's apps are added in stages (5, then 20, then 100), each app billing TASKS_PER_APP tasks
 spread over the 90 days before today, so every (day, app) cell holds tasks; at 100 apps the

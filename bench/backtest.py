@@ -1,4 +1,4 @@
-"""A backtest of 1,000 and 10,000 billed tasks (SPEC §7): wall time and read units.
+"""A backtest of 1,000 and 10,000 billed tasks (docs/api.md): wall time and read units.
 
 The tasks are the README's example run (bench/workload.py), billed by the real BillingService
 over the last 6 days into the local database (moto in server mode, as `make dev` runs it; loaded

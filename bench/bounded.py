@@ -1,4 +1,4 @@
-"""Bounded requests at 10^5 records (SPEC §7, "every request is bounded"): the worst backtest and
+"""Bounded requests at 10^5 records (docs/api.md, "every request is bounded"): the worst backtest and
 the worst filtered task list answer inside their function's timeout (template.yaml: 29 s and
 10 s), with `truncated`/`has_more` and a continuation, instead of timing out.
 

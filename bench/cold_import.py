@@ -1,5 +1,5 @@
 """Cold import of every function's handler module in a fresh interpreter, as a Lambda cold start
-pays it, side by side with the two anchors of SPEC §12 (bench/anchors/): the Powertools
+pays it, side by side with the two anchors of docs/operations.md (bench/anchors/): the Powertools
 hello-world resolver with validation and a Logger, and the same plus a boto3 DynamoDB Table.
 
 Every target is run once first (so every module has its bytecode cached, as in the layer `sam
@@ -178,7 +178,7 @@ def cold_imports(
 
 
 def over_target(results: dict[str, dict[str, Any]]) -> list[str]:
-    """HTTP handlers whose CPU-time ratio misses SPEC §12's 1.2."""
+    """HTTP handlers whose CPU-time ratio misses docs/operations.md's 1.2."""
     return [
         name
         for name, at in results.items()

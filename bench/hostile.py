@@ -1,6 +1,6 @@
 """The worst case of the hostile corpus (issue 9): wall time and peak memory of pricing each case
 of tests/hostile_pricing.py once, in a fresh process per case so one case's peak cannot hide another's.
-Target (SPEC §5): every case ≤ 100 ms and ≤ 64 MB over the idle process on cel-expr."""
+Target (docs/pricing.md): every case ≤ 100 ms and ≤ 64 MB over the idle process on cel-expr."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ loopback: requests/s and latency per route with concurrent keep-alive clients, a
 billed per second through POST /local/events (EventBridge → SQS → billing, synchronous).
 
 Which stack: the one `make dev` started, when its state file names one that is running and holds
-the demo data (local/state.py: the tools follow it with no variables, SPEC §10); the bench then
+the demo data (local/state.py: the tools follow it with no variables, docs/operations.md); the bench then
 leaves the demo team as the README shows it and bills its load events into a team of its own
 (BENCH_TEAM, with the demo's flux-dev pricing published under it by a key it creates and revokes
 at the end; those records stay in that stack). Otherwise it starts `python -m local` in its own

@@ -1,4 +1,4 @@
-"""Pricing A/B against a baseline tree (issue 17, SPEC §5 "Work is bounded by data"): the cost of
+"""Pricing A/B against a baseline tree (issue 17, docs/pricing.md "Work is bounded by data"): the cost of
 the work budget, measured side by side in one run.
 
 `BENCH_BASELINE_TREE=/path/to/checkout python -m bench pricing_ab` prices bench/pricing.py's

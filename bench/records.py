@@ -1,4 +1,4 @@
-"""What keeping a record's inputs costs (SPEC §6, reproducible charges): the billing record's size
+"""What keeping a record's inputs costs (docs/billing.md, reproducible charges): the billing record's size
 and write units before and after it stores what it was priced from, for the README's example
 task and for the largest events the limits allow.
 

@@ -22,7 +22,7 @@ ELAPSED_MS = EVALUATE_BODY["usage_seconds"] * 1000
 
 
 def task_completed(task_id: str, team: str, app: str, completed_at: datetime) -> dict[str, Any]:
-    """An EventBridge "Task Completed" event (SPEC §6) as the billing queue delivers it."""
+    """An EventBridge "Task Completed" event (docs/billing.md) as the billing queue delivers it."""
     return {
         "version": "0",
         "id": f"evt-{task_id}",

@@ -1,4 +1,4 @@
-"""`make audit TEAM=<team> [START=…] [END=…] [STACK=<stack>]` (SPEC §12): prices every record of
+"""`make audit TEAM=<team> [START=…] [END=…] [STACK=<stack>]` (docs/operations.md): prices every record of
 the window again from its stored inputs and pricing version, recomputes every aggregate from the
 records, prints each difference, and exits 1 on any drift (usage_pricing.ledger.audit).
 

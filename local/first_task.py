@@ -1,4 +1,4 @@
-"""`make first-task [TASK=<task id>]`: the README's first deployed task (SPEC §12).
+"""`make first-task [TASK=<task id>]`: the README's first deployed task (docs/operations.md).
 
 Writes events/put-events.json to first-task.json with the task's times moved to now (it
 completed just now, after running for its elapsed_ms), so billing prices it with the pricing live

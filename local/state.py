@@ -1,7 +1,7 @@
 """Where the running local stack is: `make dev` writes its endpoints to `.local-stack.json` in
 the repository root (gitignored) and removes the file when it stops; `make audit`, `make api-key`,
 `make revoke-key` and `make first-task` read it, so they follow the stack on whatever ports it was
-started with, with no extra variables (SPEC §10).
+started with, with no extra variables (docs/operations.md).
 
     {"pid": 1234, "api_url": "http://127.0.0.1:3000", "dynamodb_endpoint": "http://127.0.0.1:8000"}
 

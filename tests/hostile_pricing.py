@@ -1,5 +1,5 @@
 """The hostile pricing corpus (issue 9): formulas and data an attacker or a careless author could
-publish, each within the input limits (SPEC §9). Shared by the tests (every case prices, with an
+publish, each within the input limits (docs/limits.md). Shared by the tests (every case prices, with an
 error on the heavy components at worst) and by bench/ (the slowest case's wall time and memory).
 
 `expect` names the components that must carry `evaluation budget exceeded`; every other component

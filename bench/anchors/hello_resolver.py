@@ -1,4 +1,4 @@
-"""Cold-import anchor (SPEC §12): the Powertools hello-world HTTP API resolver with validation and
+"""Cold-import anchor (docs/operations.md): the Powertools hello-world HTTP API resolver with validation and
 a Logger. An HTTP handler that calls no AWS service may import in at most 1.2x this."""
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""Cold-import anchor (SPEC §12): the Powertools hello-world resolver with validation and a Logger,
+"""Cold-import anchor (docs/operations.md): the Powertools hello-world resolver with validation and a Logger,
 plus a boto3 DynamoDB Table. An HTTP handler that uses DynamoDB may import in at most 1.2x this."""
 
 from typing import Any

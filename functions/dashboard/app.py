@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
 from usage_pricing.core.fees import COMPONENTS, Default
-from usage_pricing.core.limits import MAX_EVENT_TEXT, MAX_PRICES
+from usage_pricing.core.limits import MAX_PRICE_NAME, MAX_PRICES
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
 from usage_pricing.core.observability import logged_http_handler
 from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
@@ -112,7 +112,7 @@ def rules() -> dict[str, Any]:
         "task_page": {"default": DEFAULT_LIMIT, "max": MAX_LIMIT},
         "task_statuses": list(get_args(TaskStatus)),
         "max_prices": MAX_PRICES,
-        "max_price_name": MAX_EVENT_TEXT,
+        "max_price_name": MAX_PRICE_NAME,
         "money": {"microcents_per_dollar": MICROCENTS_PER_DOLLAR},
     }
 

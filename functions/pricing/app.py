@@ -41,10 +41,6 @@ backtests = BacktestService(
     signer=wiring.cursor_signer(),
 )
 app = Api()
-BacktestLimitQuery = Annotated[
-    int,
-    Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} tasks (default {DEFAULT_LIMIT:,})"),
-]
 
 
 @app.get("/apps/{namespace}/{name}/pricing", scopes=("apps:read",))

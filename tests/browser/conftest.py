@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 KEY = "inf_local_dev"
-# Routes the page degrades without: it asks whether the backtest exists (SPEC §7: its button stays
+# Routes the page degrades without: it asks whether the backtest exists (docs/api.md: its button stays
 # hidden until then) and falls back to a lookup by id on an API without the task list. On such an
 # API their 404 is expected (Chromium logs it as a failed load); the page says what is missing.
 # The scheduled-versions list and the budgets are probed the same way (a 404 "no such route" on an

@@ -1,4 +1,4 @@
-"""GET /dashboard in headless Chromium against the local stack and its demo data (SPEC §11)."""
+"""GET /dashboard in headless Chromium against the local stack and its demo data (docs/dashboard.md)."""
 
 from __future__ import annotations
 
@@ -407,7 +407,7 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
         == "image_count(outputs) * prices.per_image"
     )
     assert view["live"] is None
-    # The backtest button exists exactly when the API has the route (SPEC §7).
+    # The backtest button exists exactly when the API has the route (docs/api.md).
     probe = dashboard.stack.request(
         "POST", "/apps/team_local/browser-draft/pricing/backtest", json={"limit": 0}
     )
@@ -1132,7 +1132,7 @@ def test_given_the_tasks_tab_when_csv_is_downloaded_then_it_is_the_servers_csv_o
     assert target.read_bytes().decode("utf-8") == server
 
 
-# ---- Budgets (SPEC §13): runs for real once the API has GET /budgets
+# ---- Budgets (docs/api.md#spend-controls): runs for real once the API has GET /budgets
 
 
 def _budgets_missing(stack: Stack) -> bool:

@@ -1,6 +1,6 @@
 """`make dev` on non-default ports leaves its endpoints where the local tools find them: a key
 made by `make api-key` with no port variable lands in that stack and works against its API, and
-the state file is gone once the stack stops (SPEC §10, local/state.py)."""
+the state file is gone once the stack stops (docs/operations.md, local/state.py)."""
 
 from __future__ import annotations
 

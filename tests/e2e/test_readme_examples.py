@@ -1,4 +1,4 @@
-"""The README followed as written, in order (SPEC §10): every ```sh block of README.md runs, in
+"""The README followed as written, in order (docs/operations.md): every ```sh block of README.md runs, in
 document order, in one bash against a stack of its own on free (non-default) ports, and every
 command's output matches the comment lines the README prints under it.
 

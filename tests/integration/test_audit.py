@@ -1,4 +1,4 @@
-"""`make audit` (SPEC §12) over a ledger billed through the real functions (moto tables from
+"""`make audit` (docs/operations.md) over a ledger billed through the real functions (moto tables from
 template.yaml): a clean ledger exits 0; a hand-corrupted record or aggregate exits 1 and the
 output names it."""
 

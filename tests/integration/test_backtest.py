@@ -1,4 +1,4 @@
-"""POST /apps/{namespace}/{name}/pricing/backtest (SPEC §7) through the pricing function, against
+"""POST /apps/{namespace}/{name}/pricing/backtest (docs/api.md) through the pricing function, against
 records billed through the billing function (moto tables from template.yaml).
 
 The hand-computed history: team_a's app team_a/flux, every task 600 s on llm/micro (resource fee
@@ -313,7 +313,7 @@ def test_given_the_sample_event_when_invoked_then_the_pricing_function_answers_a
     assert figures == (1, money(R), money(R + 500_000))  # 2 images at the sample's 250,000
 
 
-# ---- every backtest is bounded (SPEC §7): a deadline, a read budget, a signed continuation ----
+# ---- every backtest is bounded (docs/api.md): a deadline, a read budget, a signed continuation ----
 
 
 class Ticking:

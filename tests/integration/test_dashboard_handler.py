@@ -98,7 +98,7 @@ def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
     handler: ModuleType,
 ) -> None:
     from usage_pricing.core.fees import COMPONENTS
-    from usage_pricing.core.limits import MAX_EVENT_TEXT, MAX_PRICES
+    from usage_pricing.core.limits import MAX_PRICE_NAME, MAX_PRICES
     from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
     from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, zone
     from usage_pricing.spend.params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT
@@ -122,7 +122,7 @@ def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
         "needs_review",
     ]
     assert (rules["max_app_filters"], rules["max_prices"]) == (MAX_APP_FILTERS, MAX_PRICES)
-    assert rules["max_price_name"] == MAX_EVENT_TEXT
+    assert rules["max_price_name"] == MAX_PRICE_NAME == 64
     assert rules["money"] == {"microcents_per_dollar": MICROCENTS_PER_DOLLAR}
     # Every zone offered is one a window takes (windows.zone raises for any other).
     assert "UTC" in rules["time_zones"] and "Asia/Kolkata" in rules["time_zones"]

@@ -1,4 +1,4 @@
-"""The README's deploy guide (SPEC §12), checked where it can be without AWS: the guided deploy's
+"""The README's deploy guide (docs/operations.md), checked where it can be without AWS: the guided deploy's
 parameters and samconfig.toml against template.yaml, the stack outputs it names, the put-events
 entry against the rule's pattern and the billing event model, and its first task billed through
 the real functions (moto) to the cost and breakdown the README shows."""

@@ -1,4 +1,4 @@
-"""Every limit of SPEC §9 at the limit and one past it, through the handlers."""
+"""Every limit of docs/limits.md at the limit and one past it, through the handlers."""
 
 from __future__ import annotations
 

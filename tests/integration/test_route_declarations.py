@@ -1,4 +1,4 @@
-"""Each route declares its scopes once, beside its handler (SPEC §7): the declarations held
+"""Each route declares its scopes once, beside its handler (docs/api.md): the declarations held
 against template.yaml's HttpApi events, function by function, and against what the resolver
 would run."""
 
@@ -62,7 +62,7 @@ def test_every_declaration_has_scopes_and_every_registered_route_a_declaration(
 
 
 def test_the_declared_scopes_are_the_specs() -> None:
-    """SPEC §7's route table; a change of scope is a change of contract."""
+    """docs/api.md's route table; a change of scope is a change of contract."""
     declared = {
         key: route.scopes
         for logical_id in HTTP_FUNCTIONS
@@ -79,7 +79,7 @@ def test_the_declared_scopes_are_the_specs() -> None:
         "POST /apps/{namespace}/{name}/pricing/publish": ("apps:write",),
         "GET /apps/{namespace}/{name}/pricing/scheduled": ("apps:read",),
         "DELETE /apps/{namespace}/{name}/pricing/scheduled/{version}": ("apps:write",),
-        "GET /dashboard": (),  # public: none to load (SPEC §11)
+        "GET /dashboard": (),  # public: none to load (docs/dashboard.md)
         "GET /dashboard/{asset}": (),
     }
     assert {k: v for k, v in declared.items() if k in spec} == spec

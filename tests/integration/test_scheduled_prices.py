@@ -1,4 +1,4 @@
-"""Scheduled prices (SPEC §6): a version published with effective_at prices the tasks that
+"""Scheduled prices (docs/billing.md): a version published with effective_at prices the tasks that
 complete from then on; until then the previous version does; the owner sees what is scheduled,
 lists it (GET …/pricing/scheduled) and cancels a version (DELETE …/scheduled/{version}) while it
 is still more than the completion-time allowance ahead; publishing never changes a record already

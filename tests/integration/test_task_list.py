@@ -319,7 +319,7 @@ def test_given_the_sample_event_when_invoked_then_it_answers(world: Tasks) -> No
     assert (response["statusCode"], json.loads(response["body"])["data"]) == (200, [])
 
 
-# ---- every page is bounded (SPEC §7): a read budget, a deadline, a signed cursor -------------
+# ---- every page is bounded (docs/api.md): a read budget, a deadline, a signed cursor -------------
 
 
 def bounded_history(world: Tasks) -> list[tuple[str, str, str]]:

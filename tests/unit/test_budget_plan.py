@@ -1,4 +1,4 @@
-"""A cheap work budget (issue 17, SPEC §5 "Work is bounded by data"): the coefficients prepared
+"""A cheap work budget (issue 17, docs/pricing.md "Work is bounded by data"): the coefficients prepared
 once per formula, the values measured once per task and the formulas skipped because they
 cannot exceed their budget give exactly the answers of the full bound."""
 

@@ -1,4 +1,4 @@
-"""Second hostile review of the per-formula work budget (SPEC §5 "Work is bounded by data").
+"""Second hostile review of the per-formula work budget (docs/pricing.md "Work is bounded by data").
 Each test fails on the reviewed main (1e08fab); measurements are cel-expr, fresh process."""
 
 from __future__ import annotations

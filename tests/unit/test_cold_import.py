@@ -1,4 +1,4 @@
-"""What a cold start imports (SPEC §12): nothing on a handler's import path is there only for
+"""What a cold start imports (docs/operations.md): nothing on a handler's import path is there only for
 another handler. Each handler is imported in a fresh interpreter with its template.yaml
 environment, and the modules it loaded are checked; the timings are `make bench`'s
 (bench/cold_import.py)."""

@@ -1,4 +1,4 @@
-"""The one parser for untrusted JSON (SPEC §9): nesting ≤ 32, integers within int64, no NaN or
+"""The one parser for untrusted JSON (docs/limits.md): nesting ≤ 32, integers within int64, no NaN or
 Infinity, no lone surrogates; every refusal names its field, and nothing reaches a parser error
 (RecursionError, int()'s 4,300-digit ValueError) however the text is built."""
 

@@ -1,4 +1,4 @@
-"""The local tools follow the running stack (SPEC §10): `make dev` leaves its endpoints in a state
+"""The local tools follow the running stack (docs/operations.md): `make dev` leaves its endpoints in a state
 file (local/state.py), the tools read it, and a tool that cannot reach a stack names the endpoint
 it tried and how to start one."""
 

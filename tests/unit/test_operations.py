@@ -1,4 +1,4 @@
-"""template.yaml's operations (SPEC §12): alarms to one SNS topic, log retention, API access
+"""template.yaml's operations (docs/operations.md): alarms to one SNS topic, log retention, API access
 logs, and a recorded reason for every skipped security check. A function added without its log
 group and alarms fails here."""
 

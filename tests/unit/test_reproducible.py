@@ -1,4 +1,4 @@
-"""Reproducible charges (SPEC §6): any billed task, priced again from its stored record with its
+"""Reproducible charges (docs/billing.md): any billed task, priced again from its stored record with its
 own pricing version, is charged exactly the same microcents for every fee, on both engines.
 
 Each example is a generated task event (metadata of every kind, JSON task inputs, resources,

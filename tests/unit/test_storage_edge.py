@@ -1,4 +1,4 @@
-"""One storage error edge (SPEC §7): every DynamoDB call of every repository maps botocore's
+"""One storage error edge (docs/api.md): every DynamoDB call of every repository maps botocore's
 errors the same way, through storage.dynamo.storage_errors."""
 
 from __future__ import annotations

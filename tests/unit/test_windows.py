@@ -1,4 +1,4 @@
-"""Time windows (SPEC §7): range or start/end, buckets on the local clock of tz, and every 400."""
+"""Time windows (docs/api.md): range or start/end, buckets on the local clock of tz, and every 400."""
 
 from __future__ import annotations
 

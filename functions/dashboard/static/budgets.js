@@ -1,4 +1,4 @@
-/* The Budgets tab (SPEC §13): each budget's period spend and holds as a bar against its limit,
+/* The Budgets tab (docs/api.md#spend-controls): each budget's period spend and holds as a bar against its limit,
  * its thresholds marked, the thresholds crossed this period listed; a form to create, change
  * and delete budgets for a key with billing:write, read-only otherwise. On an API without the
  * budget routes (404 "no such route") it says so and offers nothing. */

@@ -86,7 +86,7 @@ function nextDay(date) {
   return new Date(Date.UTC(year, month - 1, day + 1)).toISOString().slice(0, 10);
 }
 
-/** The window of a section's controls as query parameters (SPEC §7 time windows). */
+/** The window of a section's controls as query parameters (docs/api.md time windows). */
 export function windowParams(prefix) {
   const params = [];
   const range = $(`#${prefix}-range`).value;

@@ -1,4 +1,4 @@
-/* The spend dashboard (SPEC §11, §13), an ES module: plain ES2022, no build step; Chart.js is
+/* The spend dashboard (docs/dashboard.md, docs/api.md#spend-controls), an ES module: plain ES2022, no build step; Chart.js is
  * the only library and ships beside this file (a classic script, run before the modules). Each
  * tab is its own module; the server's rules come from rules.json (rules.js). Money is integer
  * microcents (1 USD = 100,000,000), summed as BigInt, shown as the server's dollars. */

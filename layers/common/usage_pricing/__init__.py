@@ -5,7 +5,8 @@ App code imports the metadata models from here:
 
 The names are loaded on first use (PEP 562 `__getattr__`), so a handler pays only for the
 submodules it uses: the evaluate function never imports storage, the breakdown function never
-imports the CEL engines (SPEC §12, cold start). `_LAZY` maps each submodule to the names it
+imports the CEL engines (docs/operations.md, cold start). `_LAZY` maps each submodule to the names
+it
 exports; tests/unit/test_cold_import.py keeps it equal to `__all__`.
 """
 

@@ -1,5 +1,5 @@
 """Opaque continuation cursors (the task list's `next_cursor`, the backtest's), signed with a
-per-deployment secret (SPEC §7).
+per-deployment secret (docs/api.md).
 
 A cursor is `base64url(JSON position) "." base64url(MAC)`. The MAC is a keyed BLAKE2b over the
 cursor's purpose, the caller's team and what binds it to its query (the query's parameters), and

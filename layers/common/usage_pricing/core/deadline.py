@@ -1,4 +1,4 @@
-"""The work one request may do (SPEC §7, "every request is bounded"): a deadline inside its
+"""The work one request may do (docs/api.md, "every request is bounded"): a deadline inside its
 function's timeout, and a read budget.
 
 A route that reads or prices in proportion to what a team has stored (the task list's `status`

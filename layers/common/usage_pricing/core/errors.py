@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 # Value records here and across the layer are NamedTuples or plain classes, not dataclasses: a
 # dataclass execs its generated methods at import (~0.5 ms each), which every cold start pays
-# (SPEC §12).
+# (docs/operations.md).
 
 
 class FieldIssue(NamedTuple):

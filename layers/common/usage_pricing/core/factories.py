@@ -2,7 +2,7 @@
 
 Pydantic inspects a field's default_factory to see whether it takes the validated data. For a
 builtin such as `list` or `dict` that means parsing its text signature with `tokenize`, whose
-regular expressions cost ~3 ms to compile: every cold start paid it (SPEC §12). A Python
+regular expressions cost ~3 ms to compile: every cold start paid it (docs/operations.md). A Python
 function's signature is read directly."""
 
 from __future__ import annotations

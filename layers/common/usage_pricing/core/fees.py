@@ -1,4 +1,4 @@
-"""The fee components of a price (SPEC §5, §6, §7), defined once.
+"""The fee components of a price (docs/pricing.md, docs/billing.md, docs/api.md), defined once.
 
 Everything that names a fee derives it from `FEES` (and `TOTAL`) here: the CEL declarations (each
 formula's scope and the fee variables later formulas see), the evaluator's order and defaults,

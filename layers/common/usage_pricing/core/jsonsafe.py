@@ -1,4 +1,5 @@
-"""The one JSON parser for untrusted text (SPEC §9): HTTP bodies at the resolver edge and task
+"""The one JSON parser for untrusted text (docs/limits.md): HTTP bodies at the resolver edge and
+task
 events in billing both go through `parse_json`, so no input can reach a parser error.
 
 - nesting deeper than MAX_JSON_DEPTH (32) is refused before the text is parsed, by a
@@ -228,7 +229,8 @@ def json_value(value: Any) -> Any:
     fresh containers of plain types (a dict the app reuses or changes later is not the one
     priced; a StrEnum or float subclass is a plain str or float, which both engines price alike),
     strictly, and finite. JsonValue is not part of any model's schema: its recursive schema cost
-    each model that used it ~1 ms of every cold start (SPEC §12). Its validator is built when a
+    each model that used it ~1 ms of every cold start (docs/operations.md). Its validator is built
+    when a
     container first needs it; plain scalars (most values) never do. A JsonObject applies this to
     each of its values, so an error's location names the key."""
     kind = type(value)

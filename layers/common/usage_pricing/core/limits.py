@@ -1,4 +1,5 @@
-"""Limits on untrusted input (SPEC §9). One place, so validation, the engines and tests agree."""
+"""Limits on untrusted input (docs/limits.md). One place, so validation, the engines and tests
+agree."""
 
 import re
 from datetime import timedelta
@@ -10,6 +11,8 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_FORMULA_BYTES = 4 * 1024
 MAX_META_ITEMS = 1_000
 MAX_PRICES = 200
+# A price name: 1 to this many characters, none of them a control character (docs/pricing.md).
+MAX_PRICE_NAME = 64
 MAX_RESOURCES = 64
 # Any JSON document (request body, task event): nesting depth, checked before parsing.
 MAX_JSON_DEPTH = 32
@@ -20,7 +23,8 @@ MAX_SECONDS = 10.0**9
 # Static bounds on a formula's shape, checked before either CEL engine parses it.
 MAX_FORMULA_DEPTH = 32
 MAX_COMPREHENSIONS = 8
-# The completion-time allowance (SPEC §6): billing accepts a task's completed_at up to this far
+# The completion-time allowance (docs/billing.md): billing accepts a task's completed_at up to this
+# far
 # after the moment it runs (clock skew between the reporter and billing). It bounds everything
 # else that must stay ahead of a task already billed: a scheduled version takes effect at least
 # this far ahead, and can be cancelled only while it is still this far ahead (pricing_store).

@@ -1,6 +1,6 @@
 """Logger, Tracer and Metrics, created once per process and shared by every handler.
 
-Tracing decision (SPEC §12, cold start). Every function runs with Lambda active tracing
+Tracing decision (docs/operations.md, cold start). Every function runs with Lambda active tracing
 (`Tracing: Active` in template.yaml): the Lambda service itself records a trace per invocation,
 with the function's initialization, invocation and overhead segments, errors and cold starts,
 and none of it needs code in the function. The Powertools Tracer adds subsegments inside that

@@ -2,7 +2,7 @@
 (`FeeView`, `DescriptionView`: microcents, dollars, and the error that zeroed it).
 
 Apart from pricing so that handlers which only read what was charged (the task cost, the task
-list) import these and never the CEL engines, the budget or the metadata models (SPEC §12:
+list) import these and never the CEL engines, the budget or the metadata models (docs/operations.md:
 nothing on a handler's import path is there only for another handler)."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Time windows (SPEC §7): `range` or `start`/`end`, a time zone, and buckets on its local clock.
+"""Time windows (docs/api.md): `range` or `start`/`end`, a time zone, and buckets on its local
+clock.
 
 A window is either a `range` back from now or `start`/`end` (RFC 3339 with an offset, or a date
 meaning local midnight in `tz`; start inclusive, end exclusive, end defaulting to now). Buckets

@@ -1,4 +1,4 @@
-"""The audit (SPEC §12, `make audit`): proves a team's ledger from its own records.
+"""The audit (docs/operations.md, `make audit`): proves a team's ledger from its own records.
 
 1. Every record of the window is priced again from what it keeps (usage_pricing.ledger.charges)
 with its

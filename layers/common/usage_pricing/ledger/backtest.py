@@ -1,4 +1,4 @@
-"""The backtest (SPEC §7): a proposed pricing re-prices the team's own billed tasks of an app.
+"""The backtest (docs/api.md): a proposed pricing re-prices the team's own billed tasks of an app.
 
 POST /apps/{namespace}/{name}/pricing/backtest, for the namespace's own team (another namespace
 is a 403). The tasks are the team's records of the app completed in the window (default the last
@@ -13,7 +13,7 @@ left out, tasks that need review count with what they were charged. Nothing is w
 Figures are integer microcents. A sum that leaves int64 is reported as null and named in
 `overflow` (absent otherwise), never as a wrong number.
 
-Every request is bounded (SPEC §7): a deadline inside the function's timeout (Lambda's remaining
+Every request is bounded (docs/api.md): a deadline inside the function's timeout (Lambda's remaining
 time less MARGIN_MS) checked between tasks, and a read budget (MAX_ITEMS records in at most
 MAX_QUERIES Queries of PAGE_SIZE). A backtest stops at whichever comes first of `limit`, the
 deadline and the read budget, with `truncated: true`, `truncated_reason` saying which, and
@@ -80,7 +80,7 @@ class BacktestRequest(BaseModel):
 
 
 class Money(BaseModel):
-    """A money figure as every answer shows one (SPEC §3): microcents and the dollars string
+    """A money figure as every answer shows one (docs/money.md): microcents and the dollars string
     beside them; both null when the sum leaves int64 (named in `overflow`)."""
 
     value: int | None = Field(description="Microcents.")
@@ -180,7 +180,8 @@ def resolve_window(
     now: datetime,
     default_range: str = DEFAULT_RANGE,
 ) -> tuple[datetime, datetime]:
-    """[start, end) in UTC per SPEC §7's time windows (usage_pricing.core.windows, as every window
+    """[start, end) in UTC per docs/api.md's time windows (usage_pricing.core.windows, as every
+    window
     route reads them): `range` back from now, or `start`/`end`."""
     span = resolve_span(
         range_name=range_name,

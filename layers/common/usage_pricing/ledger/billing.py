@@ -1,4 +1,4 @@
-"""Billing (SPEC §6): a completed task's event becomes one billing record, charged once."""
+"""Billing (docs/billing.md): a completed task's event becomes one billing record, charged once."""
 
 from __future__ import annotations
 
@@ -180,7 +180,8 @@ def _task_id_of(body: str) -> str | None:
 class BillingConsumer:
     """One SQS message at a time: parse, bill or refund, or dead-letter what can never succeed.
 
-    Nothing fails silently (SPEC §6): every exception is logged at ERROR with the task id and the
+    Nothing fails silently (docs/billing.md): every exception is logged at ERROR with the task id
+    and the
     message id. A retryable failure (storage unavailable, a refund before its charge, anything
     unexpected) raises, so the batch reports that message as failed and SQS redelivers it; on its
     last allowed receive it is dead-lettered here instead, with the reason of that last failure,

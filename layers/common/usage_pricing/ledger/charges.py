@@ -1,4 +1,4 @@
-"""What a priced task is charged, and pricing a billed record again (SPEC §6: reproducible
+"""What a priced task is charged, and pricing a billed record again (docs/billing.md: reproducible
 charges). Billing, the backtest and the audit share these rules, so a record re-priced with its
 own pricing version gives back exactly the microcents it was charged.
 

@@ -1,5 +1,5 @@
 """The billing record: what one task cost, written once and never rewritten except to mark it
-refunded; and what it was priced from, so anyone can price it again (SPEC §6)."""
+refunded; and what it was priced from, so anyone can price it again (docs/billing.md)."""
 
 from __future__ import annotations
 

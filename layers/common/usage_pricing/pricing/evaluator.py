@@ -1,4 +1,5 @@
-"""Evaluating an AppPricing (SPEC §5): resource → inference → royalty → partner → total, each
+"""Evaluating an AppPricing (docs/pricing.md): resource → inference → royalty → partner → total,
+each
 later formula seeing the earlier fees; a failing formula is charged 0 and reported on its
 component, never aborting the others. The model and its rules are usage_pricing.pricing.model."""
 
@@ -17,6 +18,7 @@ from usage_pricing.core.fees import (
     FeeComponent,
 )
 from usage_pricing.core.limits import (
+    MAX_PRICE_NAME,
     MAX_PRICES,
     MAX_RESOURCES,
 )
@@ -25,7 +27,6 @@ from usage_pricing.core.views import Description, Fee
 from usage_pricing.pricing.cel import FEE_SCOPES, CelEngine, Scope
 from usage_pricing.pricing.cel.budget import BUDGET_EXCEEDED, NUMBERS, DataSizes, FeeBudgets
 from usage_pricing.pricing.model import (
-    MAX_PRICE_NAME,
     AppPricing,
     PlatformDefaults,
     description_source,

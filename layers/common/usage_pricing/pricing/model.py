@@ -1,4 +1,4 @@
-"""The AppPricing model (SPEC §5): named prices, one CEL formula per fee component and a
+"""The AppPricing model (docs/pricing.md): named prices, one CEL formula per fee component and a
 description, with every rule a saved pricing must meet (formula sizes, price names, the
 description's limits and warnings) and the compile check that shows authors line/column errors
 before they publish. Evaluating it is usage_pricing.pricing.evaluator."""
@@ -22,16 +22,17 @@ from usage_pricing.core.fees import (
 from usage_pricing.core.limits import (
     CONTROL_CHARACTERS,
     MAX_FORMULA_BYTES,
+    MAX_PRICE_NAME,
     MAX_PRICES,
 )
 from usage_pricing.core.money import INT64_MAX
 from usage_pricing.pricing.cel import FEE_SCOPES, CelEngine, Scope
 from usage_pricing.pricing.cel.guard import max_source_bytes
 
-# SPEC §5: a price name is 1–64 characters without control characters. Identifier names read as
+# docs/pricing.md: a price name is 1–64 characters without control characters. Identifier names
+# read as
 # prices.per_image, any name as prices["720p"], so prices[resolution(w, h)] works as the seed
 # intends.
-MAX_PRICE_NAME = 64
 # A plain-text description that mentions a helper call or a price reads like a formula that was
 # meant to be evaluated: it is still stored verbatim, with a warning.
 _LOOKS_LIKE_CEL = re.compile(r"\bprices\.|\b[a-z_][a-z0-9_]*\(")
@@ -59,7 +60,7 @@ def _description_limit(source: str) -> str:
     limit = max_source_bytes("description") if source.startswith('"') else MAX_FORMULA_BYTES
     size = len(source.encode("utf-8"))
     if size > limit:
-        raise ValueError(f"is {size} bytes; the limit is {MAX_FORMULA_BYTES} bytes")
+        raise ValueError(f"is {size} bytes; the limit is {limit} bytes")
     return source
 
 
@@ -172,7 +173,6 @@ def validate_pricing(pricing: AppPricing, checker: CelEngine) -> list[FieldIssue
 
 
 __all__ = [
-    "MAX_PRICE_NAME",
     "AppPricing",
     "PlatformDefaults",
     "cel_string_literal",

@@ -1,6 +1,6 @@
-"""The evaluate function's request and answer (POST /usage/cel/evaluate, SPEC §7): draft pricing
+"""The evaluate function's request and answer (POST /usage/cel/evaluate, docs/api.md): draft pricing
 priced against sample usage. Apart from pricing so that the functions which price without
-previewing (billing, the pricing store) never build these models (SPEC §12: nothing on a
+previewing (billing, the pricing store) never build these models (docs/operations.md: nothing on a
 handler's import path is there only for another handler)."""
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ time T" is a single Query.
                      sk "V#{effective_at}#{version:06d}"        a published version
                      sk "CANCELLED#{version:06d}"               a scheduled version, cancelled
 
-A version takes effect when it is published, or at the effective_at it was published with (SPEC
-§6, scheduled prices). The version live at T is the one with the latest effective_at ≤ T (of two
-taking effect at the same instant, the later version), so publishing never changes what priced a
-task that completed before: billing asks for the version live at completed_at. Items written
-before scheduled prices carry no effective_at: it is their published_at, which their key holds.
+A version takes effect when it is published, or at the effective_at it was published with
+(docs/billing.md, scheduled prices). The version live at T is the one with the latest
+effective_at ≤ T (of two taking effect at the same instant, the later version), so publishing
+never changes what priced a task that completed before: billing asks for the version live at
+completed_at. Items written before scheduled prices carry no effective_at: it is their
+published_at, which their key holds.
 
 Cancelling a scheduled version moves its item out of the "V#" range (one transaction: delete the
 version, put its CANCELLED# record), so billing's single Query can never meet it, and its number

@@ -1,4 +1,4 @@
-"""The app pricing store (SPEC §7): read live and draft, edit the draft by merge-patch, publish.
+"""The app pricing store (docs/api.md): read live and draft, edit the draft by merge-patch, publish.
 
 A team owns the namespace named by its team id: only it edits and publishes there, and only it
 sees the unpublished draft. Store listings are public, so any key with apps:read may read an
@@ -189,7 +189,8 @@ class PricingStore:
         return ScheduledPricingView(app=app, scheduled=[LivePricing.of(v) for v in versions])
 
     def cancel(self, caller: Caller, namespace: str, app: str, version: int) -> None:
-        """Cancel a scheduled version (SPEC §6): only while it is more than the completion-time
+        """Cancel a scheduled version (docs/billing.md): only while it is more than the
+        completion-time
         allowance ahead. Within it, billing may already have priced a task completing after its
         effective_at with it (billing accepts completed_at up to CLOCK_SKEW ahead), so removing
         it then would leave a record priced by a version that never took effect: 409. The same
@@ -239,14 +240,15 @@ class PricingStore:
         app: str,
         request: PublishRequest | None = None,
     ) -> AppPricingView:
-        """The draft becomes the next version, live now or from `effective_at` (SPEC §6)."""
+        """The draft becomes the next version, live now or from `effective_at` (docs/billing.md)."""
         self._require_owner(caller, namespace)
         now = self.clock()
         effective_at = None
         if request is not None and request.effective_at is not None:
             effective_at = parse_rfc3339(request.effective_at, "effective_at")
             if effective_at <= now + CLOCK_SKEW:
-                # The completion-time allowance (SPEC §6): billing accepts completed_at up to
+                # The completion-time allowance (docs/billing.md): billing accepts completed_at up
+                # to
                 # CLOCK_SKEW ahead, so a task billed a moment ago with the live version may
                 # complete as late as now + CLOCK_SKEW; a version taking effect sooner would be
                 # the one live at that task's completed_at, and its record would disagree.

@@ -4,7 +4,7 @@ call), tables injected.
 
 Every import below is made by the method that needs it, so a handler loads only what it wires:
 the evaluate function never imports boto3, the breakdown function never imports a CEL engine
-(SPEC §12, cold start).
+(docs/operations.md, cold start).
 
 The DynamoDB resource is the seam for tests: `Wiring(dynamodb=...)` for one wiring, or
 `Wiring.resource_factory` for the handlers, which build theirs at import (a test sets it, loads

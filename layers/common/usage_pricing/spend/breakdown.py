@@ -1,4 +1,4 @@
-"""Spend breakdown (SPEC §7) from the aggregates alone (the usage summary is
+"""Spend breakdown (docs/api.md) from the aggregates alone (the usage summary is
 usage_pricing.spend.summary).
 
 A breakdown reads, for every bucket it shows, the aggregate items that hold exactly that bucket:

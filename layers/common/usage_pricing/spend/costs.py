@@ -1,4 +1,4 @@
-"""GET /v1/organization/costs (SPEC §7): the team's spend in the shape of OpenAI's organization
+"""GET /v1/organization/costs (docs/api.md): the team's spend in the shape of OpenAI's organization
 costs API, read from the same aggregates as the breakdown (docs/costs-feed.md).
 
 What maps to what
@@ -76,7 +76,7 @@ class CostAmount(BaseModel):
     )
     currency: Literal["usd"] = "usd"
     dollars: str | None = Field(
-        description='The same amount as the product\'s dollars string (SPEC §3), e.g. "0.039"'
+        description='The same amount as the product\'s dollars string (docs/money.md), e.g. "0.039"'
     )
 
 

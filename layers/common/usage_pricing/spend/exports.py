@@ -1,4 +1,4 @@
-"""JSON or CSV answers for the spend routes (SPEC §7).
+"""JSON or CSV answers for the spend routes (docs/api.md).
 
 `format=csv`, or an Accept header that prefers text/csv, answers text/csv: UTF-8, a header row,
 one record per line (CRLF, RFC 4180), money as integer microcents plus a USD column that sums

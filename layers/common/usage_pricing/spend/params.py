@@ -1,5 +1,5 @@
 """Query parameters of the spend routes (breakdown, summary, task list), declared once so the
-handlers validate and document them alike (SPEC §7)."""
+handlers validate and document them alike (docs/api.md)."""
 
 from __future__ import annotations
 

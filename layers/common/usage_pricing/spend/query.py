@@ -1,6 +1,7 @@
 """What the spend routes (breakdown, usage summary, their CSV) share: the query, and figures
 outside int64 reported as errors on that figure (the same {field, message} shape as a problem's
-errors). Apart from both, so each function imports only its own answer's models (SPEC §12)."""
+errors). Apart from both, so each function imports only its own answer's models
+(docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The usage summary (SPEC §7, GET /usage/summary): resource-seconds by tier, type and model over
+"""The usage summary (docs/api.md, GET /usage/summary): resource-seconds by tier, type and model
+over
 a window, from the aggregates alone. Only variable-sized reads: any granularity aligned to both
 ends of the window holds exactly it."""
 

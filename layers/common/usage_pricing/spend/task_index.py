@@ -4,7 +4,7 @@ by_team_time holds every record of a team, by_team_app_time those of one app; bo
 "{completed_at}#{task_id}" (storage.ledger.sortable), which is the list's order and its paging
 position. Several apps are several partitions: their Queries are merged by that key.
 
-Every page is bounded (SPEC §7): its Queries ask a WorkBudget (usage_pricing.core.deadline)
+Every page is bounded (docs/api.md): its Queries ask a WorkBudget (usage_pricing.core.deadline)
 first, so
 a page reads at most the budget's items in at most its Query calls, and stops at its deadline.
 Without a status filter a page reads about as many records as it returns. The status filter is

@@ -1,4 +1,4 @@
-"""The task list (SPEC §7): a team's billing records in a window, oldest first by completed_at
+"""The task list (docs/api.md): a team's billing records in a window, oldest first by completed_at
 then task id, a page at a time.
 
 Paging is by position, not offset: the cursor holds the window (fixed when the first page was
@@ -15,7 +15,7 @@ signed with the constant key of earlier releases, is a 400; so is one whose wind
 query's or whose position lies outside that window or runs backwards (which would otherwise
 reach DynamoDB as inverted key bounds). Without the secret the list answers 503 (fail closed).
 
-Every page is bounded (SPEC §7; storage.task_index): it reads at most TASK_LIST_BUDGET's items
+Every page is bounded (docs/api.md; storage.task_index): it reads at most TASK_LIST_BUDGET's items
 and Queries and stops at a deadline inside the function's timeout. A `status` filter, which no
 index serves, can therefore end a page with fewer rows than `limit`, or none, and still
 `has_more`: its `next_cursor` continues from where the reads stopped."""

@@ -93,7 +93,6 @@ from typing import Any, NamedTuple
 
 from usage_pricing.core.fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
 from usage_pricing.core.fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
-from usage_pricing.core.fees import FEES
 
 # The layout a charge is written with; kept on the record so its refund can reverse it.
 LAYOUT = 2
@@ -191,7 +190,6 @@ REFUNDED_CALLS = "r:calls"
 LAYOUT_CALLS = "v2:calls"
 # The fee groups: each fee's charged share and the adjustment (usage_pricing.core.fees, the one
 # definition of the fee components).
-FEE_COMPONENTS = tuple(fee.name for fee in FEES)
 TIERS = ("cloud", "private")
 # The group of an older item's cost in fee and tier groupings (see "Older items" above).
 UNATTRIBUTED = "unattributed"

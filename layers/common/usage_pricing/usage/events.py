@@ -1,4 +1,5 @@
-"""Task lifecycle events (SPEC §6), as EventBridge delivers them (source "inference.tasks")."""
+"""Task lifecycle events (docs/billing.md), as EventBridge delivers them (source
+"inference.tasks")."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ AppPath = Annotated[
 # Free text of an event: short and printable (limits.printable), whatever it feeds.
 EventText = Annotated[str, Field(max_length=MAX_EVENT_TEXT), AfterValidator(printable)]
 EVENT_SOURCE = "inference.tasks"
-# Plausible completion times (SPEC §6): nothing before 2000, nothing later than a little clock
+# Plausible completion times (docs/billing.md): nothing before 2000, nothing later than a little
+# clock
 # skew (limits.CLOCK_SKEW) after the moment billing runs. Outside that a task is a poison event,
 # never a charge that no breakdown can show (or an aggregate key that sorts wrongly, or an expiry
 # that overflows).
@@ -86,7 +88,8 @@ class TaskCompleted(BaseModel):
         return None
 
     def fingerprint(self) -> str:
-        """A digest of everything billing prices from (SPEC §6): the same task id with another
+        """A digest of everything billing prices from (docs/billing.md): the same task id with
+        another
         fingerprint is a conflict, not a duplicate."""
         # `function` is not priced; a missing output_meta prices like an empty one.
         content = self.model_dump(mode="json", exclude={"task_id", "function", "output_meta"})

@@ -1,4 +1,4 @@
-"""Output metadata that apps report per run (SPEC §4). The same models serve app code, the
+"""Output metadata that apps report per run (docs/pricing.md). The same models serve app code, the
 evaluate API and billing."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class _MetaItem(BaseModel):
     # strict: "5" is not a token count and true is not a width: wrong types are rejected.
     # defer_build: handlers validate items only inside OutputMeta, whose validator holds theirs;
     # an item's own validator is built when first used directly (app code), not by every cold
-    # start (SPEC §12; ~3 ms).
+    # start (docs/operations.md; ~3 ms).
     model_config = ConfigDict(
         strict=True, extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True
     )

@@ -1,4 +1,4 @@
-"""The per-formula work budget (SPEC §5): work is bounded by data, not only by formula text.
+"""The per-formula work budget (docs/pricing.md): work is bounded by data, not only by formula text.
 
 The guard bounds a formula's text and shape; this bounds what the *data* can make that text do.
 `size(outputs.map(o, task_inputs.s + task_inputs.s))` is 40 bytes of formula, but with a 50,000
@@ -27,7 +27,7 @@ evaluated; its neighbours are unaffected. The bound is the same for both engines
 on which formulas fit, and it is far below cel-expr's own iteration limit, so a formula that fits
 never meets that limit when evaluated alone. bench/ measures the slowest formula that fits.
 
-The check itself is cheap (SPEC §5: at most 15% on top of pricing without it; issue 17). The
+The check itself is cheap (docs/pricing.md: at most 15% on top of pricing without it; issue 17). The
 bound's shape is prepared once per formula source (`plan_of`: coefficients for a formula without
 comprehensions), and once per tuple of fee formulas (`FeeBudgets`: which formulas can never
 exceed, which need only a quick bound); a task's values are measured once (`DataSizes`) and

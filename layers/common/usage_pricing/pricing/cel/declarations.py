@@ -1,4 +1,5 @@
-"""What each formula can see (SPEC §5), in a small engine-neutral type notation that each engine
+"""What each formula can see (docs/pricing.md), in a small engine-neutral type notation that each
+engine
 translates: int, double, string, bool, null, dyn, list, map, list<map>, map<string,int>,
 map<string,list<map>>.
 

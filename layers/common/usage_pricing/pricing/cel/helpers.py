@@ -1,4 +1,4 @@
-"""The pricing helper functions (SPEC §5), written once over plain Python values.
+"""The pricing helper functions (docs/pricing.md), written once over plain Python values.
 
 Each engine registers these same implementations from HELPERS: cel-expr-python dispatches on the
 declared overloads natively, cel-python goes through `call_overloaded`, which applies the same
