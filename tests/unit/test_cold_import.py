@@ -56,7 +56,8 @@ OWNERS = {
     "usage_pricing.billing": {"billing"},
     "usage_pricing.events": {"billing"},
     "usage_pricing.pricing_store": {"pricing"},
-    "usage_pricing.preview": {"evaluate"},
+    # The evaluate body and answer: evaluate's, and the pricing function's quote route.
+    "usage_pricing.preview": {"evaluate", "pricing"},
     "usage_pricing.backtest": {"pricing"},
     "usage_pricing.auth": {"authorizer"},
     "usage_pricing.storage.api_keys": {"authorizer"},
