@@ -100,6 +100,15 @@ def test_given_a_live_version_when_quoting_then_the_evaluate_answer_with_its_ver
     assert quoted(200_000, 1, None)["total"] == {"value": 5_632_498, "dollars": "0.05632498"}
 
 
+def test_given_a_live_version_and_a_newer_draft_when_quoting_then_the_live_version_prices_it(
+    world: Billing, clock: Clock
+) -> None:
+    publish(world, V1)
+    assert world.patch(APP, V3)[0] == 200  # saved, never published
+    assert quote(world, SAMPLE) == (200, quoted(200_000, 1, None))
+    assert quote(world, SAMPLE, team="team_b") == (200, quoted(200_000, 1, None))
+
+
 def test_given_a_quote_when_the_same_task_is_billed_then_it_is_charged_what_was_quoted(
     world: Billing, clock: Clock
 ) -> None:
