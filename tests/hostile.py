@@ -130,6 +130,7 @@ def routes(team: str = TEAM, app: str = APP) -> list[tuple[str, str]]:
         ("GET", f"/apps/{team}/{app}/pricing"),
         ("PATCH", f"/apps/{team}/{app}/pricing"),
         ("POST", f"/apps/{team}/{app}/pricing/publish"),
+        ("POST", f"/apps/{team}/{app}/pricing/quote"),
     ]
 
 

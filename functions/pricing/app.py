@@ -1,6 +1,12 @@
 """The app pricing store: GET/PATCH /apps/{namespace}/{name}/pricing, POST …/publish, the
-scheduled versions (GET …/scheduled, DELETE …/scheduled/{version}), and the backtest of a
-proposed pricing against the team's own billed tasks, POST …/backtest."""
+scheduled versions (GET …/scheduled, DELETE …/scheduled/{version}), the backtest of a
+proposed pricing against the team's own billed tasks, POST …/backtest, and the quote of a
+hypothetical task with a published version, POST …/quote.
+
+The quote is served here rather than by the evaluate function: it needs the pricing table and
+the evaluator this function already loads at import, and only adds the evaluate body and answer
+models (usage_pricing.pricing.preview); served by evaluate, it would bring boto3 and the pricing
+table to the cold start of a function that otherwise calls no AWS service."""
 
 from typing import Annotated, Any
 
@@ -17,6 +23,7 @@ from usage_pricing.ledger.backtest import (
     BacktestRequest,
     BacktestService,
 )
+from usage_pricing.pricing.preview import Quote, QuoteRequest
 from usage_pricing.pricing.store import (
     ALLOWANCE,
     AppPricingView,
@@ -141,6 +148,29 @@ def backtest_pricing(  # noqa: PLR0917 — the route's path and query parameters
         cursor=cursor,
         context=app.resolver.lambda_context,
     )
+
+
+@app.post(
+    "/apps/{namespace}/{name}/pricing/quote",
+    scopes=("apps:read",),
+    responses={
+        200: {
+            "description": "The sample priced with the version live at `at` (default now), as "
+            "POST /usage/cel/evaluate answers (a formula error is reported on its component), "
+            "plus that version and when the next one takes effect",
+            "content": {"application/json": {"model": Quote}},
+        },
+        404: {
+            "description": "The app has no published pricing (or none was live at `at`)",
+            "content": PROBLEM,
+        },
+    },
+)
+@tracer.capture_method
+def quote_pricing(
+    namespace: str, name: str, request: Annotated[QuoteRequest | None, Body()] = None
+) -> Quote:
+    return store.quote(app_path(namespace, name), request)
 
 
 @logged_http_handler

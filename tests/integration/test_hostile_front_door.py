@@ -192,6 +192,7 @@ def storage_routes() -> list[tuple[str, str, str | None]]:
         ("GET", app, None),
         ("PATCH", app, hostile.VALID_BODY["PATCH"]),
         ("POST", f"{app}/publish", None),
+        ("POST", f"{app}/quote", None),
     ]
 
 

@@ -79,6 +79,7 @@ def test_the_declared_scopes_are_the_specs() -> None:
         "POST /apps/{namespace}/{name}/pricing/publish": ("apps:write",),
         "GET /apps/{namespace}/{name}/pricing/scheduled": ("apps:read",),
         "DELETE /apps/{namespace}/{name}/pricing/scheduled/{version}": ("apps:write",),
+        "POST /apps/{namespace}/{name}/pricing/quote": ("apps:read",),
         "GET /dashboard": (),  # public: none to load (docs/dashboard.md)
         "GET /dashboard/{asset}": (),
     }

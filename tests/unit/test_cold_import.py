@@ -56,7 +56,8 @@ OWNERS = {
     "usage_pricing.ledger.billing": {"billing"},
     "usage_pricing.usage.events": {"billing"},
     "usage_pricing.pricing.store": {"pricing"},
-    "usage_pricing.pricing.preview": {"evaluate"},
+    # The evaluate body and answer: evaluate's, and the pricing function's quote route.
+    "usage_pricing.pricing.preview": {"evaluate", "pricing"},
     "usage_pricing.ledger.backtest": {"pricing"},
     "usage_pricing.edge.auth": {"authorizer"},
     "usage_pricing.edge.key_store": {"authorizer"},

@@ -122,6 +122,13 @@ class PricingRepository:
         items = self._versions(app, "V#", f"V#{sortable(moment)}#~", latest_only=True)
         return _version(items[0]) if items else None
 
+    def next_after(self, app: str, moment: datetime) -> PricingRecordVersion | None:
+        """The first version to take effect after `moment`: when the version live at `moment`
+        stops being live (None: no later version is published). One item read, however many
+        follow."""
+        items = self._versions(app, f"V#{sortable(moment)}#~", "V#~", earliest_only=True)
+        return _version(items[0]) if items else None
+
     def scheduled(self, app: str, now: datetime) -> list[PricingRecordVersion]:
         """Versions published to take effect after `now`, soonest first."""
         return [_version(item) for item in self._versions(app, f"V#{sortable(now)}#~", "V#~")]
@@ -138,7 +145,13 @@ class PricingRepository:
         return [_version(item) for item in self._versions(app, "V#", "V#~")]
 
     def _versions(
-        self, app: str, low: str, high: str, *, latest_only: bool = False
+        self,
+        app: str,
+        low: str,
+        high: str,
+        *,
+        latest_only: bool = False,
+        earliest_only: bool = False,
     ) -> list[dict[str, Any]]:
         request: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
@@ -147,12 +160,14 @@ class PricingRepository:
         }
         if latest_only:
             request.update(ScanIndexForward=False, Limit=1)
+        elif earliest_only:
+            request.update(Limit=1)
         found: list[dict[str, Any]] = []
         while True:
             with storage_errors("read live pricing"):
                 page = self.table.query(**request)
             found.extend(page["Items"])
-            if latest_only or "LastEvaluatedKey" not in page:
+            if latest_only or earliest_only or "LastEvaluatedKey" not in page:
                 return found
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 

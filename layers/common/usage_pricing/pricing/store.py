@@ -19,6 +19,7 @@ from usage_pricing.core.factories import empty_list
 from usage_pricing.core.fees import COMPONENTS, declare_fields
 from usage_pricing.core.limits import CLOCK_SKEW, MAX_FORMULA_BYTES, MAX_SCHEDULED_VERSIONS
 from usage_pricing.core.scopes import Caller
+from usage_pricing.core.utc import sortable
 from usage_pricing.pricing.cel import CelEngine
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import (
@@ -29,6 +30,7 @@ from usage_pricing.pricing.model import (
     description_warnings,
     validate_pricing,
 )
+from usage_pricing.pricing.preview import PricingPreview, Quote, QuoteRequest
 from usage_pricing.pricing.repository import PricingRecordVersion, PricingRepository
 
 # Matched whole (fullmatch): with re.match, "$" also matches before a trailing newline.
@@ -73,6 +75,10 @@ _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+# A quote's `at` lies in [EARLIEST_QUOTE, LATEST_EFFECTIVE): version keys hold 4-digit years
+# (sortable()), and strftime writes year 999 as "999", which sorts after "2026": without the
+# bound a quote at 0999-… would meet the latest version.
+EARLIEST_QUOTE = datetime(1970, 1, 1, tzinfo=UTC)
 # limits.CLOCK_SKEW in the words of messages and the OpenAPI document.
 ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
@@ -198,6 +204,45 @@ class PricingStore:
         if caller.team_id != namespace:  # the owner's 404 for a version it never had
             raise NotFoundError(f"{app} has no scheduled version {version}")
         self.repository.cancel(app, version, self.clock, CLOCK_SKEW)
+
+    def quote(self, app: str, request: QuoteRequest | None) -> Quote:
+        """Price a hypothetical task with the version live at `at` (default now): the version
+        billing would price a task completing then with, found by the same lookup billing uses
+        (PricingRepository.live_at), so a quote and the bill agree. Any team may quote (store
+        listings are public), the owner included, and all see the same answer.
+
+        A quote at a time after a scheduled version's effective_at prices with that version, for
+        any team: publishing is what makes a price public, it only takes effect later, and a
+        customer deciding whether to run tasks then needs exactly that figure (valid_until, which
+        every caller is given, already says a change is coming). The schedule's formulas and its
+        management (GET/DELETE …/scheduled) stay the owner's, and so does the draft, which a
+        quote never reads; a cancelled version left the lookup's range and is never quoted.
+
+        Reads: two single-item queries (the version live at `at`, the next after it), whatever
+        the app's history; the pricing work is the evaluator's, bounded per formula."""
+        request = request or QuoteRequest()
+        moment = self.clock()
+        if request.at is not None:
+            moment = parse_rfc3339(request.at, "at")
+            if not EARLIEST_QUOTE <= moment < LATEST_EFFECTIVE:
+                raise InvalidRequestError(
+                    f"at: {request.at[:64]} is outside 1970-01-01 to 3000-01-01",
+                    errors=[FieldIssue("at", "must be from 1970-01-01 and before 3000-01-01")],
+                )
+        live = self.repository.live_at(app, moment)
+        if live is None:
+            raise NotFoundError(
+                f"no published pricing for {app}: nothing to quote"
+                if request.at is None
+                else f"no published pricing for {app} was live at {sortable(moment)}"
+            )
+        following = self.repository.next_after(app, moment)
+        preview = PricingPreview.of(self.evaluator.price(live.pricing, request.pricing_input()))
+        return Quote(
+            **dict(preview),
+            pricing_version=live.version,
+            valid_until=None if following is None else following.effective_at,
+        )
 
     def view(self, app: str) -> AppPricingView:
         """The owner's view: live, scheduled and draft."""
