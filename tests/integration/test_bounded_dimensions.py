@@ -202,3 +202,25 @@ def test_given_any_sequence_of_valid_events_of_one_app_and_day_then_every_task_i
             assert item_size(item) <= ITEM_BUDGET
             assert len(_models_counted(item) - {OTHER}) <= MODEL_LIMIT
             assert item["u:total"] == expected_seconds
+
+
+def test_given_models_of_128_four_byte_characters_when_the_item_fills_then_it_stays_within_64_kb(
+    aws: AwsWorld,
+) -> None:
+    # UTF-8 bytes, not characters, are what an item holds: the worst 128-character name is 512 B.
+    world = Billing(aws)
+    moment = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    wide = [f"{chr(0x1D400 + t)}{r:02d}" + "\U0001d54f" * 125 for t in range(3) for r in range(64)]
+    for t in range(3):
+        event = completed(
+            f"wide-{t}",
+            completed_at=moment + timedelta(seconds=t),
+            elapsed_ms=1_000,
+            resources=_resources(wide[t * 64 : (t + 1) * 64]),
+        )
+        assert world.deliver(event) == []
+    assert aws.dead_letters() == []
+    sizes = [item_size(item) for item in _items(world)]
+    assert max(sizes) <= ITEM_BUDGET
+    (day,) = _day_items(world)
+    assert len(day[dimension_set("model")]) == MODEL_LIMIT

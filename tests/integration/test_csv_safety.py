@@ -9,6 +9,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import AwsWorld
 from usage_pricing.spend.exports import FORMULA_TRIGGERS, csv_cell, csv_text
@@ -95,3 +97,39 @@ def test_given_the_task_list_csv_then_money_columns_stay_integers(world: Analyti
     )
     money = {k: v for k, v in task.items() if k.endswith("_microcents")}
     assert money and all(v.lstrip("-").isdigit() for v in money.values())
+
+
+INVISIBLE_PREFIXES = [" ", "  ", "\u00a0", "\u3000", "\u200b", "\ufeff", "\u202e", " \u200b "]
+FULLWIDTH_TRIGGERS = ["\uff1d", "\uff0b", "\uff0d", "\uff20"]
+
+
+@pytest.mark.parametrize("prefix", INVISIBLE_PREFIXES)
+@pytest.mark.parametrize("trigger", [*FORMULA_TRIGGERS, *FULLWIDTH_TRIGGERS])
+def test_given_a_trigger_behind_blanks_or_invisible_characters_then_the_cell_is_neutralised(
+    prefix: str, trigger: str
+) -> None:
+    assert csv_cell(f"{prefix}{trigger}1+1") == f"'{prefix}{trigger}1+1"
+
+
+@pytest.mark.parametrize("trigger", FULLWIDTH_TRIGGERS)
+def test_given_a_fullwidth_trigger_then_the_cell_is_neutralised(trigger: str) -> None:
+    assert csv_cell(f"{trigger}SUM(A1)") == f"'{trigger}SUM(A1)"
+
+
+def test_given_a_cell_already_starting_with_an_apostrophe_then_it_gets_another_so_no_two_cells_collide() -> (
+    None
+):
+    assert csv_cell("'=1") == "''=1"
+    assert csv_cell("=1") == "'=1"
+    assert csv_cell("'plain") == "''plain"
+
+
+@given(st.text(max_size=40))
+def test_property_any_text_is_written_as_itself_or_behind_one_apostrophe(text: str) -> None:
+    written = csv_cell(text)
+    assert written in (text, "'" + text)
+    visible = written.lstrip(" \u00a0\u3000\u200b\ufeff\u202e\t\r\n")
+    if written == text and visible:
+        assert not visible.startswith((*FORMULA_TRIGGERS, *FULLWIDTH_TRIGGERS, "'")) or (
+            text.lstrip("-").replace(".", "", 1).isdigit()
+        )

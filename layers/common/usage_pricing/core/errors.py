@@ -60,6 +60,14 @@ class NotFoundError(UsagePricingError):
     title = "Not found"
 
 
+class AnswerTooLargeError(UsagePricingError):
+    """A read answer would read more than its budget of items (docs/api.md, every request is
+    bounded): the caller narrows it (a shorter window, a coarser bucket, fewer apps)."""
+
+    status = 422
+    title = "Answer too large"
+
+
 class ConflictError(UsagePricingError):
     status = 409
     title = "Conflict"

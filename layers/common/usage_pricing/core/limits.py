@@ -36,9 +36,12 @@ MAX_SCHEDULED_VERSIONS = 20
 # Free text a task event carries (app_version, function, a resource's name and model, a refund's
 # reason): it reaches records, aggregate keys, CSV cells and logs, so it is short and printable.
 MAX_EVENT_TEXT = 128
-# C0 and C1 controls (DEL included) and the Unicode line and paragraph separators: none belongs
-# in a name, and each can split a log line or a CSV row.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls (DEL included), the Unicode line and paragraph separators, and the invisible
+# format characters (zero-width spaces and joiners, bidirectional overrides and marks, the byte
+# order mark): none belongs in a name; each can split a log line or a CSV row, or make one name
+# look like another.
+FORMAT_CHARACTERS = "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARACTERS}]")
 
 
 def printable(value: str) -> str:
@@ -46,3 +49,12 @@ def printable(value: str) -> str:
     if CONTROL_CHARACTERS.search(value):
         raise ValueError("must not contain control characters")
     return value
+
+
+# Every spend answer (breakdown, summary, costs feed) reads at most this many aggregate items:
+# one per (bucket, app, shard) it covers. A 90-day breakdown of 100 busy apps reads 9,000; a team
+# whose window holds more is asked to narrow it (422), never answered by reading without bound.
+MAX_AGGREGATE_ITEMS = 20_000
+# The usage summary shows at most this many values per dimension (the most seconds first); the
+# rest are added up under `other`, so its answer has a bounded size whatever the team runs.
+MAX_SUMMARY_VALUES = 100

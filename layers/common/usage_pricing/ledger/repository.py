@@ -88,10 +88,11 @@ class RefundTeamMismatchError(StorageError):
 class RefundBeforeCompletionError(StorageError):
     """A refund dated before its task completed (less the clock-skew allowance): poison."""
 
-    def __init__(self, task_id: str, refunded_at: datetime, completed_at: datetime) -> None:
+    def __init__(self, task_id: str, refunded_at: datetime, earliest: datetime) -> None:
         super().__init__(
-            f"invalid event: refunded_at {utc_iso(refunded_at)} is before task {task_id}"
-            f" completed ({utc_iso(completed_at)})",
+            f"invalid event: refunded_at {utc_iso(refunded_at)} is before {utc_iso(earliest)},"
+            f" the earliest a refund of task {task_id} may be (its completed_at less the"
+            " clock-skew allowance)",
             retryable=False,
         )
 
@@ -376,7 +377,7 @@ class LedgerRepository:
         if record.team_id != team_id:
             raise RefundTeamMismatchError(task_id)
         if refunded_at < record.completed_at - skew:
-            raise RefundBeforeCompletionError(task_id, refunded_at, record.completed_at)
+            raise RefundBeforeCompletionError(task_id, refunded_at, record.completed_at - skew)
         if record.refunded:
             return LedgerOutcome.DUPLICATE
         mark = {

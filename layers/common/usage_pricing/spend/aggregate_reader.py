@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from usage_pricing.core.errors import AnswerTooLargeError
+from usage_pricing.core.limits import MAX_AGGREGATE_ITEMS
 from usage_pricing.storage.aggregates import Cell, Granularity, decode_item, partition_key
 from usage_pricing.storage.dynamo import storage_errors
 
@@ -43,9 +45,12 @@ class AggregateRepository:
     """Reads of the aggregates: one Query per shard over a bucket-key range, asking only for the
     counters the caller needs, optionally only for some apps."""
 
-    def __init__(self, table: Any, *, shards: int = 4) -> None:
+    def __init__(
+        self, table: Any, *, shards: int = 4, max_items: int = MAX_AGGREGATE_ITEMS
+    ) -> None:
         self.table = table
         self.shards = shards
+        self.max_items = max_items
         self.stats = ReadStats()
         client = getattr(getattr(table, "meta", None), "client", None)
         events = getattr(getattr(client, "meta", None), "events", None)
@@ -63,7 +68,9 @@ class AggregateRepository:
         apps: Iterable[str] | None = None,
     ) -> list[Cell]:
         """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
-        by shard, not summed. `counters` None reads every counter."""
+        by shard, not summed. `counters` None reads every counter. More than `max_items` items
+        is a 422 (AnswerTooLargeError), raised as soon as the count passes it: a read never runs
+        without bound, whatever the number of apps a team has."""
         found: list[Cell] = []
         names = {"#pk": "pk", "#sk": "sk"}
         values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
@@ -99,6 +106,12 @@ class AggregateRepository:
                 items = page.get("Items", [])
                 self.stats.items += len(items)
                 found.extend(decode_item(item) for item in items)
+                if len(found) > self.max_items:
+                    raise AnswerTooLargeError(
+                        f"this answer would read more than {self.max_items:,} aggregate items (one "
+                        "per bucket, app and shard): narrow the window, choose a coarser bucket or "
+                        "filter the apps"
+                    )
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
 from usage_pricing.core.errors import FieldIssue, UsagePricingError
+from usage_pricing.core.limits import FORMAT_CHARACTERS
 
 CSV_MEDIA_TYPE = "text/csv"
 JSON_MEDIA_TYPE = "application/json"
@@ -86,15 +87,20 @@ def json_response(model: BaseModel, headers: Mapping[str, str] | None = None) ->
 # cell, and a text cell that is a plain decimal number (a USD figure such as "-0.05"), stay
 # numbers. This is the one rule for every CSV the product writes; the dashboard downloads the
 # server's CSV rather than writing its own.
+# The same triggers after leading blanks or invisible characters count too (an import that trims
+# spaces runs " =1+1"), and so do their fullwidth forms; a cell that already starts with the
+# apostrophe gets another, so '=1 and =1 never come out alike.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERS = (*FORMULA_TRIGGERS, "\uff1d", "\uff0b", "\uff0d", "\uff20", "'")
+_LEADING = re.compile(f"^[\\s{FORMAT_CHARACTERS}]+")
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def csv_cell(value: Any) -> Any:
     """A cell as the CSV writes it: text that a spreadsheet would run is neutralised."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        if _PLAIN_NUMBER.fullmatch(value):
-            return value
+    if not isinstance(value, str) or _PLAIN_NUMBER.fullmatch(value):
+        return value
+    if value.startswith(_TRIGGERS) or _LEADING.sub("", value[:64], count=1).startswith(_TRIGGERS):
         return "'" + value
     return value
 

@@ -1,7 +1,8 @@
 """The usage summary (docs/api.md, GET /usage/summary): resource-seconds by tier, type and model
-over
-a window, from the aggregates alone. Only variable-sized reads: any granularity aligned to both
-ends of the window holds exactly it."""
+over a window, from the aggregates alone. Only variable-sized reads: any granularity aligned to
+both ends of the window holds exactly it. Each dimension shows at most MAX_SUMMARY_VALUES values,
+the most seconds first, and the rest under `other`: every aggregate item bounds its own values,
+but a window sums many items, so the answer is bounded again here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
+from usage_pricing.core.limits import MAX_SUMMARY_VALUES
 from usage_pricing.core.windows import plan_period, utc_key
 from usage_pricing.spend.query import (
     FigureError,
@@ -19,7 +21,7 @@ from usage_pricing.spend.query import (
     absent,
     source_granularity,
 )
-from usage_pricing.storage.aggregates import USAGE_TOTAL, bucket_key, parse_usage_counter
+from usage_pricing.storage.aggregates import OTHER, USAGE_TOTAL, bucket_key, parse_usage_counter
 
 
 class UsageSummary(BaseModel):
@@ -57,6 +59,7 @@ class SpendSummary(SpendReader):
                 if usage is not None:
                     values = dimensions[usage[0]]
                     values[usage[1]] = values.get(usage[1], 0) + seconds
+        dimensions = {d: most_seconds(values) for d, values in dimensions.items()}
         figures = Figures()
         clean = {
             d: {k: figures.check(v, f"{d}_usage.{k}") for k, v in sorted(values.items()) if v}
@@ -73,6 +76,18 @@ class SpendSummary(SpendReader):
             errors=figures.result(),
         )
         return SummaryAnswer(model, dimensions, figures.errors)
+
+
+def most_seconds(values: dict[str, int], keep: int = MAX_SUMMARY_VALUES) -> dict[str, int]:
+    """At most `keep` values: those with the most seconds (ties by name) and OTHER holding the
+    rest (with whatever OTHER already held), so no second is lost and the answer stays small."""
+    if len(values) <= keep:
+        return values
+    named = {value: seconds for value, seconds in values.items() if value != OTHER}
+    ranked = sorted(named.items(), key=lambda item: (-item[1], item[0]))
+    kept = dict(ranked[: keep - 1])
+    kept[OTHER] = values.get(OTHER, 0) + sum(seconds for _, seconds in ranked[keep - 1 :])
+    return kept
 
 
 class SummaryAnswer(NamedTuple):

@@ -57,8 +57,9 @@ Bounded dimensions
     OTHER and tries again; the last round admits nothing new and has no condition, so a charge
     always lands (storage.ledger). The record keeps its usage as charged (with OTHER), so its
     refund and the audit reverse and replay exactly what the charge added.
-    Worst case, with every value 128 characters: a day item carries 50 model counters and set
-    members (~14 KB) plus its 360 slot counters (~5 KB), far below the 64 KB item budget.
+    Worst case, with every value 128 characters of 4 UTF-8 bytes each: a day item carries 32
+    model counters and set members (~33 KB) plus its 360 slot counters (~5 KB), inside the 64 KB
+    item budget (with ASCII names, ~9 KB).
 
 Shards
     One item takes about 1,000 write units per second. A (team, app) writes shard 0 until one
@@ -199,7 +200,7 @@ USAGE_DIMENSIONS = ("tier", "type", "model")
 # How many distinct values of each dimension one item counts; beyond that, OTHER (see "Bounded
 # dimensions" above). Tier and type are closed sets at the event edge; the limit still holds
 # whatever an older record or a future event carries.
-DIMENSION_LIMITS = {"tier": 8, "type": 8, "model": 50}
+DIMENSION_LIMITS = {"tier": 8, "type": 8, "model": 32}
 OTHER = "other"
 
 
