@@ -1,4 +1,4 @@
-"""The hostile corpus of the HTTP front door (issue 9: observations 3, 7, 8 and the storage edge),
+"""The hostile corpus of the HTTP front door (bodies, drafts, media types and the storage edge),
 as plain tables, so tests/integration/test_hostile_front_door.py (in-process handlers, moto)
 and tests/e2e/test_hostile_front_door.py (the local stack over HTTP) run the same cases.
 

@@ -1,4 +1,4 @@
-"""The hostile pricing corpus (issue 9): formulas and data an attacker or a careless author could
+"""The hostile pricing corpus: formulas and data an attacker or a careless author could
 publish, each within the input limits (docs/limits.md). Shared by the tests (every case prices, with an
 error on the heavy components at worst) and by bench/ (the slowest case's wall time and memory).
 

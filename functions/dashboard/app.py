@@ -84,7 +84,7 @@ ASSETS = {
 
 def rules() -> dict[str, Any]:
     """The server's rules the page needs, from the layer's own constants, so the page never
-    spells one itself (issue 20): the fee components and their formulas, the windows' ranges and
+    spells one itself: the fee components and their formulas, the windows' ranges and
     bucket sizes, the time zones a window takes, the list limits, and how money is counted.
 
     Only light layer modules are read (no pricing engine, no storage): the dashboard's cold

@@ -235,7 +235,7 @@ class Dashboard:
         return response.text
 
 
-# The two sizes the page is checked at (issue 20): a desktop and a phone.
+# The two sizes the page is checked at: a desktop and a phone.
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 

@@ -683,7 +683,7 @@ def test_every_tab_without_console_errors(dashboard: Dashboard) -> None:
     dashboard.assert_clean()
 
 
-# ---- issue 20: the dashboard people use daily, at both sizes, with faults injected
+# ---- the dashboard people use daily, at both sizes, with faults injected
 
 BOTH = pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
 SHORT_TIMEOUT = pytest.mark.parametrize("timeout_ms", [1500], indirect=True)

@@ -1,4 +1,4 @@
-"""The hostile corpus over the local stack (issue 9): 0 responses ≥ 500, and every task either
+"""The hostile corpus over the local stack: 0 responses ≥ 500, and every task either
 billed exactly once or dead-lettered with its reason."""
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ def test_a_non_utf8_body_is_a_400(function: str) -> None:
     ]
 
 
-# --- hostile bodies, media types and time zones (issue 9) ---------------------------------------
+# --- hostile bodies, media types and time zones ----------------------------------------------
 # schemathesis generates from the schema, so it rarely writes what broke the edge: 2,000 nested
 # brackets, a 4,301-digit integer, NaN, a media type in capitals, a time zone that is a
 # directory of the zone database. These properties write exactly that, on every route.

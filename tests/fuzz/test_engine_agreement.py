@@ -462,7 +462,7 @@ KNOWN_DISAGREEMENTS = [
 ]
 
 
-# Found by test_engines_agree_on_generated_formulas (issue 12's run): a string holding a NUL
+# Found by test_engines_agree_on_generated_formulas (an earlier deep run): a string holding a NUL
 # character loses everything from the NUL on when it crosses cel-expr-python's binding, from
 # Python into a formula (task_inputs, metadata extras) or back from a Python helper (get_string,
 # get, get_extra). size(task_inputs.prompt) of "a\u0000bc" is 1 on cel-expr and 4 on cel-python.

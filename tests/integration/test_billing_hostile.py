@@ -1,4 +1,4 @@
-"""Issue 9 against the billing function: every task ends billed exactly once or dead-lettered with
+"""Hostile and careless task events against the billing function: every task ends billed exactly once or dead-lettered with
 its reason; conflicts are not duplicates; implausible times are poison; nothing fails silently."""
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def assert_problem(status: int, headers: dict[str, str], body: Any, expected: in
     assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == expected
 
 
-# --- observation 3: bodies that answered 500 ---------------------------------------------------
+# --- bodies that once answered 500 ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("method", "path"), hostile.routes(), ids=" ".join)
@@ -133,7 +133,7 @@ def test_other_media_types_are_a_415_naming_the_header(
     assert [e["field"] for e in problem["errors"]] == ["Content-Type"]
 
 
-# --- observation 7: drafts ---------------------------------------------------------------------
+# --- drafts ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")

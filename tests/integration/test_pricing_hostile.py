@@ -1,4 +1,4 @@
-"""Issue 9 observations 9 and 10 against the pricing store and the evaluator: price names per
+"""Hostile input against the pricing store and the evaluator: price names per
 docs/pricing.md, descriptions that look like CEL, and the description limit on the text sent."""
 
 from __future__ import annotations

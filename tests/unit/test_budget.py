@@ -1,4 +1,4 @@
-"""The per-formula work budget (docs/pricing.md, issue 9 observations 1 and 2): a heavy formula is an
+"""The per-formula work budget (docs/pricing.md, the work budget): a heavy formula is an
 error on its own component, never an exception, and never changes what its neighbours price."""
 
 from __future__ import annotations

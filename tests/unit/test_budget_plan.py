@@ -1,4 +1,4 @@
-"""A cheap work budget (issue 17, docs/pricing.md "Work is bounded by data"): the coefficients prepared
+"""A cheap work budget (docs/pricing.md, the work budget): the coefficients prepared
 once per formula, the values measured once per task and the formulas skipped because they
 cannot exceed their budget give exactly the answers of the full bound."""
 
@@ -94,7 +94,7 @@ PRICES = {"per_1k_input": 1, "a": 2, "per_image": 3, "min_charge": 4, "x" * 64: 
 
 
 def _reference(sources: list[str | None], variables: dict[str, Any]) -> set[int] | None:
-    """The check as it was before issue 17: the full bound of every formula, one after another."""
+    """The check as it was before it was prepared per formula: the full bound of every formula, one after another."""
     sizes = DataSizes(variables)
     over: set[int] = set()
     iterations = copies = 0

@@ -27,7 +27,7 @@ evaluated; its neighbours are unaffected. The bound is the same for both engines
 on which formulas fit, and it is far below cel-expr's own iteration limit, so a formula that fits
 never meets that limit when evaluated alone. bench/ measures the slowest formula that fits.
 
-The check itself is cheap (docs/pricing.md: at most 15% on top of pricing without it; issue 17). The
+The check itself is cheap (docs/pricing.md: at most 15% on top of pricing without it). The
 bound's shape is prepared once per formula source (`plan_of`: coefficients for a formula without
 comprehensions), and once per tuple of fee formulas (`FeeBudgets`: which formulas can never
 exceed, which need only a quick bound); a task's values are measured once (`DataSizes`) and

@@ -1,4 +1,5 @@
-"""Review findings (hostile review of issue 9): each test fails on the reviewed main."""
+"""Task events: a time that overflows when converted to UTC is poison, not retried, and two events
+have the same fingerprint exactly when they price alike."""
 
 from __future__ import annotations
 
@@ -8,52 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from usage_pricing.ledger.billing import parse_event_body
-from usage_pricing.pricing.cel.budget import (
-    BudgetExceededError,
-    DataSizes,
-    check_budget,
-    estimate,
-    shape_of,
-)
 
 LONG = [1] * 20_000
 LITERAL = "[" + ",".join(["1"] * 1990) + "]"
-
-
-@pytest.mark.parametrize(
-    ("source", "task_inputs", "length"),
-    [
-        ('size(task_inputs["l"].map(x, x * 2))', {"l": LONG}, 20_000),
-        ("size(get(task_inputs, 'l', []).map(x, x * 2))", {"l": LONG}, 20_000),
-        ("size(dyn(task_inputs).l.map(x, x * 2))", {"l": LONG}, 20_000),
-        (f"size({LITERAL}.map(x, task_inputs.s + task_inputs.s))", {"s": "a"}, 1990),
-    ],
-    ids=["index", "get", "dyn", "list-literal"],
-)
-def test_given_a_receiver_that_is_not_a_plain_path_then_its_iterations_are_not_underestimated(
-    source: str, task_inputs: dict[str, object], length: int
-) -> None:
-    # Today the bound takes the number of *keys of task_inputs* (1) as the iteration count, so
-    # cel-expr runs 10,000 map steps (6 s, 1.5 GB) and cel-python prices 20,000.
-    cost = estimate(shape_of(source), DataSizes({"task_inputs": task_inputs}))
-    assert cost.iterations >= length
-
-
-def test_given_an_indexed_receiver_over_20000_items_then_the_budget_is_exceeded() -> None:
-    with pytest.raises(BudgetExceededError):
-        check_budget(
-            'size(task_inputs["l"].map(x, x * 2))', DataSizes({"task_inputs": {"l": LONG}})
-        )
-
-
-def test_given_hidden_iterations_building_strings_then_the_budget_is_exceeded() -> None:
-    # 85 KB event: 9,000 steps each building 120 KB; priced today after ~2 s and +1.6 GB RSS
-    # (17 s / 4.7 GB with a 200 KB string): OOM on the 512 MB billing Lambda.
-    variables = {"task_inputs": {"l": [1] * 9000, "s": "a" * 60_000}}
-    with pytest.raises(BudgetExceededError):
-        check_budget(
-            'size(task_inputs["l"].map(x, task_inputs.s + task_inputs.s))', DataSizes(variables)
-        )
 
 
 @pytest.mark.parametrize("started_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])

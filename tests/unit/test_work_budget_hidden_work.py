@@ -1,5 +1,7 @@
-"""Second hostile review of the per-formula work budget (docs/pricing.md "Work is bounded by data").
-Each test fails on the reviewed main (1e08fab); measurements are cel-expr, fresh process."""
+"""The work budget finds work hidden in a formula's shape (docs/pricing.md, the work budget):
+receivers that are not plain paths, map bodies that return long lists, strings built or measured
+in every iteration, long map keys, costly regular expressions. Each case once priced past its
+budget; measurements are cel-expr, fresh process."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ from usage_pricing.pricing.cel.budget import (
 # A map() whose *body* returns a long list: the result's `deepest` is taken as its own length
 # (1), so a comprehension over `result[0]` is bounded at 1 iteration instead of len(big).
 HIDDEN = "size([1].map(x, task_inputs.big)[0].map(y, task_inputs.s + task_inputs.s))"
+
+
+LONG = [1] * 20_000
+LITERAL = "[" + ",".join(["1"] * 1990) + "]"
 
 
 def test_given_a_map_body_returning_a_long_list_then_iterations_are_counted() -> None:
@@ -90,3 +96,39 @@ def test_given_a_bounded_literal_pattern_in_a_loop_then_it_is_charged_per_call()
     few = estimate(shape_of(source), DataSizes({"task_inputs": {"l": [0] * 10}}))
     many = estimate(shape_of(source), DataSizes({"task_inputs": {"l": [0] * 1000}}))
     assert many.work > 50 * few.work
+
+
+@pytest.mark.parametrize(
+    ("source", "task_inputs", "length"),
+    [
+        ('size(task_inputs["l"].map(x, x * 2))', {"l": LONG}, 20_000),
+        ("size(get(task_inputs, 'l', []).map(x, x * 2))", {"l": LONG}, 20_000),
+        ("size(dyn(task_inputs).l.map(x, x * 2))", {"l": LONG}, 20_000),
+        (f"size({LITERAL}.map(x, task_inputs.s + task_inputs.s))", {"s": "a"}, 1990),
+    ],
+    ids=["index", "get", "dyn", "list-literal"],
+)
+def test_given_a_receiver_that_is_not_a_plain_path_then_its_iterations_are_not_underestimated(
+    source: str, task_inputs: dict[str, object], length: int
+) -> None:
+    # Today the bound takes the number of *keys of task_inputs* (1) as the iteration count, so
+    # cel-expr runs 10,000 map steps (6 s, 1.5 GB) and cel-python prices 20,000.
+    cost = estimate(shape_of(source), DataSizes({"task_inputs": task_inputs}))
+    assert cost.iterations >= length
+
+
+def test_given_an_indexed_receiver_over_20000_items_then_the_budget_is_exceeded() -> None:
+    with pytest.raises(BudgetExceededError):
+        check_budget(
+            'size(task_inputs["l"].map(x, x * 2))', DataSizes({"task_inputs": {"l": LONG}})
+        )
+
+
+def test_given_hidden_iterations_building_strings_then_the_budget_is_exceeded() -> None:
+    # 85 KB event: 9,000 steps each building 120 KB; priced today after ~2 s and +1.6 GB RSS
+    # (17 s / 4.7 GB with a 200 KB string): OOM on the 512 MB billing Lambda.
+    variables = {"task_inputs": {"l": [1] * 9000, "s": "a" * 60_000}}
+    with pytest.raises(BudgetExceededError):
+        check_budget(
+            'size(task_inputs["l"].map(x, task_inputs.s + task_inputs.s))', DataSizes(variables)
+        )
