@@ -103,8 +103,9 @@ INVISIBLE_PREFIXES = [" ", "  ", "\u00a0", "\u3000", "\u200b", "\ufeff", "\u202e
 FULLWIDTH_TRIGGERS = ["\uff1d", "\uff0b", "\uff0d", "\uff20"]
 
 
+# (A tab or carriage return behind blanks is itself a blank a spreadsheet trims: not a trigger.)
 @pytest.mark.parametrize("prefix", INVISIBLE_PREFIXES)
-@pytest.mark.parametrize("trigger", [*FORMULA_TRIGGERS, *FULLWIDTH_TRIGGERS])
+@pytest.mark.parametrize("trigger", ["=", "+", "-", "@", *FULLWIDTH_TRIGGERS])
 def test_given_a_trigger_behind_blanks_or_invisible_characters_then_the_cell_is_neutralised(
     prefix: str, trigger: str
 ) -> None:

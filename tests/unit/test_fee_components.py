@@ -32,7 +32,7 @@ PROBE = r"""
 import importlib.util, json, sys
 from pathlib import Path
 
-path = Path("layers/common/usage_pricing/fees.py")
+path = Path("layers/common/usage_pricing/core/fees.py")
 source = path.read_text()
 marker = ")\nTOTAL = FeeComponent("
 assert source.count(marker) == 1

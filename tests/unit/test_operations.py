@@ -127,7 +127,7 @@ def test_billing_metric_alarms_match_what_the_billing_function_emits(metric: str
     assert dimensions(alarm) == {"service": SERVICE}
     assert (alarm["Statistic"], alarm["Threshold"]) == ("Sum", 1)
     emitted = (ROOT / "functions" / "billing" / "app.py").read_text()
-    emitted += (ROOT / "layers" / "common" / "usage_pricing" / "billing.py").read_text()
+    emitted += (ROOT / "layers" / "common" / "usage_pricing" / "ledger" / "billing.py").read_text()
     assert f'"{metric}"' in emitted
 
 
