@@ -16,9 +16,14 @@ PROBLEM = "application/problem+json"
 class _Response(Protocol):
     """What the check reads of a requests.Response."""
 
-    status_code: int
-    headers: Mapping[str, str]
-    text: str
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
 
     def json(self) -> Any: ...
 
