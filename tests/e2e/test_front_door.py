@@ -8,25 +8,14 @@ import pytest
 
 from local.template import load_template
 from tests.conftest import sample_event
+from tests.problems import assert_problem
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
-PROBLEM = "application/problem+json"
 
 
 def sample_body() -> dict[str, object]:
     return json.loads(sample_event("evaluate")["body"])  # type: ignore[no-any-return]
-
-
-def assert_problem(response: object, status: int, detail: str | None = None) -> dict[str, object]:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    assert response.headers["Content-Type"] == PROBLEM  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    if detail is not None:
-        assert body["detail"] == detail
-    return body  # type: ignore[no-any-return]
 
 
 def test_evaluate_through_the_front_door(stack: Stack) -> None:
@@ -42,7 +31,7 @@ def test_no_key_is_401(stack: Stack) -> None:
     assert_problem(
         stack.request("POST", "/usage/cel/evaluate", key=None, json=sample_body()),
         401,
-        "missing API key: send Authorization: Bearer <key>",
+        detail="missing API key: send Authorization: Bearer <key>",
     )
 
 
@@ -56,7 +45,9 @@ def test_no_key_is_401(stack: Stack) -> None:
 )
 def test_bad_keys_are_401(stack: Stack, key: str, detail: str) -> None:
     assert_problem(
-        stack.request("POST", "/usage/cel/evaluate", key=key, json=sample_body()), 401, detail
+        stack.request("POST", "/usage/cel/evaluate", key=key, json=sample_body()),
+        401,
+        detail=detail,
     )
 
 
@@ -66,7 +57,7 @@ def test_revoked_key_is_401(stack: Stack) -> None:
     assert_problem(
         stack.request("POST", "/usage/cel/evaluate", key=key, json=sample_body()),
         401,
-        "revoked API key",
+        detail="revoked API key",
     )
 
 
@@ -84,7 +75,7 @@ def test_scopes(stack: Stack, scopes: str, status: int) -> None:
     key = stack.new_key("team_scopes", scopes)
     response = stack.request("POST", "/usage/cel/evaluate", key=key, json=sample_body())
     if status == 403:
-        assert_problem(response, 403, "this API key lacks the billing:read scope")
+        assert_problem(response, 403, detail="this API key lacks the billing:read scope")
     else:
         assert response.status_code == 200
 

@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
 
 from tests import hostile
+from tests.problems import assert_problem
 from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -39,14 +38,6 @@ def send(
     headers = {"Content-Type": content_type} if content_type else {}
     data = body.encode() if body is not None else None
     return stack.request(method, path, key=key, headers=headers, data=data)
-
-
-def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["Content-Type"] == PROBLEM
-    problem: dict[str, Any] = response.json()
-    assert {"type", "title", "status", "detail"} <= set(problem) and problem["status"] == status
-    return problem
 
 
 @pytest.mark.usefixtures("quiet_log")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlencode
 
-from tests.conftest import AwsWorld, LambdaContext, sample_event
+from tests.conftest import AwsWorld, LambdaContext
+from tests.events import http_event
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -125,19 +125,16 @@ class Billing:
         body: Any = None,
         query: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        event = sample_event("evaluate")
-        method = route_key.split(" ", maxsplit=1)[0]
-        event.update(routeKey=route_key, rawPath=path, pathParameters=params)
-        if query:
-            event["queryStringParameters"] = query
-            event["rawQueryString"] = urlencode(query)
-        event["requestContext"].update(routeKey=route_key)
-        event["requestContext"]["http"].update(method=method, path=path)
-        event["requestContext"]["authorizer"]["lambda"] = {"team_id": team, "scopes": scopes}
-        if body is None:
-            event.pop("body", None)
-        else:
-            event["body"] = json.dumps(body)
+        sent = None if body is None else json.dumps(body)  # a str body is sent as a JSON string
+        event = http_event(
+            route_key,
+            path,
+            team=team,
+            scopes=scopes,
+            query=query,
+            body=sent,
+            path_parameters=params,
+        )
         response = handler.lambda_handler(event, LambdaContext())
         body = response.get("body")
         return response["statusCode"], json.loads(body) if body else None

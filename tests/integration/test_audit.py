@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 
 from local.audit import LOCAL_TABLES, main
-from tests.conftest import AwsWorld
 
 from .billing_helpers import completed
-from .test_backtest import History, shared_history
-
-
-@pytest.fixture
-def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
-    return shared_history(aws, aws_built)
+from .history_helpers import History
 
 
 def run_audit(history: History, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

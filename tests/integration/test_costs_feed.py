@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import AwsWorld
 
+from .analytics_helpers import CHARGE, NOW, Analytics, at
 from .billing_helpers import refunded
-from .test_analytics import CHARGE, NOW, Analytics, at
 
 PATH = "/v1/organization/costs"
 DAY = 86_400

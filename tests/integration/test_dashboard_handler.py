@@ -4,7 +4,6 @@ The page itself is tested in a real browser in tests/browser."""
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import hashlib
 import json
@@ -15,7 +14,8 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from tests.conftest import ROOT, LambdaContext, load_handler, sample_event
+from tests.conftest import ROOT, LambdaContext, load_handler
+from tests.events import http_event
 
 STATIC = ROOT / "functions" / "dashboard" / "static"
 PROBLEM = "application/problem+json"
@@ -26,14 +26,30 @@ def handler() -> ModuleType:
     return load_handler("dashboard")
 
 
+# What a browser sends for the page: no key, no API version, no JSON body.
+BROWSER: dict[str, str | None] = {
+    "authorization": None,
+    "content-type": None,
+    "x-api-version": None,
+    "accept": "text/html",
+}
+
+
+def page_event(route_key: str, path: str, **headers: str) -> dict[str, Any]:
+    """A browser's request on a public route: no authorizer context."""
+    asset = path.removeprefix("/dashboard/") if path != "/dashboard" else None
+    return http_event(
+        route_key,
+        path,
+        team=None,
+        headers={**BROWSER, **headers},
+        path_parameters={"asset": asset} if asset is not None else None,
+    )
+
+
 def get(handler: ModuleType, path: str, **headers: str) -> dict[str, Any]:
-    event = copy.deepcopy(sample_event("dashboard"))
-    if path != "/dashboard":
-        asset = path.removeprefix("/dashboard/")
-        event["routeKey"] = event["requestContext"]["routeKey"] = "GET /dashboard/{asset}"
-        event["pathParameters"] = {"asset": asset}
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["headers"].update(headers)
+    route_key = "GET /dashboard" if path == "/dashboard" else "GET /dashboard/{asset}"
+    event = page_event(route_key, path, **headers)
     return handler.lambda_handler(event, LambdaContext())  # type: ignore[no-any-return]
 
 
@@ -179,8 +195,7 @@ def test_other_api_versions_are_400(handler: ModuleType) -> None:
 
 def test_reached_through_the_authorized_fallback_it_still_wants_a_key(handler: ModuleType) -> None:
     """Public is a property of the gateway's own route key, not of the path."""
-    event = copy.deepcopy(sample_event("dashboard"))
-    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    event = page_event("$default", "/dashboard")
     response = handler.lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 401
 

@@ -14,6 +14,7 @@ from typing import Any
 from local.first_task import SAMPLE, stamped
 from local.template import load_template
 from tests.conftest import ROOT, AwsWorld, LambdaContext, sample_event
+from tests.events import http_event
 from usage_pricing.usage.events import TaskCompletedEvent, TaskEventEnvelope
 
 README = (ROOT / "README.md").read_text()
@@ -135,17 +136,14 @@ def test_first_task_stamping_keeps_the_run_length() -> None:
 
 
 def _http(handler: Any, route_key: str, path: str, params: dict[str, str], **extra: Any) -> Any:
-    event = sample_event("evaluate")
-    method = route_key.split(" ", 1)[0]
-    event.update(routeKey=route_key, rawPath=path, pathParameters=params, **extra)
-    event["requestContext"].update(routeKey=route_key)
-    event["requestContext"]["http"].update(method=method, path=path)
-    event["requestContext"]["authorizer"]["lambda"] = {
-        "team_id": "team_acme",
-        "scopes": "billing:read apps:read apps:write",
-    }
-    if "body" not in extra:
-        event.pop("body", None)
+    event = http_event(
+        route_key,
+        path,
+        team="team_acme",
+        scopes="billing:read apps:read apps:write",
+        path_parameters=params,
+    )
+    event.update(extra)
     response = handler.lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 200, response
     return json.loads(response["body"])

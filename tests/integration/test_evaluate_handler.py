@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LambdaContext, load_handler, sample_event
+from tests.events import http_event
 
 PROBLEM = "application/problem+json"
 
@@ -33,10 +34,16 @@ def invoke(handler: ModuleType, event: dict[str, Any]) -> tuple[int, str, Any]:
     return response["statusCode"], response["headers"]["Content-Type"], json.loads(response["body"])
 
 
-def with_body(body: Any) -> dict[str, Any]:
-    event = sample_event("evaluate")
-    event["body"] = body if isinstance(body, str) else json.dumps(body)
-    return event
+def request(
+    body: Any = None,
+    *,
+    team: str | None = "team_local",
+    scopes: str = "billing:read apps:read",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """The sample's request with this body (the sample's body by default)."""
+    body = sample_event("evaluate")["body"] if body is None else body
+    return http_event("POST /usage/cel/evaluate", team=team, scopes=scopes, body=body, **kwargs)
 
 
 def sample_body() -> dict[str, Any]:
@@ -56,7 +63,7 @@ def test_seed_docs_request(handler: ModuleType) -> None:
         "output_meta": {"inputs": [], "outputs": [{"type": "image", "count": 2}]},
         "usage_seconds": 45,
     }
-    status, _, answer = invoke(handler, with_body(body))
+    status, _, answer = invoke(handler, request(body))
     assert status == 200
     assert answer["inference_fee"] == {"value": 400_000, "dollars": "0.004"}
     assert answer["total"] == {"value": 400_000, "dollars": "0.004"}
@@ -66,7 +73,7 @@ def test_seed_docs_request(handler: ModuleType) -> None:
 def test_formula_error_is_200_on_its_component(handler: ModuleType) -> None:
     body = sample_body()
     body["pricing"]["royalty_expression"] = "inference_fee / 0"
-    status, _, answer = invoke(handler, with_body(body))
+    status, _, answer = invoke(handler, request(body))
     assert status == 200
     assert answer["royalty_fee"]["value"] == 0
     assert "divide by zero" in answer["royalty_fee"]["error"]
@@ -77,7 +84,7 @@ def test_formula_error_is_200_on_its_component(handler: ModuleType) -> None:
 def test_int_times_double_is_reported_not_rounded(handler: ModuleType) -> None:
     body = sample_body()
     body["pricing"]["inference_expression"] = "prices.per_image * 1.5"
-    status, _, answer = invoke(handler, with_body(body))
+    status, _, answer = invoke(handler, request(body))
     assert status == 200
     assert answer["inference_fee"]["value"] == 0
     assert (
@@ -134,7 +141,7 @@ def test_malformed_body_is_400_naming_the_field(
 ) -> None:
     body = sample_body()
     mutate(body)
-    status, content_type, problem = invoke(handler, with_body(body))
+    status, content_type, problem = invoke(handler, request(body))
     assert (status, content_type) == (400, PROBLEM)
     assert problem["type"] == "urn:usage-pricing:problem:invalid-request"
     assert problem["title"] == "Invalid request"
@@ -147,14 +154,13 @@ def test_malformed_body_is_400_naming_the_field(
 
 
 def test_invalid_json_is_400(handler: ModuleType) -> None:
-    status, content_type, problem = invoke(handler, with_body("{not json"))
+    status, content_type, problem = invoke(handler, request("{not json"))
     assert (status, content_type) == (400, PROBLEM)
     assert problem["errors"] == [{"field": "body", "message": "body is not valid JSON"}]
 
 
 def test_no_authorizer_context_is_401(handler: ModuleType) -> None:
-    event = sample_event("evaluate")
-    del event["requestContext"]["authorizer"]
+    event = request(team=None)
     assert invoke(handler, event) == (
         401,
         PROBLEM,
@@ -178,8 +184,7 @@ def test_no_authorizer_context_is_401(handler: ModuleType) -> None:
     ],
 )
 def test_scope_is_required(handler: ModuleType, scopes: str, status: int) -> None:
-    event = sample_event("evaluate")
-    event["requestContext"]["authorizer"]["lambda"]["scopes"] = scopes
+    event = request(scopes=scopes)
     got, _, answer = invoke(handler, event)
     assert got == status
     if status == 403:
@@ -187,29 +192,26 @@ def test_scope_is_required(handler: ModuleType, scopes: str, status: int) -> Non
 
 
 def test_wrong_api_version_is_400(handler: ModuleType) -> None:
-    event = sample_event("evaluate")
-    event["headers"]["x-api-version"] = "1"
+    event = request(headers={"x-api-version": "1"})
     status, content_type, problem = invoke(handler, event)
     assert (status, content_type) == (400, PROBLEM)
     assert problem["detail"] == "unsupported API version '1'; this API serves version 2"
 
 
 def test_absent_api_version_means_2(handler: ModuleType) -> None:
-    event = sample_event("evaluate")
-    del event["headers"]["x-api-version"]
+    event = request(headers={"x-api-version": None})
     assert invoke(handler, event)[0] == 200
 
 
 def test_oversized_body_is_413(handler: ModuleType) -> None:
     body = sample_body()
     body["task_inputs"] = {"blob": "x" * 262_144}
-    status, content_type, problem = invoke(handler, with_body(body))
+    status, content_type, problem = invoke(handler, request(body))
     assert (status, content_type) == (413, PROBLEM)
     assert problem["errors"] == [{"field": "body", "message": "must be at most 262144 bytes"}]
 
 
 def test_unknown_route_is_a_problem(handler: ModuleType) -> None:
-    event = sample_event("evaluate")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = "/usage/cel/nothing"
+    event = request(path="/usage/cel/nothing")
     status, content_type, problem = invoke(handler, event)
     assert (status, content_type, problem["title"]) == (404, PROBLEM, "Not found")

@@ -18,12 +18,11 @@ from local.functions import load_functions
 from local.stack import LocalApi
 from tests import hostile
 from tests.conftest import AwsWorld
+from tests.problems import assert_problem
 from usage_pricing.edge.key_store import ApiKeyRepository
 from usage_pricing.runtime.wiring import Wiring
 
 from .faults import PERMANENT_FAULTS, TRANSPORT_FAULTS, FailingDynamoDB
-
-PROBLEM = "application/problem+json"
 
 
 class FrontDoor:
@@ -81,12 +80,6 @@ def no_traceback_is_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert "Traceback" not in caplog.text
 
 
-def assert_problem(status: int, headers: dict[str, str], body: Any, expected: int) -> None:
-    assert status == expected, body
-    assert headers["Content-Type"] == PROBLEM
-    assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == expected
-
-
 # --- bodies that once answered 500 ----------------------------------------------------------------
 
 
@@ -96,7 +89,7 @@ def test_a_hostile_body_is_a_400_naming_its_field_on_every_route(
     door: FrontDoor, method: str, path: str, case: hostile.BodyCase
 ) -> None:
     status, headers, problem = door.request(method, path, body=case.body)
-    assert_problem(status, headers, problem, 400)
+    assert_problem((status, headers, problem), 400)
     issues = {e["field"]: e["message"] for e in problem["errors"]}
     assert case.field in issues, issues
     assert issues[case.field].startswith(case.message)
@@ -129,7 +122,7 @@ def test_other_media_types_are_a_415_naming_the_header(
     status, headers, problem = door.request(
         method, path, body=hostile.VALID_BODY[method], content_type=media_type
     )
-    assert_problem(status, headers, problem, 415)
+    assert_problem((status, headers, problem), 415)
     assert [e["field"] for e in problem["errors"]] == ["Content-Type"]
 
 
@@ -166,7 +159,7 @@ def test_a_draft_is_seen_only_by_its_owner(
     assert status == case.status, answer
     text = json.dumps(answer)
     if status != 200:
-        assert_problem(status, headers, answer, case.status)
+        assert_problem((status, headers, answer), case.status)
     elif case.sees_draft:
         assert answer["draft"]["pricing"]["prices"][hostile.DRAFT_SECRET] == 777
     else:
@@ -236,7 +229,7 @@ def test_a_storage_failure_is_a_503_on_every_route(
     headers["content-type"] = "application/json"
     status, out_headers, out = api.handle(method, path, headers, (body or "").encode(), "")
     problem = json.loads(out)
-    assert_problem(status, out_headers, problem, 503)
+    assert_problem((status, out_headers, problem), 503)
     assert problem["title"] == "Storage unavailable"
     assert out_headers.get("Retry-After") == ("1" if fault in TRANSPORT_FAULTS else None)
     assert failing.calls(), "the route never reached storage"
@@ -256,7 +249,7 @@ def test_the_authorizer_answers_an_unreachable_key_table_with_a_503(
     headers = {"authorization": "Bearer inf_" + "k" * 43, "x-api-version": "2"}
     for method, path in hostile.routes():
         status, out_headers, out = api.handle(method, path, headers, b"", "")
-        assert_problem(status, out_headers, json.loads(out), 503)
+        assert_problem((status, out_headers, json.loads(out)), 503)
         assert out_headers["Retry-After"] == "1"
     assert failing.calls() == ["get_item"]  # once: the gateway caches the answer, as it would
 

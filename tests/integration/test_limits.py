@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AwsWorld, LambdaContext, load_handler, sample_event
+from tests.conftest import AwsWorld, LambdaContext, load_handler
+from tests.events import http_event
 from usage_pricing.core.limits import MAX_BODY_BYTES, MAX_FORMULA_BYTES, MAX_META_ITEMS, MAX_PRICES
 
 
@@ -17,8 +18,9 @@ def evaluate() -> Any:
 
 
 def call(handler: Any, body: Any) -> tuple[int, dict[str, Any]]:
-    event = sample_event("evaluate")
-    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    event = http_event(
+        "POST /usage/cel/evaluate", team="team_local", scopes="billing:read", body=body
+    )
     response = handler.lambda_handler(event, LambdaContext())
     return response["statusCode"], json.loads(response["body"])
 
@@ -98,8 +100,14 @@ def test_a_patch_cannot_merge_past_200_prices(aws: AwsWorld) -> None:
     pricing = aws.handler("pricing", "PricingFunction")
 
     def patch(prices: dict[str, int]) -> tuple[int, Any]:
-        event = sample_event("pricing")
-        event["body"] = json.dumps({"prices": prices})
+        event = http_event(
+            "PATCH /apps/{namespace}/{name}/pricing",
+            "/apps/team_local/flux-dev/pricing",
+            team="team_local",
+            scopes="apps:write apps:read",
+            body={"prices": prices},
+            path_parameters={"namespace": "team_local", "name": "flux-dev"},
+        )
         response = pricing.lambda_handler(event, LambdaContext())
         return response["statusCode"], json.loads(response["body"])
 

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import AwsWorld
 from usage_pricing import AppPricing, OutputMeta, PricingEvaluator, PricingInput, new_engine
 
-from .test_billing import Billing
+from .billing_helpers import Billing
 
 
 @pytest.fixture

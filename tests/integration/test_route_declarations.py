@@ -10,7 +10,8 @@ from types import ModuleType
 import pytest
 
 from local.template import load_template
-from tests.conftest import LambdaContext, load_handler, sample_event
+from tests.conftest import LambdaContext, load_handler
+from tests.events import http_event
 from usage_pricing.core.scopes import has_scope
 from usage_pricing.edge.http import Api
 
@@ -102,16 +103,10 @@ def test_public_declarations_are_exactly_the_routes_the_gateway_serves_without_a
 
 
 def route_event(route_key: str, scopes: str) -> dict[str, object]:
-    method, path = route_key.split(" ", 1)
+    path = route_key.split(" ", 1)[1]
     concrete = path.replace("{taskID}", "t-1").replace("{namespace}", "team_a")
     concrete = concrete.replace("{name}", "x")
-    event = sample_event("evaluate")
-    event.update(routeKey=route_key, rawPath=concrete)
-    event.pop("body", None)
-    event["requestContext"].update(routeKey=route_key)
-    event["requestContext"]["http"].update(method=method, path=concrete)
-    event["requestContext"]["authorizer"]["lambda"] = {"team_id": "team_a", "scopes": scopes}
-    return event
+    return http_event(route_key, concrete, scopes=scopes)
 
 
 @pytest.mark.parametrize("scopes", ["", "nothing", "billing:write", "apps:admin", "team_a", "read"])

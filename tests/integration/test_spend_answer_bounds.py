@@ -15,8 +15,8 @@ from usage_pricing.core.limits import MAX_SUMMARY_VALUES
 from usage_pricing.spend.summary import most_seconds
 from usage_pricing.storage.aggregates import OTHER
 
+from .analytics_helpers import NOW, Analytics
 from .billing_helpers import completed
-from .test_analytics import NOW, Analytics
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
+from tests.events import http_event
 
 from .billing_helpers import completed, refunded, sqs_batch
 
@@ -38,22 +39,10 @@ class Tasks:
         headers: dict[str, str] | None = None,
         context: Any = None,
     ) -> dict[str, Any]:
-        pairs = list(query.items()) if isinstance(query, dict) else query
-        joined: dict[str, str] = {}
-        for key, value in pairs:  # API Gateway joins a repeated parameter with commas
-            joined[key] = f"{joined[key]},{value}" if key in joined else value
-        event = sample_event("task_cost")
-        event.update(
-            routeKey="GET /usage/tasks",
-            rawPath="/usage/tasks",
-            queryStringParameters=joined or None,
-            rawQueryString="&".join(f"{k}={v}" for k, v in pairs),
+        # a list of pairs repeats a parameter; API Gateway joins the repeats with commas
+        event = http_event(
+            "GET /usage/tasks", team=team, scopes=scopes, query=query, headers=headers
         )
-        event.pop("pathParameters", None)
-        event["headers"].update(headers or {})
-        event["requestContext"].update(routeKey="GET /usage/tasks")
-        event["requestContext"]["http"].update(path="/usage/tasks", method="GET")
-        event["requestContext"]["authorizer"]["lambda"] = {"team_id": team, "scopes": scopes}
         return self.handler.lambda_handler(event, context or LambdaContext())  # type: ignore[no-any-return]
 
     def page(self, query: dict[str, str], **kwargs: Any) -> dict[str, Any]:

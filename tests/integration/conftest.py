@@ -1,0 +1,25 @@
+"""The integration suite's shared fixtures. A test module takes a shared world from here and its
+helpers from the *_helpers modules, never from another test module:
+
+- billing_helpers: task events, SQS batches and the Billing world (billing, task cost, pricing);
+- analytics_helpers: the Analytics world (billing read back by breakdown and summary);
+- history_helpers: the hand-computed billing history that backtest and audit read.
+
+Each test module still declares its own `world` fixture in one line, because which world a
+module means (Billing, Analytics, its own) is part of what it tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import AwsWorld
+
+from .history_helpers import History, shared_history
+
+
+@pytest.fixture
+def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
+    """The billed history, built once per module and restored into this test's fresh tables."""
+    return shared_history(aws, aws_built)
