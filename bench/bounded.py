@@ -43,7 +43,8 @@ from local.functions import LocalFunction
 from local.template import load_template
 from tests.hostile_pricing import ONE_FILTER, ONE_FILTER_FITS
 from usage_pricing import Settings
-from usage_pricing.ledger.repository import record_item, team_app_partition, time_key
+from usage_pricing.core.utc import sortable as time_key
+from usage_pricing.ledger.repository import record_item, team_app_partition
 
 from .analytics import Charger, database_server_time, in_process_ledger
 from .common import summary
