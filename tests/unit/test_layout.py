@@ -137,3 +137,22 @@ def test_given_every_spend_module_imported_then_no_cel_engine_is_loaded() -> Non
         if m.startswith(("usage_pricing.pricing.cel", "celpy", "cel_expr", "celexpr"))
     ]
     assert spend and engines == []
+
+
+def test_given_the_bench_and_the_local_tools_then_every_module_imports() -> None:
+    # They import the layer by name: a move in the layer must not leave one behind.
+    names = sorted(
+        f"{folder}.{path.stem}"
+        for folder in ("bench", "local")
+        for path in (ROOT / folder).glob("*.py")
+        if path.stem != "__main__"
+    )
+    script = "import importlib\n" + "".join(f"importlib.import_module({n!r})\n" for n in names)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{LAYER}:{ROOT}", "POWERTOOLS_TRACE_DISABLED": "1"},
+    )
+    assert names and result.returncode == 0, result.stderr[-2000:]
