@@ -12,7 +12,8 @@ from typing import Any
 
 from usage_pricing import AppPricing, OutputMeta, PricingInput
 from usage_pricing.core.limits import MAX_META_ITEMS
-from usage_pricing.pricing.cel.budget import DataSizes, fits, plan_of
+from usage_pricing.pricing.cel.budget import fits, plan_of
+from usage_pricing.pricing.cel.budget_sizes import DataSizes
 
 FIVE_FILTERS = " + ".join(["size(outputs.filter(o, o.type == 'image'))"] * 5)
 ONE_FILTER = "size(outputs.filter(o, o.type == 'image'))"

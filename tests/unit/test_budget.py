@@ -9,15 +9,9 @@ from hypothesis import strategies as st
 
 from tests.hostile_pricing import CORPUS, FIVE_FILTERS, ONE_FILTER, ONE_FILTER_FITS, HostileCase
 from usage_pricing import AppPricing, PricingEvaluator, new_engine
-from usage_pricing.pricing.cel.budget import (
-    BUDGET_EXCEEDED,
-    MAX_ITERATIONS,
-    W_ACCUMULATE,
-    DataSizes,
-    estimate,
-    shape_of,
-    units,
-)
+from usage_pricing.pricing.cel.budget import BUDGET_EXCEEDED, MAX_ITERATIONS, W_ACCUMULATE, estimate
+from usage_pricing.pricing.cel.budget_shape import shape_of
+from usage_pricing.pricing.cel.budget_sizes import DataSizes, units
 
 ENGINES = ("cel-expr", "cel-python")
 COMPONENTS = ("resource", "inference", "royalty", "partner", "total")

@@ -23,13 +23,13 @@ from usage_pricing.pricing.cel.budget import (
     BUDGET_EXCEEDED,
     ENGINE_ITERATION_LIMIT,
     SHARED_ARENA_COPIES,
-    DataSizes,
     FeeBudgets,
     estimate,
     fits,
     plan_of,
-    shape_of,
 )
+from usage_pricing.pricing.cel.budget_shape import shape_of
+from usage_pricing.pricing.cel.budget_sizes import DataSizes
 from usage_pricing.pricing.evaluator import _most_units
 
 FORMULAS = (

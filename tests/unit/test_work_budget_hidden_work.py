@@ -8,13 +8,9 @@ from __future__ import annotations
 import pytest
 
 from usage_pricing import AppPricing, PricingEvaluator, PricingInput, new_engine
-from usage_pricing.pricing.cel.budget import (
-    BudgetExceededError,
-    DataSizes,
-    check_budget,
-    estimate,
-    shape_of,
-)
+from usage_pricing.pricing.cel.budget import BudgetExceededError, check_budget, estimate
+from usage_pricing.pricing.cel.budget_shape import shape_of
+from usage_pricing.pricing.cel.budget_sizes import DataSizes
 
 # A map() whose *body* returns a long list: the result's `deepest` is taken as its own length
 # (1), so a comprehension over `result[0]` is bounded at 1 iteration instead of len(big).

@@ -25,7 +25,8 @@ from usage_pricing.core.limits import (
 from usage_pricing.core.money import FEE_OVERFLOWS, INT64_MAX, FeeValueError, fee_from_result
 from usage_pricing.core.views import Description, Fee
 from usage_pricing.pricing.cel import FEE_SCOPES, CelEngine, Scope
-from usage_pricing.pricing.cel.budget import BUDGET_EXCEEDED, NUMBERS, DataSizes, FeeBudgets
+from usage_pricing.pricing.cel.budget import BUDGET_EXCEEDED, NUMBERS, FeeBudgets
+from usage_pricing.pricing.cel.budget_sizes import DataSizes
 from usage_pricing.pricing.model import (
     AppPricing,
     PlatformDefaults,

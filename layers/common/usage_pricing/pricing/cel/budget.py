@@ -8,6 +8,9 @@ evaluation, which the fast path's single program shares between every fee formul
 an upper bound computed *before* evaluation, from the formula's shape and the sizes of the values
 it names:
 
+The module is the cost model; the sizes of values are budget_sizes, the shape of a formula is
+budget_shape.
+
 - Sizes are in units: 1 per scalar, list or map, plus 1 per character of a string or map key.
 - Outside comprehensions, a CEL expression is a tree whose leaves are the names and literals of
   the formula. No operator builds a value bigger than the sum of its operands (`+` concatenates,
@@ -33,25 +36,14 @@ comprehensions), and once per tuple of fee formulas (`FeeBudgets`: which formula
 exceed, which need only a quick bound); a task's values are measured once (`DataSizes`) and
 shared by its formulas. Every shortcut answers exactly as the full bound (`estimate`) would."""
 
-from __future__ import annotations
-
 import functools
-import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usage_pricing.core.fees import COMPONENTS
 from usage_pricing.core.limits import MAX_FORMULA_DEPTH
-from usage_pricing.pricing.cel.guard import (
-    COMPREHENSION_MACROS,
-    MAX_REGEX_COST,
-    Token,
-    last_argument,
-    literal_text,
-    matching_brackets,
-    regex_cost,
-    scan,
-)
+from usage_pricing.pricing.cel.budget_shape import Context, Leaf, Shape, shape_of
+from usage_pricing.pricing.cel.budget_sizes import SCALAR, DataSizes, Measure, units
 
 BUDGET_EXCEEDED = "evaluation budget exceeded"
 # Calibrated by bench/pricing.py's hostile corpus: the costliest formula that fits prices in well
@@ -65,500 +57,10 @@ MAX_ITERATIONS = 9_000
 # (~32 bytes each) before it is cheaper on memory to evaluate each formula alone.
 ENGINE_ITERATION_LIMIT = 9_999
 SHARED_ARENA_COPIES = 600_000
-_QUADRATIC_METHODS = frozenset({"contains", "matches"})
-# Operators and calls whose cost grows with their operands (concatenation, comparison, membership,
-# and every helper that hands a list or map to Python). Arithmetic, logic, field access, size()
-# and the scalar helpers are O(1) and do not count.
-_WALKING_OPERATORS = frozenset({"+", "==", "!=", "<", "<=", ">", ">=", "in"})
-# size() of a string counts its code points.
-_WALKING_METHODS = frozenset({"contains", "matches", "startsWith", "endsWith", "size"})
-_WALKING_FUNCTIONS = frozenset({"size", "matches"})
-_WALKING_HELPERS = frozenset(
-    {
-        "text_tokens", "image_count", "video_seconds", "audio_seconds", "count_type", "first",
-        "get", "get_extra", "get_bool", "get_string", "sum", "string", "bytes", "dyn",
-    }
-)  # fmt: skip
 
 
 class BudgetExceededError(Exception):
     """A formula's work bound exceeds its budget; the message names which budget."""
-
-
-class _Leaf:
-    """A name path (`task_inputs.prompt`, `o.extra`) or a literal of fixed size."""
-
-    __slots__ = (
-        "path",
-        "units",
-    )
-
-    def __init__(self, path: tuple[str, ...] = (), units: int = 0) -> None:
-        self.path = path
-        self.units = units
-
-
-class _Context:
-    """Leaves evaluated together: the formula outside comprehensions, or one comprehension's body
-    (evaluated once per element)."""
-
-    __slots__ = ("helpers", "leaves", "loops", "operators", "patterns", "quadratic")
-
-    def __init__(self) -> None:
-        self.leaves: list[_Leaf] = []
-        self.loops: list[int] = []  # indexes of comprehensions used as values
-        self.operators = 0  # engine operators that walk their operands
-        self.helpers = 0  # Python helper calls, which convert their arguments
-        self.patterns = 0  # estimated RE2 program size of every matches() call (per call)
-        self.quadratic: list[tuple[_Span, _Span]] = []
-
-
-class _Span:
-    __slots__ = (
-        "leaves",
-        "loops",
-        "plus",
-    )
-
-    def __init__(self, leaves: tuple[_Leaf, ...], loops: tuple[int, ...], plus: int) -> None:
-        self.leaves = leaves
-        self.loops = loops
-        self.plus = plus
-
-
-class _Loop:
-    __slots__ = (
-        "body",
-        "macro",
-        "receiver",
-        "receiver_path",
-        "variables",
-    )
-
-    def __init__(
-        self,
-        macro: str,
-        variables: frozenset[str],
-        receiver: _Span,
-        receiver_path: tuple[str, ...] | None,
-        body: _Context,
-    ) -> None:
-        self.macro = macro
-        self.variables = variables
-        self.receiver = receiver
-        self.receiver_path = receiver_path
-        self.body = body
-
-
-class Shape:
-    """What a formula's text says about its work, computed once per source."""
-
-    __slots__ = (
-        "loops",
-        "names",
-        "outside",
-    )
-
-    def __init__(self, outside: _Context, loops: tuple[_Loop, ...], names: frozenset[str]) -> None:
-        self.outside = outside
-        self.loops = loops
-        self.names = names
-
-
-class _Measure:
-    # The longest list or map anywhere inside, itself included: what an expression that is not
-    # a plain path (`task_inputs["l"]`, `get(task_inputs, "l", [])`, `dyn(x).l`) can iterate.
-    __slots__ = (
-        "deepest",
-        "largest",
-        "length",
-        "units",
-    )
-
-    def __init__(self, units: int, length: int, largest: int, deepest: int = 0) -> None:
-        self.units = units
-        self.length = length
-        self.largest = largest
-        self.deepest = deepest
-
-
-_SCALAR = _Measure(1, 0, 1)
-
-
-class DataSizes:
-    """Measures of one task's variables, each path measured at most once per task."""
-
-    def __init__(self, variables: Mapping[str, Any]) -> None:
-        self._variables = variables
-        self._measured: dict[tuple[str, ...], _Measure] = {}
-        self._units: dict[tuple[str, ...], int] = {}
-
-    def measure(self, path: tuple[str, ...]) -> _Measure:
-        found = self._measured.get(path)
-        if found is None:
-            found = self._measured[path] = self._measure_uncached(path)
-        return found
-
-    def units(self, path: tuple[str, ...]) -> int:
-        """`measure(path).units`, without the lengths a comprehension's bound needs: the task's
-        metadata lists are not walked item by item, only their `extra` maps."""
-        found = self._units.get(path)
-        if found is None:
-            measured = self._measured.get(path)
-            if measured is not None:
-                found = measured.units
-            elif path in _META_LISTS:
-                found = _meta_list_units(self._variables.get(path[-1]) or [])
-            else:
-                found = self.measure(path).units
-            self._units[path] = found
-        return found
-
-    def _measure_uncached(self, path: tuple[str, ...]) -> _Measure:
-        # The task's own metadata lists hold validated items of a known shape: bounded without
-        # visiting every field (1,000 items would cost more than pricing them).
-        if path in _META_LISTS:
-            return _meta_list_measure(self._variables.get(path[-1]) or [])
-        if path == ("output_meta",):
-            lists = [self.measure(("inputs",)), self.measure(("outputs",))]
-            return _Measure(
-                1 + len("inputs") + len("outputs") + 2 + sum(m.units for m in lists),
-                2,
-                max(m.units for m in lists),
-                max(m.deepest for m in lists),
-            )
-        return _measure_value(self._resolve(path))
-
-    def _resolve(self, path: tuple[str, ...]) -> Any:
-        value: Any = self._variables.get(path[0])
-        for name in path[1:]:
-            if not isinstance(value, dict):
-                return value  # a field of a non-map is an evaluation error; bound by the whole
-            if name not in value:
-                return None
-            value = value[name]
-        return value
-
-
-# The most units a metadata item has without its `extra` map (the largest type, video, with every
-# key and a 5-character resolution; numbers are one unit each).
-_META_ITEM_UNITS = (
-    1
-    + sum(
-        len(key) + 2
-        for key in (
-            "type",
-            "width",
-            "height",
-            "resolution_mp",
-            "resolution",
-            "seconds",
-            "fps",
-            "extra",
-        )
-    )
-    + len("video")
-    + len("1440p")
-)
-
-
-_META_LISTS = frozenset(
-    {("outputs",), ("inputs",), ("output_meta", "outputs"), ("output_meta", "inputs")}
-)
-_EXTRA = operator.itemgetter("extra")
-
-
-def _meta_list_units(items: list[Any]) -> int:
-    """`_meta_list_measure(items).units`. Every item of PricingInput.cel_variables has `extra`,
-    most often empty: one C-level pass tells whether any map needs walking."""
-    try:
-        if not any(map(_EXTRA, items)):
-            return 1 + len(items) * _META_ITEM_UNITS
-    except (KeyError, TypeError):
-        pass
-    return _meta_list_measure(items).units
-
-
-def _meta_list_measure(items: list[Any]) -> _Measure:
-    extras = [_walk(item["extra"]) for item in items if item.get("extra")]
-    largest = _META_ITEM_UNITS + max((u for u, _ in extras), default=0)
-    deepest = max([len(items), *(d for _, d in extras)])
-    return _Measure(
-        1 + len(items) * _META_ITEM_UNITS + sum(u for u, _ in extras), len(items), largest, deepest
-    )
-
-
-def _measure_value(value: Any) -> _Measure:
-    if isinstance(value, str):
-        return _Measure(len(value) + 1, 0, len(value) + 1)
-    if isinstance(value, list | tuple | dict):
-        children = list(value.values()) if isinstance(value, dict) else list(value)
-        walked = [_walk(v) for v in children]
-        keys = sum(len(str(k)) + 1 for k in value) if isinstance(value, dict) else 0
-        # A comprehension over a map binds its keys: the largest element is a key or a value.
-        longest_key = (
-            max((len(str(k)) + 1 for k in value), default=0) if isinstance(value, dict) else 0
-        )
-        return _Measure(
-            1 + keys + sum(u for u, _ in walked),
-            len(children),
-            max([longest_key, *(u for u, _ in walked)]),
-            max([len(children), *(d for _, d in walked)]),
-        )
-    return _SCALAR
-
-
-def units(value: Any) -> int:
-    """The size of a plain value in budget units, without recursion (data may nest 32 deep)."""
-    return _walk(value)[0]
-
-
-def _walk(value: Any) -> tuple[int, int]:
-    """Units of a value and the length of the longest list or map inside it, iteratively."""
-    total = longest = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        total += 1
-        if isinstance(item, str):
-            total += len(item)
-        elif isinstance(item, dict):
-            total += sum(len(str(k)) for k in item)
-            longest = max(longest, len(item))
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            longest = max(longest, len(item))
-            stack.extend(item)
-    return total, longest
-
-
-@functools.lru_cache(maxsize=4096)
-def shape_of(source: str) -> Shape:
-    """The formula's leaves, operators and comprehensions. Runs after the guard has accepted the
-    source, so comprehensions are not nested and brackets are at most 32 deep."""
-    tokens = list(scan(source))
-    partner = matching_brackets(tokens)
-    loops: list[_Loop] = []
-    # Which comprehension body, if any, each token belongs to; macro name and parens belong to
-    # none (they are the comprehension itself).
-    owner: list[int | None] = [None] * len(tokens)
-    structural: set[int] = set()
-    spans: list[tuple[int, int, int, int]] = []  # (receiver_start, dot, open, close)
-    for index, token in enumerate(tokens):
-        if (
-            token.kind == "ident"
-            and token.text in COMPREHENSION_MACROS
-            and index > 0
-            and tokens[index - 1].kind == "dot"
-            and index + 1 < len(tokens)
-            and tokens[index + 1].text == "("
-            and (index + 1) in partner
-        ):
-            close = partner[index + 1]
-            spans.append((_receiver_start(tokens, partner, index - 1), index - 1, index + 1, close))
-    for number, (_start, dot, open_, close) in enumerate(spans):
-        for position in range(open_ + 1, close):
-            owner[position] = number
-        structural.update((dot, dot + 1, open_, close))
-        # The iteration variable's declaration is not a use of it.
-        position = open_ + 1
-        while position < close and tokens[position].text != ",":
-            structural.add(position)
-            position += 1
-        structural.add(position)
-    # A receiver is evaluated once and then iterated: its cost is the comprehension's, not the
-    # enclosing expression's.
-    for start, dot, _open, _close in spans:
-        structural.update(p for p in range(start, dot) if owner[p] is None)
-    contexts = [_Context() for _ in spans]
-    outside = _Context()
-    for number, (start, dot, open_, close) in enumerate(spans):
-        body = contexts[number]
-        variables = _iteration_variables(tokens, open_, close)
-        receiver = _span(tokens, start, dot, partner, spans=spans, number=number)
-        path = _plain_path(tokens, start, dot)
-        loops.append(_Loop(tokens[dot + 1].text, variables, receiver, path, body))
-    for index in range(len(tokens)):
-        if index in structural:
-            continue
-        holder = owner[index]
-        context = outside if holder is None else contexts[holder]
-        _collect(tokens, index, context, partner)
-    # A comprehension is a value in the context that holds it, unless it is the receiver of a
-    # later one in a chain (`outputs.map(...).filter(...)`).
-    for number, (start, _dot, _open, close) in enumerate(spans):
-        chained = any(s <= start and close < d for s, d, _o, _c in spans[number + 1 :])
-        if not chained:
-            holder = owner[start]
-            (outside if holder is None else contexts[holder]).loops.append(number)
-    # The variables the engine converts: top-level names that are not calls, literals or
-    # comprehension variables.
-    bound = {name for loop in loops for name in loop.variables}
-    names = frozenset(
-        token.text
-        for index, token in enumerate(tokens)
-        if token.kind == "ident"
-        and (index == 0 or tokens[index - 1].kind != "dot")
-        and not (index + 1 < len(tokens) and tokens[index + 1].text == "(")
-        and token.text not in ("true", "false", "null")
-        and token.text not in bound
-    )
-    return Shape(outside, tuple(loops), names)
-
-
-def _collect(
-    tokens: list[Token],
-    index: int,
-    context: _Context,
-    partner: dict[int, int],
-    *,
-    leaves_only: bool = False,
-) -> None:
-    """What token `index` adds to its context: a leaf (a literal, or the name path that starts
-    here), a walking operator or helper call, a regex, or a quadratic call with its operands.
-    `leaves_only`: for the operands of a quadratic call or a receiver (_flat_span), which only
-    need their leaves (and must not re-collect the calls nested inside them)."""
-    token = tokens[index]
-    previous = tokens[index - 1] if index else None
-    following = tokens[index + 1] if index + 1 < len(tokens) else None
-    if token.kind == "binary":
-        if token.text in _WALKING_OPERATORS:
-            context.operators += 1
-    elif token.kind == "number":
-        context.leaves.append(_Leaf(units=1))
-    elif token.kind == "string":
-        context.leaves.append(_Leaf(units=len(token.text)))
-    elif token.kind == "ident":
-        calls = following is not None and following.text == "("
-        if previous is not None and previous.kind == "dot":
-            if calls and not leaves_only:
-                if token.text in _WALKING_METHODS:
-                    context.operators += 1
-                if token.text == "matches":
-                    context.patterns += _pattern_cost(tokens, index + 1, partner)
-                if token.text in _QUADRATIC_METHODS and (index + 1) in partner:
-                    receiver = _receiver_start(tokens, partner, index - 1)
-                    context.quadratic.append(
-                        (
-                            _flat_span(tokens, receiver, index - 1, partner),
-                            _flat_span(tokens, index + 2, partner[index + 1], partner),
-                        )
-                    )
-            return  # a field name: part of the path that starts at its first identifier
-        if calls:
-            if leaves_only:
-                return
-            if token.text in _WALKING_HELPERS:
-                context.helpers += 1
-            elif token.text in _WALKING_FUNCTIONS:
-                context.operators += 1
-            if token.text == "matches":
-                context.patterns += _pattern_cost(tokens, index + 1, partner)
-        elif token.text not in ("true", "false", "null"):
-            context.leaves.append(_Leaf(path=_path_from(tokens, index)))
-        else:
-            context.leaves.append(_Leaf(units=1))
-
-
-def _pattern_cost(tokens: list[Token], open_index: int, partner: dict[int, int]) -> int:
-    """The RE2 program size of a matches() call's literal pattern (the guard refuses others)."""
-    argument = last_argument(tokens, open_index, partner)
-    if len(argument) == 1 and argument[0].kind == "string":
-        return regex_cost(literal_text(argument[0].text))
-    return MAX_REGEX_COST
-
-
-def _path_from(tokens: list[Token], index: int, end: int | None = None) -> tuple[str, ...]:
-    """The name path starting at `index`, up to a method call, an index or `end`."""
-    end = len(tokens) if end is None else end
-    path = [tokens[index].text]
-    position = index + 1
-    while (
-        position + 1 < end
-        and tokens[position].kind == "dot"
-        and tokens[position + 1].kind == "ident"
-        and not (position + 2 < end and tokens[position + 2].text == "(")
-    ):
-        path.append(tokens[position + 1].text)
-        position += 2
-    return tuple(path)
-
-
-def _receiver_start(tokens: list[Token], partner: dict[int, int], dot: int) -> int:
-    """The first token of the operand a method is called on (`x.y[0].f(...)` for `.map`)."""
-    position = dot - 1
-    while position >= 0:
-        token = tokens[position]
-        if token.kind == "close" and position in partner:
-            position = partner[position]
-            if position > 0 and tokens[position - 1].kind in ("ident", "close"):
-                position -= 1
-                continue
-            if position > 0 and tokens[position - 1].kind == "dot":
-                position -= 2
-                continue
-            return position
-        if token.kind == "ident":
-            if position > 0 and tokens[position - 1].kind == "dot":
-                position -= 2
-                continue
-            return position
-        return position
-    return 0
-
-
-def _iteration_variables(tokens: list[Token], open_: int, close: int) -> frozenset[str]:
-    names = set()
-    for token in tokens[open_ + 1 : close]:
-        if token.text == ",":
-            break
-        if token.kind == "ident":
-            names.add(token.text)
-    return frozenset(names)
-
-
-def _plain_path(tokens: list[Token], start: int, end: int) -> tuple[str, ...] | None:
-    part = tokens[start:end]
-    if not part or part[0].kind != "ident" or len(part) % 2 == 0:
-        return None
-    for offset, token in enumerate(part):
-        if token.kind != ("ident" if offset % 2 == 0 else "dot"):
-            return None
-    return tuple(token.text for token in part[::2])
-
-
-def _span(
-    tokens: list[Token],
-    start: int,
-    end: int,
-    partner: dict[int, int],
-    *,
-    spans: list[tuple[int, int, int, int]],
-    number: int,
-) -> _Span:
-    """Leaves of a receiver, with the comprehensions chained inside it as values."""
-    flat = _flat_span(tokens, start, end, partner, skip=spans[:number])
-    inner = tuple(n for n, (s, _d, _o, c) in enumerate(spans[:number]) if start <= s and c < end)
-    return _Span(flat.leaves, inner, flat.plus)
-
-
-def _flat_span(
-    tokens: list[Token],
-    start: int,
-    end: int,
-    partner: dict[int, int],
-    skip: list[tuple[int, int, int, int]] | None = None,
-) -> _Span:
-    """The leaves of tokens[start:end] (a receiver, or an operand of a quadratic call), leaving
-    out the comprehensions in `skip`, and how many `+` join them."""
-    scratch = _Context()
-    plus = 0
-    inside = {p for _s, d, _o, c in skip or () for p in range(d, c + 1)}
-    for index in range(start, end):
-        if index not in inside:
-            plus += tokens[index].text == "+"
-            _collect(tokens, index, scratch, partner, leaves_only=True)
-    return _Span(tuple(scratch.leaves), (), plus)
 
 
 class Cost:
@@ -601,7 +103,7 @@ W_REGEX = 2_000  # per unit of estimated RE2 program: '\pL{300}' (120,400) compi
 def estimate(shape: Shape, sizes: DataSizes) -> Cost:
     """An upper bound, in nanosecond-like units, on the work of one evaluation, and on its
     comprehension iterations."""
-    results: list[_Measure] = []
+    results: list[Measure] = []
     iterations = copies = 0
     # Every engine converts each variable the formula names once per evaluation.
     work = W_CONVERT * sum(sizes.measure((name,)).units for name in shape.names)
@@ -620,7 +122,7 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             length = (loop.receiver.plus + 1) * longest
             element = max((m.largest for m in measures), default=0)
             work += W_WALK * (loop.receiver.plus + 1) * sum(m.units for m in measures)
-        bound = dict.fromkeys(loop.variables, _Measure(element, element, element, element))
+        bound = dict.fromkeys(loop.variables, Measure(element, element, element, element))
         per_iteration = _context_units(loop.body, sizes, bound, results)
         # A body may hand back (part of) any list it names: a map's elements can be that long.
         body_deepest = max(
@@ -637,20 +139,20 @@ def estimate(shape: Shape, sizes: DataSizes) -> Cost:
             work += W_ACCUMULATE * length * (length + 1) // 2
         if loop.macro == "map":
             results.append(
-                _Measure(
+                Measure(
                     1 + length * per_iteration, length, per_iteration, max(length, body_deepest)
                 )
             )
         elif loop.macro == "filter":
-            results.append(_Measure(1 + length * element, length, element, max(length, element)))
+            results.append(Measure(1 + length * element, length, element, max(length, element)))
         else:
-            results.append(_SCALAR)
+            results.append(SCALAR)
     outside = _context_units(shape.outside, sizes, {}, results)
     work += _context_work(shape.outside, outside) + _quadratic(shape.outside, sizes, {}, results)
     return Cost(work, iterations, copies)
 
 
-def _context_work(context: _Context, leaf_units: int) -> int:
+def _context_work(context: Context, leaf_units: int) -> int:
     """Each walking operator or helper costs at most the leaves under it; no leaf sits under more
     operators than the formula is deep."""
     depth = MAX_FORMULA_DEPTH
@@ -658,23 +160,23 @@ def _context_work(context: _Context, leaf_units: int) -> int:
     return walking * leaf_units + len(context.leaves) + W_REGEX * context.patterns
 
 
-def _leaf_measure(leaf: _Leaf, sizes: DataSizes, bound: Mapping[str, _Measure]) -> _Measure:
+def _leaf_measure(leaf: Leaf, sizes: DataSizes, bound: Mapping[str, Measure]) -> Measure:
     if not leaf.path:
-        return _Measure(leaf.units, 0, leaf.units)
+        return Measure(leaf.units, 0, leaf.units)
     if leaf.path[0] in bound:
         return bound[leaf.path[0]]
     return sizes.measure(leaf.path)
 
 
 def _context_units(
-    context: _Context, sizes: DataSizes, bound: Mapping[str, _Measure], results: list[_Measure]
+    context: Context, sizes: DataSizes, bound: Mapping[str, Measure], results: list[Measure]
 ) -> int:
     total = sum(_leaf_measure(leaf, sizes, bound).units for leaf in context.leaves)
     return total + sum(results[n].units for n in context.loops if n < len(results))
 
 
 def _quadratic(
-    context: _Context, sizes: DataSizes, bound: Mapping[str, _Measure], results: list[_Measure]
+    context: Context, sizes: DataSizes, bound: Mapping[str, Measure], results: list[Measure]
 ) -> int:
     work = 0
     for receiver, argument in context.quadratic:
@@ -705,7 +207,7 @@ class _Sum:
 
     __slots__ = ("constant", "paths")
 
-    def __init__(self, leaves: tuple[_Leaf, ...]) -> None:
+    def __init__(self, leaves: tuple[Leaf, ...]) -> None:
         measured = [leaf.path for leaf in leaves if leaf.path and not _exactly_one(leaf.path)]
         self.constant = sum(1 if leaf.path else leaf.units for leaf in leaves) - len(measured)
         self.paths = tuple(measured)
