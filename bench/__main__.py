@@ -17,7 +17,7 @@ from typing import Any
 from .analytics import analytics
 from .backtest import backtest
 from .billing import billing_cpu
-from .bounded import bounded
+from .bounded import IMAGES, bounded
 from .cold_import import TARGET_RATIO, cold_imports, interpreters, over_target, version_of
 from .cold_import import rows as cold_import_rows
 from .common import fmt_us, machine
@@ -349,7 +349,8 @@ def bounded_rows(results: dict[str, Any]) -> list[Row]:
         (
             f"worst backtest @ {records}: wall time of each request "
             f"(timeout {figure['pricing_timeout_s']} s)",
-            f"limit=10000, ONE_FILTER in all 5 formulas × 1,000 images; priced "
+            f"limit=10000, ONE_FILTER in all 5 formulas × {IMAGES:,} images (the most one filter"
+            " fits); priced "
             f"{' then '.join(f'{n:,}' for n in at['tasks'])} tasks, truncated_reason "
             f"{at['reason']}, {at['items_read']:,} records in {at['queries']} Queries",
             fmt_us(at["handler"]["p50"]),
