@@ -43,6 +43,7 @@ from usage_pricing.storage.aggregates import (
     LAYOUT_CALLS,
     QUARTERS_PER_DAY,
     REFUNDED_COST,
+    SLOT_FIGURES,
     TIERS,
     UNATTRIBUTED,
     Granularity,
@@ -317,7 +318,7 @@ class SpendAnalytics(SpendReader):
                 pieces.append((index, terms))
                 for _, slot in terms:
                     if slot:
-                        for figure in ("c", "n", "r"):
+                        for figure in SLOT_FIGURES:
                             names[slot_counter(slot, figure)] = None
             plans[bucket_key(day)] = pieces
             day = next_day
@@ -338,9 +339,12 @@ class SpendAnalytics(SpendReader):
                 cost = calls = refunded = 0
                 for sign, slot in terms:
                     if slot:
-                        cost += sign * c.get(slot + "c", 0)
-                        calls += sign * c.get(slot + "n", 0)
-                        refunded += sign * c.get(slot + "r", 0)
+                        slot_cost, slot_calls, slot_refunded = (
+                            c.get(slot_counter(slot, figure), 0) for figure in SLOT_FIGURES
+                        )
+                        cost += sign * slot_cost
+                        calls += sign * slot_calls
+                        refunded += sign * slot_refunded
                     else:
                         cost += sign * c.get(COST, 0)
                         calls += sign * c.get(CALLS, 0)
