@@ -373,7 +373,7 @@ class BacktestService:
         last record it read (the continuation's position)."""
         import heapq  # noqa: PLC0415 — on a request only, as is re-pricing
 
-        from usage_pricing.ledger.charges import NotReproducibleError, record_shares, reprice  # noqa: PLC0415
+        from usage_pricing.ledger.charges import NotReproducibleError, reprice  # noqa: PLC0415
 
         tally = _Tally()
         tasks = errors = 0
@@ -404,7 +404,7 @@ class BacktestService:
             tasks += 1
             tally.current += record.charged
             tally.proposed += charge.charged
-            tally.add(record_shares(record), charge.shares())
+            tally.add(record.shares(), charge.shares())
             if charge.errors:
                 errors += 1
                 self._example(examples, seen_errors, record, charge.errors)
