@@ -31,7 +31,7 @@ from boto3.dynamodb.conditions import Key
 
 from usage_pricing.core.fees import COMPONENTS
 from usage_pricing.core.limits import CLOCK_SKEW
-from usage_pricing.core.utc import utc_iso
+from usage_pricing.core.utc import EARLIEST, utc_iso
 from usage_pricing.ledger.charges import Charge, NotReproducibleError, reprice
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.ledger.repository import LedgerRepository
@@ -48,7 +48,6 @@ from usage_pricing.storage.aggregates import (
 )
 from usage_pricing.storage.dynamo import storage_errors
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _ADD_PAIR = re.compile(r"(#\w+)\s+(:\w+)")
 
 

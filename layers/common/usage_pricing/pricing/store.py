@@ -19,7 +19,7 @@ from usage_pricing.core.factories import empty_list
 from usage_pricing.core.fees import COMPONENTS, declare_fields
 from usage_pricing.core.limits import CLOCK_SKEW, MAX_FORMULA_BYTES, MAX_SCHEDULED_VERSIONS
 from usage_pricing.core.scopes import Caller
-from usage_pricing.core.utc import sortable
+from usage_pricing.core.utc import LATEST, parse_rfc3339, sortable
 from usage_pricing.pricing.cel import CelEngine
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import (
@@ -70,11 +70,8 @@ class LivePricing(BaseModel):
         )
 
 
-# ASCII digits only: \d alone would take any script's digits.
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
-LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+# Version keys hold four-digit years: nothing takes effect at or after utc.LATEST.
+LATEST_EFFECTIVE = LATEST
 # A quote's `at` lies in [EARLIEST_QUOTE, LATEST_EFFECTIVE): version keys hold 4-digit years
 # (sortable()), and strftime writes year 999 as "999", which sorts after "2026": without the
 # bound a quote at 0999-… would meet the latest version.
@@ -83,22 +80,21 @@ EARLIEST_QUOTE = datetime(1970, 1, 1, tzinfo=UTC)
 ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
 
-def parse_rfc3339(value: str, field: str) -> datetime:
+def _moment(value: str, field: str) -> datetime:
     """An RFC 3339 date-time with an offset, as UTC; anything else is a 400 naming `field`."""
-    text = value.strip()
-    if not _RFC3339.fullmatch(text):
-        raise InvalidRequestError(
-            f"{field}: {value[:64]!r} is not an RFC 3339 date-time with an offset",
-            errors=[FieldIssue(field, "must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")],
-        )
     try:
-        # Python 3.11 reads "Z" and drops fraction digits beyond microseconds.
-        return datetime.fromisoformat(text.upper()).astimezone(UTC)
-    except (ValueError, OverflowError):
+        moment = parse_rfc3339(value.strip())
+    except ValueError:
         raise InvalidRequestError(
             f"{field}: {value[:64]!r} is not a valid date-time",
             errors=[FieldIssue(field, "is not a valid date-time")],
         ) from None
+    if moment is None:
+        raise InvalidRequestError(
+            f"{field}: {value[:64]!r} is not an RFC 3339 date-time with an offset",
+            errors=[FieldIssue(field, "must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")],
+        )
+    return moment
 
 
 class PublishRequest(BaseModel):
@@ -223,7 +219,7 @@ class PricingStore:
         request = request or QuoteRequest()
         moment = self.clock()
         if request.at is not None:
-            moment = parse_rfc3339(request.at, "at")
+            moment = _moment(request.at, "at")
             if not EARLIEST_QUOTE <= moment < LATEST_EFFECTIVE:
                 raise InvalidRequestError(
                     f"at: {request.at[:64]} is outside 1970-01-01 to 3000-01-01",
@@ -290,7 +286,7 @@ class PricingStore:
         now = self.clock()
         effective_at = None
         if request is not None and request.effective_at is not None:
-            effective_at = parse_rfc3339(request.effective_at, "effective_at")
+            effective_at = _moment(request.effective_at, "effective_at")
             if effective_at <= now + CLOCK_SKEW:
                 # The completion-time allowance (docs/billing.md): billing accepts completed_at up
                 # to

@@ -21,6 +21,7 @@ from pydantic import (
 from usage_pricing.core.factories import empty_dict, empty_list
 from usage_pricing.core.jsonsafe import JsonObject
 from usage_pricing.core.limits import CLOCK_SKEW, MAX_EVENT_TEXT, MAX_RESOURCES, printable
+from usage_pricing.core.utc import EARLIEST, utc_iso
 from usage_pricing.usage.meta import OutputMeta
 from usage_pricing.usage.meters import Resource
 
@@ -36,7 +37,7 @@ EVENT_SOURCE = "inference.tasks"
 # skew (limits.CLOCK_SKEW) after the moment billing runs. Outside that a task is a poison event,
 # never a charge that no breakdown can show (or an aggregate key that sorts wrongly, or an expiry
 # that overflows).
-EARLIEST_COMPLETION = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_COMPLETION = EARLIEST
 
 
 def _utc(value: datetime) -> datetime:
@@ -72,7 +73,7 @@ class TaskCompleted(BaseModel):
     def _ordered_times(self) -> TaskCompleted:
         if self.completed_at < EARLIEST_COMPLETION:
             raise ValueError(
-                f"completed_at {self.completed_at.isoformat()} is before 2000-01-01T00:00:00Z"
+                f"completed_at {self.completed_at.isoformat()} is before {utc_iso(EARLIEST)}"
             )
         if self.started_at > self.completed_at:
             raise ValueError("started_at is after completed_at")
