@@ -35,9 +35,8 @@ from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 from usage_pricing.core.limits import MAX_JSON_DEPTH
-from usage_pricing.core.money import INT64_MAX
+from usage_pricing.core.money import INT64_MAX, INT64_MIN, fits_int64
 
-INT64_MIN = -INT64_MAX - 1
 # len("-9223372036854775808"): anything longer is out of range whatever its digits.
 _MAX_INT_CHARS = 20
 _MAX_ISSUES = 10
@@ -91,7 +90,7 @@ class _Hooks:
     def integer(self, text: str) -> int | _Refused:
         if len(text) <= _MAX_INT_CHARS:
             value = int(text)
-            if INT64_MIN <= value <= INT64_MAX:
+            if fits_int64(value):
                 return value
         self.refused = True
         return _Refused(INT_RANGE)

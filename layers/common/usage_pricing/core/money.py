@@ -11,7 +11,14 @@ from fractions import Fraction
 
 MICROCENTS_PER_DOLLAR = 100_000_000
 MICROCENTS_PER_CENT = 1_000_000
+# The int64 range: what DynamoDB numbers, CEL ints and the API's JSON integers all hold. The one
+# home of both bounds; `fits_int64` is the one test of a figure against them.
+INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+
+
+def fits_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
 
 
 FEE_OVERFLOWS = "the fee overflows int64"
@@ -103,11 +110,13 @@ def dollars_to_microcents(dollars: str) -> int:
 __all__ = [
     "FEE_OVERFLOWS",
     "INT64_MAX",
+    "INT64_MIN",
     "MICROCENTS_PER_CENT",
     "MICROCENTS_PER_DOLLAR",
     "FeeValueError",
     "dollars_to_microcents",
     "fee_from_result",
+    "fits_int64",
     "round_half_away",
     "to_cents",
     "to_dollars",

@@ -37,7 +37,7 @@ from usage_pricing.core.cursors import CursorSigner, check_window, cursor_outsid
 from usage_pricing.core.deadline import BudgetPolicy, WorkBudget
 from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
-from usage_pricing.core.money import INT64_MAX, to_dollars
+from usage_pricing.core.money import fits_int64, to_dollars
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import sortable, utc_iso
 from usage_pricing.core.windows import Span, resolve_span
@@ -55,7 +55,6 @@ MAX_LIMIT = 10_000
 DEFAULT_RANGE = "7d"
 LARGEST = 20
 ERROR_EXAMPLES = 10
-INT64_MIN = -INT64_MAX - 1
 NOT_REPRODUCIBLE = "billed before records kept their inputs: it cannot be priced again"
 # The pricing function's timeout is 29 s (template.yaml). The margin covers what may run after
 # the last check: one task priced (bounded by the pricing work budget), one Query page of
@@ -245,7 +244,7 @@ class _Tally:
 
 
 def _int64(value: int, name: str, overflow: list[str]) -> int | None:
-    if INT64_MIN <= value <= INT64_MAX:
+    if fits_int64(value):
         return value
     overflow.append(name)
     return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from usage_pricing.core.money import INT64_MAX
+from usage_pricing.core.money import fits_int64
 from usage_pricing.core.windows import BucketSize, RangeName, Span, resolve_span
 from usage_pricing.storage.aggregates import COARSEST_FIRST, Granularity
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from usage_pricing.spend.aggregate_reader import AggregateRepository
 
 GroupBy = Literal["app", "fee", "tier"]
-INT64_MIN = -(2**63)
 OVERFLOW = "the sum lies outside int64: narrow the window or filter the apps"
 
 
@@ -51,7 +50,7 @@ class Figures:
         self.errors: list[FigureError] = []
 
     def check(self, value: int, path: str) -> int | None:
-        if INT64_MIN <= value <= INT64_MAX:
+        if fits_int64(value):
             return value
         self.errors.append(FigureError(field=path, message=OVERFLOW))
         return None
@@ -93,7 +92,6 @@ def source_granularity(moments: Iterable[datetime]) -> Granularity:
 
 
 __all__ = [
-    "INT64_MIN",
     "OVERFLOW",
     "FigureError",
     "Figures",

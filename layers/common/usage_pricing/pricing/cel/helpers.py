@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from usage_pricing.core.money import INT64_MAX, to_cents, to_dollars
+from usage_pricing.core.money import fits_int64, to_cents, to_dollars
 
 Kind = str  # "int", "double", "string", "bool", "null", "list", "map", "dyn"
 CONCRETE_KINDS: tuple[Kind, ...] = ("int", "double", "string", "bool", "null", "list", "map")
@@ -61,7 +61,7 @@ def call_overloaded(helper: Helper, args: tuple[Any, ...]) -> Any:
 
 
 def _check_int64(value: int, name: str) -> int:
-    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+    if not fits_int64(value):
         raise HelperError(f"{name}(): result overflows int64")
     return value
 
