@@ -17,7 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
 from usage_pricing.core.factories import empty_list
 from usage_pricing.core.fees import COMPONENTS, declare_fields
-from usage_pricing.core.limits import CLOCK_SKEW, MAX_FORMULA_BYTES, MAX_SCHEDULED_VERSIONS
+from usage_pricing.core.limits import (
+    APP_PART,
+    CLOCK_SKEW,
+    MAX_FORMULA_BYTES,
+    MAX_SCHEDULED_VERSIONS,
+)
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import LATEST, parse_rfc3339, sortable
 from usage_pricing.pricing.cel import CelEngine
@@ -34,7 +39,7 @@ from usage_pricing.pricing.preview import PricingPreview, Quote, QuoteRequest
 from usage_pricing.pricing.repository import PricingRecordVersion, PricingRepository
 
 # Matched whole (fullmatch): with re.match, "$" also matches before a trailing newline.
-APP_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
+_APP_PART = re.compile(APP_PART)  # limits.APP_PART
 
 
 class PricingPatch(BaseModel):
@@ -150,7 +155,7 @@ class ScheduledPricingView(BaseModel):
 
 def app_path(namespace: str, name: str) -> str:
     for field, value in (("namespace", namespace), ("name", name)):
-        if not APP_PART.fullmatch(value):
+        if not _APP_PART.fullmatch(value):
             raise InvalidRequestError(
                 f"invalid app {field} {value!r}",
                 errors=[
