@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, ValidationError
 
-from usage_pricing.core.errors import FieldIssue, InvalidRequestError
+from usage_pricing.core.errors import FieldIssue, InvalidRequestError, join_issues
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -69,9 +69,7 @@ class JsonInputError(InvalidRequestError, ValueError):
     """Untrusted JSON that cannot be accepted; `errors` name the fields."""
 
     def __init__(self, issues: Sequence[FieldIssue]) -> None:
-        summary = "; ".join(f"{i.field}: {i.message}" for i in issues[:3])
-        more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
-        super().__init__(f"invalid JSON: {summary}{more}", errors=list(issues))
+        super().__init__(f"invalid JSON: {join_issues(issues, shown=3)}", errors=list(issues))
 
 
 class _Refused:

@@ -35,7 +35,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from usage_pricing.core.cursors import CursorSigner, check_window, cursor_outside
 from usage_pricing.core.deadline import BudgetPolicy, WorkBudget
-from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from usage_pricing.core.errors import (
+    FieldIssue,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    join_issues,
+)
 from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
 from usage_pricing.core.money import fits_int64, to_dollars
 from usage_pricing.core.scopes import Caller
@@ -351,8 +357,7 @@ class BacktestService:
             ]
             if issues:
                 raise InvalidRequestError(
-                    "a formula does not compile: "
-                    + "; ".join(f"{i.field}: {i.message}" for i in issues),
+                    "a formula does not compile: " + join_issues(issues),
                     errors=issues,
                 )
             return pricing

@@ -14,7 +14,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from usage_pricing.core.errors import (
+    FieldIssue,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    join_issues,
+)
 from usage_pricing.core.factories import empty_list
 from usage_pricing.core.fees import COMPONENTS, declare_fields
 from usage_pricing.core.limits import (
@@ -363,8 +369,7 @@ class PricingStore:
         issues = validate_pricing(pricing, self.checker)
         if issues:
             raise InvalidRequestError(
-                "a formula does not compile: "
-                + "; ".join(f"{i.field}: {i.message}" for i in issues),
+                "a formula does not compile: " + join_issues(issues),
                 errors=issues,
             )
         rendered = self.evaluator.render_description(pricing)
