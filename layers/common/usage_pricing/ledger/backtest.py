@@ -43,9 +43,10 @@ from usage_pricing.core.errors import (
     join_issues,
 )
 from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
-from usage_pricing.core.money import fits_int64, to_dollars
+from usage_pricing.core.money import to_dollars
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import sortable, utc_iso
+from usage_pricing.core.views import Figures, absent
 from usage_pricing.core.windows import Span, resolve_span
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.ledger.repository import LedgerRepository, RecordReads
@@ -131,17 +132,13 @@ class BacktestErrors(BaseModel):
     examples: list[ErrorExample] = Field(description=f"Up to {ERROR_EXAMPLES}, distinct errors.")
 
 
-def _absent(value: object) -> bool:
-    return value is None
-
-
 class Backtest(BaseModel):
     tasks: int = Field(description="Tasks priced again (refunded tasks are left out).")
     current: Charged
     proposed: Charged
     difference: Money = Field(description="proposed − current charged.")
     difference_percent: float | None = Field(
-        default=None, exclude_if=_absent, description="Omitted when current is 0."
+        default=None, exclude_if=absent, description="Omitted when current is 0."
     )
     per_fee: PerFee
     errors: BacktestErrors
@@ -154,21 +151,21 @@ class Backtest(BaseModel):
     )
     truncated_reason: TruncatedReason | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="Why the answer stopped, when truncated: `limit` (it priced limit tasks), "
         "`deadline` (the request's time ran out) or `read_budget` (it read the records one "
         "request may read). Absent when not truncated.",
     )
     next_cursor: str | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="When truncated: send it as the `cursor` query parameter with the same "
         "window, app and body to price the older tasks that come next. Each answer's figures "
         "cover its own tasks; add the answers up. Absent when not truncated.",
     )
     overflow: list[str] | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="Figures whose sum leaves int64 (reported as null); absent when none do.",
     )
 
@@ -247,13 +244,6 @@ class _Tally:
             pair = self.fees[group]
             pair[0] += current[group]
             pair[1] += proposed[group]
-
-
-def _int64(value: int, name: str, overflow: list[str]) -> int | None:
-    if fits_int64(value):
-        return value
-    overflow.append(name)
-    return None
 
 
 class BacktestService:
@@ -419,25 +409,23 @@ class BacktestService:
                 )
         else:
             reason = budget.stopped  # the reads ended: at the window's end, or for the budget
-        overflow: list[str] = []
+        figures = Figures("the sum lies outside int64")
         difference = tally.proposed - tally.current
         percent = None
         if tally.current:
             percent = round(difference * 100 / tally.current, 2)
         per_fee: dict[str, Any] = {
             group: FeeComparison(
-                current=Money.of(_int64(pair[0], f"per_fee.{group}.current", overflow)),
-                proposed=Money.of(_int64(pair[1], f"per_fee.{group}.proposed", overflow)),
+                current=Money.of(figures.check(pair[0], f"per_fee.{group}.current")),
+                proposed=Money.of(figures.check(pair[1], f"per_fee.{group}.proposed")),
             )
             for group, pair in tally.fees.items()
         }
         return Backtest(
             tasks=tasks,
-            current=Charged(charged=Money.of(_int64(tally.current, "current.charged", overflow))),
-            proposed=Charged(
-                charged=Money.of(_int64(tally.proposed, "proposed.charged", overflow))
-            ),
-            difference=Money.of(_int64(difference, "difference", overflow)),
+            current=Charged(charged=Money.of(figures.check(tally.current, "current.charged"))),
+            proposed=Charged(charged=Money.of(figures.check(tally.proposed, "proposed.charged"))),
+            difference=Money.of(figures.check(difference, "difference")),
             difference_percent=percent,
             per_fee=PerFee(
                 **{fee.name: per_fee[fee.name] for fee in FEES}, adjustment=per_fee[ADJUSTMENT]
@@ -456,7 +444,7 @@ class BacktestService:
             ],
             truncated=reason is not None,
             truncated_reason=reason,
-            overflow=overflow or None,
+            overflow=[e.field for e in figures.errors] or None,
         ), position
 
     @staticmethod

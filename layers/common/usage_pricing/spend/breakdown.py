@@ -21,6 +21,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field
 
 from usage_pricing.core.money import to_dollars
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.core.windows import (
     BucketGrid,
     BucketSize,
@@ -28,12 +29,10 @@ from usage_pricing.core.windows import (
     utc_key,
 )
 from usage_pricing.spend.query import (
-    FigureError,
-    Figures,
+    OVERFLOW,
     GroupBy,
     SpendQuery,
     SpendReader,
-    absent,
     source_granularity,
 )
 from usage_pricing.storage.aggregates import (
@@ -353,7 +352,7 @@ class SpendAnalytics(SpendReader):
         return tally
 
     def _answer(self, grid: BucketGrid, tally: _Tally, group_by: GroupBy) -> BreakdownAnswer:
-        figures = Figures()
+        figures = Figures(OVERFLOW)
         costs: dict[str, int] = {}
         calls: dict[str, int] = {}
         for bucket_costs, bucket_calls in zip(tally.cost, tally.calls, strict=True):

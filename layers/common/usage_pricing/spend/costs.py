@@ -34,9 +34,10 @@ from usage_pricing.core.cursors import CursorSigner
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR, to_dollars
 from usage_pricing.core.utc import EARLIEST, LATEST, YEARS
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.spend.aggregate_reader import AggregateRepository
 from usage_pricing.spend.breakdown import GROUP_ORDER, _group_counters, _group_figures
-from usage_pricing.spend.query import FigureError, Figures, absent
+from usage_pricing.spend.query import OVERFLOW
 from usage_pricing.storage.aggregates import COST, Granularity, bucket_key, parse_bucket
 
 BucketWidth = Literal["1d", "1h"]
@@ -200,7 +201,7 @@ class CostsFeed:
         results = self._read(
             team_id, query, granularity=granularity, position=position, count=count, width=width
         )
-        figures = Figures()
+        figures = Figures(OVERFLOW)
         data = []
         for index in range(count):
             bucket_start = position + index * width
