@@ -66,7 +66,7 @@ def fee_from_result(value: object) -> int:
     elif value is None:
         raise FeeValueError("a fee must be a number, got null")
     else:
-        raise FeeValueError(f"a fee must be a number, got {_cel_type_name(value)}")
+        raise FeeValueError(f"a fee must be a number, got {kind_of(value)}")
     if fee < 0:
         raise FeeValueError(f"a fee cannot be negative, got {fee}")
     if fee > INT64_MAX:
@@ -74,12 +74,20 @@ def fee_from_result(value: object) -> int:
     return fee
 
 
-def _cel_type_name(value: object) -> str:
+def kind_of(value: object) -> str:
+    """A plain value's CEL kind, as messages name it (a fee that is not a number, a helper's
+    argument): the one such namer of the layer."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, bytes):
-        return "bytes"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "list"
     if isinstance(value, dict):
         return "map"
@@ -117,6 +125,7 @@ __all__ = [
     "dollars_to_microcents",
     "fee_from_result",
     "fits_int64",
+    "kind_of",
     "round_half_away",
     "to_cents",
     "to_dollars",

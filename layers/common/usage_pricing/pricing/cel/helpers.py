@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from usage_pricing.core.money import fits_int64, to_cents, to_dollars
+from usage_pricing.core.money import fits_int64, kind_of, to_cents, to_dollars
 
 Kind = str  # "int", "double", "string", "bool", "null", "list", "map", "dyn"
 CONCRETE_KINDS: tuple[Kind, ...] = ("int", "double", "string", "bool", "null", "list", "map")
@@ -30,24 +30,6 @@ class Helper(NamedTuple):
     name: str
     overloads: tuple[Overload, ...]
     impl: Callable[..., Any]
-
-
-def kind_of(value: Any) -> Kind:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "list"
-    if isinstance(value, dict):
-        return "map"
-    return type(value).__name__
 
 
 def call_overloaded(helper: Helper, args: tuple[Any, ...]) -> Any:
