@@ -173,29 +173,6 @@ class Backtest(BaseModel):
 # ---- the window ----------------------------------------------------------------------------
 
 
-def resolve_window(
-    *,
-    range_name: str | None,
-    start: str | None,
-    end: str | None,
-    tz_name: str | None,
-    now: datetime,
-    default_range: str = DEFAULT_RANGE,
-) -> tuple[datetime, datetime]:
-    """[start, end) in UTC per docs/api.md's time windows (usage_pricing.core.windows, as every
-    window
-    route reads them): `range` back from now, or `start`/`end`."""
-    span = resolve_span(
-        range_name=range_name,
-        start=start,
-        end=end,
-        tz_name=tz_name,
-        now=now,
-        default_range=default_range,
-    )
-    return span.start, span.end
-
-
 def cursor_binding(
     team_id: str, app: str, window: tuple[str | None, ...], proposed: AppPricing
 ) -> tuple[bytes, ...]:
@@ -476,5 +453,4 @@ __all__ = [
     "Backtest",
     "BacktestRequest",
     "BacktestService",
-    "resolve_window",
 ]
