@@ -179,6 +179,19 @@ class _Tally:
         counts[group] = counts.get(group, 0) + calls
 
 
+def _over_buckets(
+    costs: Sequence[dict[str, int]], calls: Sequence[dict[str, int]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per-bucket cost and calls by key (app or fee group), added up over the buckets."""
+    cost_sums: dict[str, int] = {}
+    call_sums: dict[str, int] = {}
+    for bucket_costs, bucket_calls in zip(costs, calls, strict=True):
+        for key, cost in bucket_costs.items():
+            cost_sums[key] = cost_sums.get(key, 0) + cost
+            call_sums[key] = call_sums.get(key, 0) + bucket_calls[key]
+    return cost_sums, call_sums
+
+
 class _LegacySlotsError(Exception):
     """A day item written before the slots existed: its local days need finer items."""
 
@@ -353,12 +366,7 @@ class SpendAnalytics(SpendReader):
 
     def _answer(self, grid: BucketGrid, tally: _Tally, group_by: GroupBy) -> BreakdownAnswer:
         figures = Figures(OVERFLOW)
-        costs: dict[str, int] = {}
-        calls: dict[str, int] = {}
-        for bucket_costs, bucket_calls in zip(tally.cost, tally.calls, strict=True):
-            for app, cost in bucket_costs.items():
-                costs[app] = costs.get(app, 0) + cost
-                calls[app] = calls.get(app, 0) + bucket_calls[app]
+        costs, calls = _over_buckets(tally.cost, tally.calls)
         ranked = sorted(
             (app for app in costs if calls[app] or costs[app]), key=lambda app: (-costs[app], app)
         )
@@ -382,12 +390,7 @@ class SpendAnalytics(SpendReader):
             timeseries.append(TimeBucket(date=label, per_app=per_app, per_group=per_group))
         per_group_total = None
         if group_by != "app":
-            group_costs: dict[str, int] = {}
-            group_calls: dict[str, int] = {}
-            for bucket_costs, bucket_calls in zip(tally.group_cost, tally.group_calls, strict=True):
-                for group, cost in bucket_costs.items():
-                    group_costs[group] = group_costs.get(group, 0) + cost
-                    group_calls[group] = group_calls.get(group, 0) + bucket_calls[group]
+            group_costs, group_calls = _over_buckets(tally.group_cost, tally.group_calls)
             per_group_total = [
                 GroupSpend(
                     group=group,
