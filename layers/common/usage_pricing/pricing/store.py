@@ -87,6 +87,8 @@ LATEST_EFFECTIVE = LATEST
 # (sortable()), and strftime writes year 999 as "999", which sorts after "2026": without the
 # bound a quote at 0999-… would meet the latest version.
 EARLIEST_QUOTE = datetime(1970, 1, 1, tzinfo=UTC)
+# Both bounds in the words of messages: "1970-01-01", "3000-01-01".
+_QUOTE_YEARS = (EARLIEST_QUOTE.date().isoformat(), LATEST_EFFECTIVE.date().isoformat())
 # limits.CLOCK_SKEW in the words of messages and the OpenAPI document.
 ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
@@ -233,8 +235,12 @@ class PricingStore:
             moment = _moment(request.at, "at")
             if not EARLIEST_QUOTE <= moment < LATEST_EFFECTIVE:
                 raise InvalidRequestError(
-                    f"at: {request.at[:64]} is outside 1970-01-01 to 3000-01-01",
-                    errors=[FieldIssue("at", "must be from 1970-01-01 and before 3000-01-01")],
+                    f"at: {request.at[:64]} is outside {_QUOTE_YEARS[0]} to {_QUOTE_YEARS[1]}",
+                    errors=[
+                        FieldIssue(
+                            "at", f"must be from {_QUOTE_YEARS[0]} and before {_QUOTE_YEARS[1]}"
+                        )
+                    ],
                 )
         live = self.repository.live_at(app, moment)
         if live is None:
@@ -317,8 +323,8 @@ class PricingStore:
                 )
             if effective_at >= LATEST_EFFECTIVE:
                 raise InvalidRequestError(
-                    "effective_at must be before 3000-01-01",
-                    errors=[FieldIssue("effective_at", "must be before 3000-01-01")],
+                    f"effective_at must be before {_QUOTE_YEARS[1]}",
+                    errors=[FieldIssue("effective_at", f"must be before {_QUOTE_YEARS[1]}")],
                 )
         draft = self.repository.draft(app)
         if draft is None:
