@@ -31,7 +31,6 @@ LOCAL_TABLES = {
     "AggregatesTableName": "AggregatesTable",
     "PricingTableName": "PricingTable",
 }
-DEFAULT_SHARDS = 4
 
 
 def _describe(stack: str) -> dict[str, Any]:
@@ -54,6 +53,8 @@ def _engine(stack: str | None) -> str:
 
 def _tables(stack: str | None) -> tuple[Any, dict[str, str], int]:
     """The DynamoDB resource, the table names and the shard count of the target."""
+    from usage_pricing.storage.aggregates import DEFAULT_SHARDS  # noqa: PLC0415
+
     if stack:
         described = _describe(stack)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}

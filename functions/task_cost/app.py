@@ -1,7 +1,6 @@
 """GET /usage/tasks/{taskID}/cost — what one task cost, for its own team only; and
 GET /usage/tasks — the team's billing records in a window, a page at a time."""
 
-import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -9,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
+from usage_pricing.core.limits import IDENTIFIER
 from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
@@ -36,9 +36,9 @@ wiring = Wiring()
 ledger = wiring.ledger()
 tasks = TaskList(wiring.task_index(), wiring.cursor_signer())
 app = Api()
-# The task ids a task event can carry (usage_pricing.usage.events.Identifier); any other is no task,
-# and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
-TASK_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+# The task ids a task event can carry (limits.IDENTIFIER, as usage.events.Identifier); any other is
+# no task, and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
+TASK_ID = IDENTIFIER
 TASKS_RESPONSES = csv_or_json_responses(
     "A page of the task list (JSON), or its rows as text/csv; while more "
     'remain, a Link: <…>; rel="next" header names the next page',

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from usage_pricing.ledger.aggregate_writer import (
     ShardPolicy,
     aggregate_updates,
-    fee_shares,
     record_counters,
 )
 from usage_pricing.ledger.records import BillingRecord, UsageEvent
@@ -123,7 +122,7 @@ def test_given_fees_when_shared_then_the_groups_add_up_to_charged(
         discount=total - charged,
         charged=charged,
     )
-    got = fee_shares(r)
+    got = r.shares()
     assert tuple(got.values()) == shares
     assert sum(got.values()) == charged
 

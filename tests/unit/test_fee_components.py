@@ -50,7 +50,7 @@ from usage_pricing import AppPricing, PricingEvaluator, PricingInput, PricingPre
 from usage_pricing.ledger.backtest import PerFee
 from usage_pricing.ledger.billing import BillingService, parse_event_body
 from usage_pricing.pricing.cel import Scope, variables_for
-from usage_pricing.ledger.charges import record_shares, reprice
+from usage_pricing.ledger.charges import reprice
 from usage_pricing.pricing.store import PricingPatch
 from usage_pricing.spend.tasks import TaskCost
 from usage_pricing.storage.aggregates import FEE_GROUPS
@@ -90,7 +90,7 @@ print(json.dumps({
     "record": [record.storage_fee, record.total, record.charged, "storage_fee" in record_item(record)],
     "repriced": charge.result.storage_fee.value,
     "task_cost": TaskCost.of(back).model_dump()["storage_fee"],
-    "shares": record_shares(back),
+    "shares": back.shares(),
     "per_fee": list(PerFee.model_fields),
     "aggregate_groups": list(FEE_GROUPS),
     "aggregate_counters": {k: v for k, v in record_counters(back).items() if k.startswith("f")},

@@ -12,6 +12,7 @@ import pytest
 
 from local.template import load_template
 from usage_pricing.core.observability import METRICS_NAMESPACE, SERVICE
+from usage_pricing.storage.aggregates import DEFAULT_SHARDS, MAX_SHARDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = {"Ref": "AlarmTopic"}
@@ -173,3 +174,12 @@ def test_every_function_records_its_security_scan_decisions() -> None:
         metadata = load_template().resources[function].get("Metadata", {})
         ids = {s["id"] for s in metadata.get("checkov", {}).get("skip", [])}
         assert ids >= {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"}, function
+
+
+def test_given_the_aggregate_shards_parameter_then_its_default_and_bounds_are_the_layers() -> None:
+    parameter = load_template().parameters["AggregateShards"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+        DEFAULT_SHARDS,
+        1,
+        MAX_SHARDS,
+    )

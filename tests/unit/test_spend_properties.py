@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import FakeAggregatesTable
-from usage_pricing.ledger.aggregate_writer import aggregate_updates, fee_shares
+from usage_pricing.ledger.aggregate_writer import aggregate_updates
 from usage_pricing.ledger.records import BillingRecord, UsageEvent
 from usage_pricing.spend.aggregate_reader import AggregateRepository
 from usage_pricing.spend.breakdown import SpendAnalytics
@@ -180,7 +180,7 @@ def test_given_any_tasks_when_grouped_then_every_bucket_and_the_total_add_up(
         for task in billed:
             local = task.record.completed_at.astimezone(ZoneInfo(tz)).date()
             if not task.refunded and first <= local < first + timedelta(days=DAYS):
-                for group, share in fee_shares(task.record).items():
+                for group, share in task.record.shares().items():
                     shares[group] += share
         answered = {g["group"]: g["cost"] for g in answer["per_group"] if g["cost"]}
         assert answered == {group: share for group, share in shares.items() if share}

@@ -160,6 +160,7 @@ def test_given_rfc3339_when_parsed_then_it_is_the_same_instant(text: str, utc: s
         "yesterday",
         "1999-12-31",
         "3000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC: was an OverflowError (a 500)
         "",
     ],
 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 # Value records here and across the layer are NamedTuples or plain classes, not dataclasses: a
@@ -13,6 +14,16 @@ from typing import NamedTuple
 class FieldIssue(NamedTuple):
     field: str
     message: str
+
+
+def join_issues(issues: Sequence[FieldIssue], *, shown: int | None = None) -> str:
+    """Field issues as one line of a detail or a dead letter's reason: "field: message; …". With
+    `shown`, only the first `shown` issues, then "(and N more)" when there are others. The one
+    way the layer words a list of issues in a message."""
+    text = "; ".join(f"{i.field}: {i.message}" for i in issues[:shown])
+    if shown is not None and len(issues) > shown:
+        text += f" (and {len(issues) - shown} more)"
+    return text
 
 
 class UsagePricingError(Exception):

@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, ValidationError
 
-from usage_pricing.core.errors import FieldIssue, InvalidRequestError
+from usage_pricing.core.errors import FieldIssue, InvalidRequestError, join_issues
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 from usage_pricing.core.limits import MAX_JSON_DEPTH
-from usage_pricing.core.money import INT64_MAX
+from usage_pricing.core.money import INT64_MAX, INT64_MIN, fits_int64
 
-INT64_MIN = -INT64_MAX - 1
 # len("-9223372036854775808"): anything longer is out of range whatever its digits.
 _MAX_INT_CHARS = 20
 _MAX_ISSUES = 10
@@ -70,9 +69,7 @@ class JsonInputError(InvalidRequestError, ValueError):
     """Untrusted JSON that cannot be accepted; `errors` name the fields."""
 
     def __init__(self, issues: Sequence[FieldIssue]) -> None:
-        summary = "; ".join(f"{i.field}: {i.message}" for i in issues[:3])
-        more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
-        super().__init__(f"invalid JSON: {summary}{more}", errors=list(issues))
+        super().__init__(f"invalid JSON: {join_issues(issues, shown=3)}", errors=list(issues))
 
 
 class _Refused:
@@ -91,7 +88,7 @@ class _Hooks:
     def integer(self, text: str) -> int | _Refused:
         if len(text) <= _MAX_INT_CHARS:
             value = int(text)
-            if INT64_MIN <= value <= INT64_MAX:
+            if fits_int64(value):
                 return value
         self.refused = True
         return _Refused(INT_RANGE)

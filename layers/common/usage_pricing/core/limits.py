@@ -36,6 +36,18 @@ MAX_SCHEDULED_VERSIONS = 20
 # Free text a task event carries (app_version, function, a resource's name and model, a refund's
 # reason): it reaches records, aggregate keys, CSV cells and logs, so it is short and printable.
 MAX_EVENT_TEXT = 128
+
+# The one home of the identifier and app-path rules (docs/api.md). A task or team id is 1-128 of
+# ASCII letters, digits and _ . : @ - (IDENTIFIER_PATTERN for pydantic, beside max_length;
+# IDENTIFIER to match a path parameter whole). An app path is namespace/name, each part 1-128 of
+# lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.
+MAX_IDENTIFIER = 128
+_IDENTIFIER_CHARS = "A-Za-z0-9_.:@-"
+IDENTIFIER_PATTERN = rf"^[{_IDENTIFIER_CHARS}]+$"
+IDENTIFIER = re.compile(rf"[{_IDENTIFIER_CHARS}]{{1,{MAX_IDENTIFIER}}}")
+APP_PART = r"[a-z0-9][a-z0-9_.-]{0,127}"
+APP_PATH = rf"^{APP_PART}/{APP_PART}$"
+MAX_APP_PATH = 257  # two parts of 128 and the slash
 # C0 and C1 controls (DEL included), the Unicode line and paragraph separators, and the invisible
 # format characters (zero-width spaces and joiners, bidirectional overrides and marks, the byte
 # order mark): none belongs in a name; each can split a log line or a CSV row, or make one name

@@ -11,7 +11,14 @@ from fractions import Fraction
 
 MICROCENTS_PER_DOLLAR = 100_000_000
 MICROCENTS_PER_CENT = 1_000_000
+# The int64 range: what DynamoDB numbers, CEL ints and the API's JSON integers all hold. The one
+# home of both bounds; `fits_int64` is the one test of a figure against them.
+INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+
+
+def fits_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
 
 
 FEE_OVERFLOWS = "the fee overflows int64"
@@ -59,7 +66,7 @@ def fee_from_result(value: object) -> int:
     elif value is None:
         raise FeeValueError("a fee must be a number, got null")
     else:
-        raise FeeValueError(f"a fee must be a number, got {_cel_type_name(value)}")
+        raise FeeValueError(f"a fee must be a number, got {kind_of(value)}")
     if fee < 0:
         raise FeeValueError(f"a fee cannot be negative, got {fee}")
     if fee > INT64_MAX:
@@ -67,12 +74,20 @@ def fee_from_result(value: object) -> int:
     return fee
 
 
-def _cel_type_name(value: object) -> str:
+def kind_of(value: object) -> str:
+    """A plain value's CEL kind, as messages name it (a fee that is not a number, a helper's
+    argument): the one such namer of the layer."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, bytes):
-        return "bytes"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "list"
     if isinstance(value, dict):
         return "map"
@@ -103,11 +118,14 @@ def dollars_to_microcents(dollars: str) -> int:
 __all__ = [
     "FEE_OVERFLOWS",
     "INT64_MAX",
+    "INT64_MIN",
     "MICROCENTS_PER_CENT",
     "MICROCENTS_PER_DOLLAR",
     "FeeValueError",
     "dollars_to_microcents",
     "fee_from_result",
+    "fits_int64",
+    "kind_of",
     "round_half_away",
     "to_cents",
     "to_dollars",

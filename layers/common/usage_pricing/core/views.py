@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
-from usage_pricing.core.money import to_dollars
+from usage_pricing.core.money import fits_int64, to_dollars
 
 
 class Fee(NamedTuple):
@@ -26,14 +26,16 @@ class Description(NamedTuple):
     error: str | None = None
 
 
-def _no_error(value: object) -> bool:
+def absent(value: object) -> bool:
+    """`exclude_if` of an optional field: left out of the JSON while None. The one such test of
+    every answer (views, spend answers, the backtest)."""
     return value is None
 
 
 class FeeView(BaseModel):
     value: int = Field(description="Microcents.")
     dollars: str = Field(description="The value in dollars, for people.")
-    error: str | None = Field(default=None, exclude_if=_no_error)
+    error: str | None = Field(default=None, exclude_if=absent)
 
     @classmethod
     def of(cls, fee: Fee) -> FeeView:
@@ -42,7 +44,41 @@ class FeeView(BaseModel):
 
 class DescriptionView(BaseModel):
     value: str
-    error: str | None = Field(default=None, exclude_if=_no_error)
+    error: str | None = Field(default=None, exclude_if=absent)
 
 
-__all__ = ["Description", "DescriptionView", "Fee", "FeeView"]
+# A figure an answer cannot state, named like a problem's errors ({field, message}, as
+# core.errors.FieldIssue): the spend answers' `errors`. A comment, not a docstring: the
+# docstring would become the OpenAPI schema's description.
+class FigureError(BaseModel):
+    field: str = Field(description="The figure, as a dotted path: total_cost, per_model.0.cost…")
+    message: str
+
+
+class Figures:
+    """Collects every figure outside int64 as an error on that figure (core.money.fits_int64);
+    the figure itself is then reported as null, never as a wrong number."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.errors: list[FigureError] = []
+
+    def check(self, value: int, path: str) -> int | None:
+        if fits_int64(value):
+            return value
+        self.errors.append(FigureError(field=path, message=self.message))
+        return None
+
+    def result(self) -> list[FigureError] | None:
+        return self.errors or None
+
+
+__all__ = [
+    "Description",
+    "DescriptionView",
+    "Fee",
+    "FeeView",
+    "FigureError",
+    "Figures",
+    "absent",
+]

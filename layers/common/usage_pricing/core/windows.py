@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
-from usage_pricing.core.utc import utc_seconds
+from usage_pricing.core.utc import EARLIEST, LATEST, YEARS, parse_rfc3339, utc_seconds
 
 RangeName = Literal["1h", "1d", "7d", "30d", "90d"]
 BucketSize = Literal["1m", "1h", "1d"]
@@ -42,19 +42,11 @@ MAX_BUCKETS = 1_500
 # Minute aggregates expire after 3 days (storage.aggregates.MINUTE_RETENTION): 1m buckets
 # cannot reach further back.
 MINUTE_RETENTION = timedelta(days=3)
-# Billing refuses completions before 2000; a window is bounded to these years.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+# A window is bounded to the product's years, utc.EARLIEST to utc.LATEST.
 QUARTER = timedelta(minutes=15)
 MAX_ZONE_NAME = 64
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-# RFC 3339 date-time. A "+" that a query string turned into a space is taken as the "+".
-_DATE_TIME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
-    r"(?P<offset>[Zz]|[+\- ]\d{2}:\d{2})",
-    re.ASCII,  # \d: only 0-9, not every script's digits
-)
 
 
 def _invalid(field: str, message: str) -> InvalidRequestError:
@@ -101,26 +93,21 @@ def parse_moment(value: str, field: str, tz: ZoneInfo) -> datetime:
         except ValueError:
             raise _invalid(field, f"{value!r} is not a date") from None
         if not EARLIEST.date() <= day < LATEST.date():
-            raise _invalid(field, "must lie between 2000-01-01 and 2999-12-31")
+            raise _invalid(field, f"must lie {YEARS}")
         return local_midnight(day, tz)
-    found = _DATE_TIME.fullmatch(value)
-    if found is None:
+    # A "+" that a query string turned into a space is taken as the "+".
+    try:
+        moment = parse_rfc3339(value, query=True)
+    except ValueError:
+        raise _invalid(field, f"{value!r} is not a valid date-time") from None
+    if moment is None:
         raise _invalid(
             field,
             "must be an RFC 3339 date-time with an offset (2026-11-20T10:00:00Z, "
             "2026-11-20T10:00:00%2B01:00 in a URL) or a date (2026-11-20)",
         )
-    offset = found["offset"].upper().replace(" ", "+")
-    fraction = (found["fraction"] or "")[:7]  # microseconds: more digits are dropped
-    try:
-        moment = datetime.fromisoformat(
-            f"{found['date']}T{found['time']}{fraction}{'+00:00' if offset == 'Z' else offset}"
-        )
-    except ValueError:
-        raise _invalid(field, f"{value!r} is not a valid date-time") from None
-    moment = moment.astimezone(UTC)
     if not EARLIEST <= moment < LATEST:
-        raise _invalid(field, "must lie between 2000-01-01 and 2999-12-31")
+        raise _invalid(field, f"must lie {YEARS}")
     return moment
 
 

@@ -44,6 +44,7 @@ from usage_pricing.core.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
     UsagePricingError,
+    join_issues,
 )
 from usage_pricing.core.jsonsafe import parse_json
 from usage_pricing.core.limits import MAX_BODY_BYTES
@@ -94,9 +95,7 @@ def issues_from_validation(errors: Sequence[Mapping[str, Any]]) -> list[FieldIss
 
 
 def invalid_request(issues: list[FieldIssue]) -> InvalidRequestError:
-    summary = "; ".join(f"{i.field}: {i.message}" for i in issues[:3])
-    more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
-    return InvalidRequestError(f"invalid request: {summary}{more}", errors=issues)
+    return InvalidRequestError(f"invalid request: {join_issues(issues, shown=3)}", errors=issues)
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])

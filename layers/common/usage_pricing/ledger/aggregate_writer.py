@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from usage_pricing.core.fees import charged_shares
 from usage_pricing.storage.aggregates import (
     CALLS,
     COST,
@@ -40,13 +39,6 @@ if TYPE_CHECKING:  # records imports pydantic models this module does not need a
     from usage_pricing.ledger.records import BillingRecord
 
 
-def fee_shares(record: BillingRecord) -> dict[str, int]:
-    """The charged share of each fee group (fees.charged_shares): a discount scales every fee by
-    charged / total (rounded down), so failed tasks (charged 0) have no share; whatever the fees
-    do not explain is the adjustment. The groups always add up to charged."""
-    return charged_shares(record.fee_values(), record.total, record.charged)
-
-
 def record_counters(record: BillingRecord, layout: int = LAYOUT) -> dict[str, int]:
     """What one charge adds to every item it touches (slots aside). Zero counters are left out,
     so they never take space in an item."""
@@ -61,7 +53,7 @@ def record_counters(record: BillingRecord, layout: int = LAYOUT) -> dict[str, in
             counters[name] = counters.get(name, 0) + event.seconds
     if layout >= LAYOUT:
         counters[LAYOUT_CALLS] = 1
-        for group, share in fee_shares(record).items():
+        for group, share in record.shares().items():
             if share:
                 counters[fee_share(group)] = share
                 counters[fee_calls(group)] = 1

@@ -31,17 +31,23 @@ from boto3.dynamodb.conditions import Key
 
 from usage_pricing.core.fees import COMPONENTS
 from usage_pricing.core.limits import CLOCK_SKEW
-from usage_pricing.core.utc import utc_iso
+from usage_pricing.core.utc import EARLIEST, utc_iso
 from usage_pricing.ledger.charges import Charge, NotReproducibleError, reprice
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.ledger.repository import LedgerRepository
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import AppPricing
 from usage_pricing.pricing.repository import PricingRepository
-from usage_pricing.storage.aggregates import NON_COUNTERS, Granularity, bucket_key, partition_key
+from usage_pricing.storage.aggregates import (
+    CALLS,
+    COST,
+    NON_COUNTERS,
+    Granularity,
+    bucket_key,
+    partition_key,
+)
 from usage_pricing.storage.dynamo import storage_errors
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _ADD_PAIR = re.compile(r"(#\w+)\s+(:\w+)")
 
 
@@ -267,8 +273,8 @@ class Auditor:
                 for granularity in Granularity:
                     bucket = bucket_key(granularity.floor(record.completed_at))
                     cell = sums.setdefault((granularity.value, bucket, record.app), {})
-                    cell["cost"] = cell.get("cost", 0) + record.charged
-                    cell["calls"] = cell.get("calls", 0) + 1
+                    cell[COST] = cell.get(COST, 0) + record.charged
+                    cell[CALLS] = cell.get(CALLS, 0) + 1
         stored = self._read_aggregates(report.team_id, *days)
         epoch = int(now.timestamp())
         stored_sums: dict[tuple[str, str, str], Counters] = {}
@@ -296,13 +302,13 @@ class Auditor:
             level = key[0].split("#")[-2]  # pk: "{team}#{granularity}#{shard}"
             bucket, _, app = key[1].partition("#")
             cell = stored_sums.setdefault((level, bucket, app), {})
-            for name in ("cost", "calls"):
+            for name in (COST, CALLS):
                 cell[name] = cell.get(name, 0) + counters.get(name, 0)
         for cell_key in sorted(set(sums) | set(stored_sums)):
             have_cell, want_cell = stored_sums.get(cell_key, {}), sums.get(cell_key, {})
             if cell_key[0] == Granularity.MINUTE.value and cell_key not in stored_sums:
                 continue  # expired (see above)
-            for name in ("cost", "calls"):
+            for name in (COST, CALLS):
                 have, should = have_cell.get(name, 0), want_cell.get(name, 0)
                 if have != should:
                     level, bucket, app = cell_key

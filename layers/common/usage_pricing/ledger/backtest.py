@@ -35,11 +35,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from usage_pricing.core.cursors import CursorSigner, check_window, cursor_outside
 from usage_pricing.core.deadline import BudgetPolicy, WorkBudget
-from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from usage_pricing.core.errors import (
+    FieldIssue,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    join_issues,
+)
 from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
-from usage_pricing.core.money import INT64_MAX, to_dollars
+from usage_pricing.core.money import to_dollars
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import sortable, utc_iso
+from usage_pricing.core.views import Figures, absent
 from usage_pricing.core.windows import Span, resolve_span
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.ledger.repository import LedgerRepository, RecordReads
@@ -55,7 +62,6 @@ MAX_LIMIT = 10_000
 DEFAULT_RANGE = "7d"
 LARGEST = 20
 ERROR_EXAMPLES = 10
-INT64_MIN = -INT64_MAX - 1
 NOT_REPRODUCIBLE = "billed before records kept their inputs: it cannot be priced again"
 # The pricing function's timeout is 29 s (template.yaml). The margin covers what may run after
 # the last check: one task priced (bounded by the pricing work budget), one Query page of
@@ -126,17 +132,13 @@ class BacktestErrors(BaseModel):
     examples: list[ErrorExample] = Field(description=f"Up to {ERROR_EXAMPLES}, distinct errors.")
 
 
-def _absent(value: object) -> bool:
-    return value is None
-
-
 class Backtest(BaseModel):
     tasks: int = Field(description="Tasks priced again (refunded tasks are left out).")
     current: Charged
     proposed: Charged
     difference: Money = Field(description="proposed − current charged.")
     difference_percent: float | None = Field(
-        default=None, exclude_if=_absent, description="Omitted when current is 0."
+        default=None, exclude_if=absent, description="Omitted when current is 0."
     )
     per_fee: PerFee
     errors: BacktestErrors
@@ -149,49 +151,26 @@ class Backtest(BaseModel):
     )
     truncated_reason: TruncatedReason | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="Why the answer stopped, when truncated: `limit` (it priced limit tasks), "
         "`deadline` (the request's time ran out) or `read_budget` (it read the records one "
         "request may read). Absent when not truncated.",
     )
     next_cursor: str | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="When truncated: send it as the `cursor` query parameter with the same "
         "window, app and body to price the older tasks that come next. Each answer's figures "
         "cover its own tasks; add the answers up. Absent when not truncated.",
     )
     overflow: list[str] | None = Field(
         default=None,
-        exclude_if=_absent,
+        exclude_if=absent,
         description="Figures whose sum leaves int64 (reported as null); absent when none do.",
     )
 
 
 # ---- the window ----------------------------------------------------------------------------
-
-
-def resolve_window(
-    *,
-    range_name: str | None,
-    start: str | None,
-    end: str | None,
-    tz_name: str | None,
-    now: datetime,
-    default_range: str = DEFAULT_RANGE,
-) -> tuple[datetime, datetime]:
-    """[start, end) in UTC per docs/api.md's time windows (usage_pricing.core.windows, as every
-    window
-    route reads them): `range` back from now, or `start`/`end`."""
-    span = resolve_span(
-        range_name=range_name,
-        start=start,
-        end=end,
-        tz_name=tz_name,
-        now=now,
-        default_range=default_range,
-    )
-    return span.start, span.end
 
 
 def cursor_binding(
@@ -242,13 +221,6 @@ class _Tally:
             pair = self.fees[group]
             pair[0] += current[group]
             pair[1] += proposed[group]
-
-
-def _int64(value: int, name: str, overflow: list[str]) -> int | None:
-    if INT64_MIN <= value <= INT64_MAX:
-        return value
-    overflow.append(name)
-    return None
 
 
 class BacktestService:
@@ -352,8 +324,7 @@ class BacktestService:
             ]
             if issues:
                 raise InvalidRequestError(
-                    "a formula does not compile: "
-                    + "; ".join(f"{i.field}: {i.message}" for i in issues),
+                    "a formula does not compile: " + join_issues(issues),
                     errors=issues,
                 )
             return pricing
@@ -373,7 +344,7 @@ class BacktestService:
         last record it read (the continuation's position)."""
         import heapq  # noqa: PLC0415 — on a request only, as is re-pricing
 
-        from usage_pricing.ledger.charges import NotReproducibleError, record_shares, reprice  # noqa: PLC0415
+        from usage_pricing.ledger.charges import NotReproducibleError, reprice  # noqa: PLC0415
 
         tally = _Tally()
         tasks = errors = 0
@@ -404,7 +375,7 @@ class BacktestService:
             tasks += 1
             tally.current += record.charged
             tally.proposed += charge.charged
-            tally.add(record_shares(record), charge.shares())
+            tally.add(record.shares(), charge.shares())
             if charge.errors:
                 errors += 1
                 self._example(examples, seen_errors, record, charge.errors)
@@ -415,25 +386,23 @@ class BacktestService:
                 )
         else:
             reason = budget.stopped  # the reads ended: at the window's end, or for the budget
-        overflow: list[str] = []
+        figures = Figures("the sum lies outside int64")
         difference = tally.proposed - tally.current
         percent = None
         if tally.current:
             percent = round(difference * 100 / tally.current, 2)
         per_fee: dict[str, Any] = {
             group: FeeComparison(
-                current=Money.of(_int64(pair[0], f"per_fee.{group}.current", overflow)),
-                proposed=Money.of(_int64(pair[1], f"per_fee.{group}.proposed", overflow)),
+                current=Money.of(figures.check(pair[0], f"per_fee.{group}.current")),
+                proposed=Money.of(figures.check(pair[1], f"per_fee.{group}.proposed")),
             )
             for group, pair in tally.fees.items()
         }
         return Backtest(
             tasks=tasks,
-            current=Charged(charged=Money.of(_int64(tally.current, "current.charged", overflow))),
-            proposed=Charged(
-                charged=Money.of(_int64(tally.proposed, "proposed.charged", overflow))
-            ),
-            difference=Money.of(_int64(difference, "difference", overflow)),
+            current=Charged(charged=Money.of(figures.check(tally.current, "current.charged"))),
+            proposed=Charged(charged=Money.of(figures.check(tally.proposed, "proposed.charged"))),
+            difference=Money.of(figures.check(difference, "difference")),
             difference_percent=percent,
             per_fee=PerFee(
                 **{fee.name: per_fee[fee.name] for fee in FEES}, adjustment=per_fee[ADJUSTMENT]
@@ -452,7 +421,7 @@ class BacktestService:
             ],
             truncated=reason is not None,
             truncated_reason=reason,
-            overflow=overflow or None,
+            overflow=[e.field for e in figures.errors] or None,
         ), position
 
     @staticmethod
@@ -484,5 +453,4 @@ __all__ = [
     "Backtest",
     "BacktestRequest",
     "BacktestService",
-    "resolve_window",
 ]

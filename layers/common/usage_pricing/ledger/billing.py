@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
-from usage_pricing.core.errors import StorageError
+from usage_pricing.core.errors import StorageError, join_issues
 from usage_pricing.core.fees import FEES
 from usage_pricing.core.jsonsafe import JsonInputError, parse_json
 from usage_pricing.core.limits import MAX_EVENT_BYTES
@@ -157,7 +157,7 @@ def describe_invalid(error: Exception) -> str:
             parts.append(f"{location}: {message}" if location else message)
         return "invalid event: " + "; ".join(parts)
     if isinstance(error, JsonInputError) and error.errors:
-        return "invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in error.errors[:5])
+        return "invalid event: " + join_issues(error.errors[:5])
     return f"invalid event: {error}"
 
 

@@ -70,11 +70,6 @@ class Charge(NamedTuple):
         return charged_shares(self.fee_values(), self.total, self.charged)
 
 
-def record_shares(record: BillingRecord) -> dict[str, int]:
-    """The charged share of each fee group of a billed record, as its aggregates carry them."""
-    return charged_shares(record.fee_values(), record.total, record.charged)
-
-
 # ---- what a record was priced from --------------------------------------------------------------
 
 
@@ -165,6 +160,5 @@ __all__ = [
     "canonical_inputs",
     "platform_defaults",
     "pricing_input",
-    "record_shares",
     "reprice",
 ]

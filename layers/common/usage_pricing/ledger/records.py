@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from usage_pricing.core.factories import empty_dict, empty_list
-from usage_pricing.core.fees import COMPONENTS, FEES, component, declare_fields
+from usage_pricing.core.fees import COMPONENTS, FEES, charged_shares, component, declare_fields
 from usage_pricing.usage.meters import METER_CATALOGUE, Resource
 
 BillingStatus = Literal["charged", "not_charged", "needs_review"]
@@ -89,6 +89,13 @@ class BillingRecord(BaseModel):
     def fee_values(self) -> dict[str, int]:
         """Each fee by name (fees.FEES), the total aside."""
         return {fee.name: getattr(self, fee.field) for fee in FEES}
+
+    def shares(self) -> dict[str, int]:
+        """The charged share of each fee group (fees.charged_shares), as the aggregates carry
+        them: a discount scales every fee by charged / total (rounded down), so failed tasks
+        (charged 0) have no share; whatever the fees do not explain is the adjustment. The
+        groups always add up to charged. A repriced Charge has the same method."""
+        return charged_shares(self.fee_values(), self.total, self.charged)
 
     def component_values(self) -> dict[str, int]:
         """Every component by field, the total last (fees.COMPONENTS)."""

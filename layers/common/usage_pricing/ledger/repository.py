@@ -33,6 +33,7 @@ from usage_pricing.ledger.aggregate_writer import (
 from usage_pricing.ledger.aggregate_writer import shard_for as shard_for  # noqa: PLC0414 — re-exported for billing
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.storage.aggregates import (
+    DEFAULT_SHARDS,
     DIMENSION_SETS,
     LAYOUT,
     Known,
@@ -196,7 +197,7 @@ class LedgerRepository:
         billing_table: Any,
         aggregates_table: Any,
         *,
-        shards: int = 4,
+        shards: int = DEFAULT_SHARDS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.billing = billing_table

@@ -14,12 +14,23 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from usage_pricing.core.errors import FieldIssue, ForbiddenError, InvalidRequestError, NotFoundError
+from usage_pricing.core.errors import (
+    FieldIssue,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    join_issues,
+)
 from usage_pricing.core.factories import empty_list
 from usage_pricing.core.fees import COMPONENTS, declare_fields
-from usage_pricing.core.limits import CLOCK_SKEW, MAX_FORMULA_BYTES, MAX_SCHEDULED_VERSIONS
+from usage_pricing.core.limits import (
+    APP_PART,
+    CLOCK_SKEW,
+    MAX_FORMULA_BYTES,
+    MAX_SCHEDULED_VERSIONS,
+)
 from usage_pricing.core.scopes import Caller
-from usage_pricing.core.utc import sortable
+from usage_pricing.core.utc import LATEST, parse_rfc3339, sortable
 from usage_pricing.pricing.cel import CelEngine
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import (
@@ -34,7 +45,7 @@ from usage_pricing.pricing.preview import PricingPreview, Quote, QuoteRequest
 from usage_pricing.pricing.repository import PricingRecordVersion, PricingRepository
 
 # Matched whole (fullmatch): with re.match, "$" also matches before a trailing newline.
-APP_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
+_APP_PART = re.compile(APP_PART)  # limits.APP_PART
 
 
 class PricingPatch(BaseModel):
@@ -70,35 +81,33 @@ class LivePricing(BaseModel):
         )
 
 
-# ASCII digits only: \d alone would take any script's digits.
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
-LATEST_EFFECTIVE = datetime(3000, 1, 1, tzinfo=UTC)
+# Version keys hold four-digit years: nothing takes effect at or after utc.LATEST.
+LATEST_EFFECTIVE = LATEST
 # A quote's `at` lies in [EARLIEST_QUOTE, LATEST_EFFECTIVE): version keys hold 4-digit years
 # (sortable()), and strftime writes year 999 as "999", which sorts after "2026": without the
 # bound a quote at 0999-… would meet the latest version.
 EARLIEST_QUOTE = datetime(1970, 1, 1, tzinfo=UTC)
+# Both bounds in the words of messages: "1970-01-01", "3000-01-01".
+_QUOTE_YEARS = (EARLIEST_QUOTE.date().isoformat(), LATEST_EFFECTIVE.date().isoformat())
 # limits.CLOCK_SKEW in the words of messages and the OpenAPI document.
 ALLOWANCE = f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes"
 
 
-def parse_rfc3339(value: str, field: str) -> datetime:
+def _moment(value: str, field: str) -> datetime:
     """An RFC 3339 date-time with an offset, as UTC; anything else is a 400 naming `field`."""
-    text = value.strip()
-    if not _RFC3339.fullmatch(text):
-        raise InvalidRequestError(
-            f"{field}: {value[:64]!r} is not an RFC 3339 date-time with an offset",
-            errors=[FieldIssue(field, "must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")],
-        )
     try:
-        # Python 3.11 reads "Z" and drops fraction digits beyond microseconds.
-        return datetime.fromisoformat(text.upper()).astimezone(UTC)
-    except (ValueError, OverflowError):
+        moment = parse_rfc3339(value.strip())
+    except ValueError:
         raise InvalidRequestError(
             f"{field}: {value[:64]!r} is not a valid date-time",
             errors=[FieldIssue(field, "is not a valid date-time")],
         ) from None
+    if moment is None:
+        raise InvalidRequestError(
+            f"{field}: {value[:64]!r} is not an RFC 3339 date-time with an offset",
+            errors=[FieldIssue(field, "must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")],
+        )
+    return moment
 
 
 class PublishRequest(BaseModel):
@@ -154,7 +163,7 @@ class ScheduledPricingView(BaseModel):
 
 def app_path(namespace: str, name: str) -> str:
     for field, value in (("namespace", namespace), ("name", name)):
-        if not APP_PART.fullmatch(value):
+        if not _APP_PART.fullmatch(value):
             raise InvalidRequestError(
                 f"invalid app {field} {value!r}",
                 errors=[
@@ -223,11 +232,15 @@ class PricingStore:
         request = request or QuoteRequest()
         moment = self.clock()
         if request.at is not None:
-            moment = parse_rfc3339(request.at, "at")
+            moment = _moment(request.at, "at")
             if not EARLIEST_QUOTE <= moment < LATEST_EFFECTIVE:
                 raise InvalidRequestError(
-                    f"at: {request.at[:64]} is outside 1970-01-01 to 3000-01-01",
-                    errors=[FieldIssue("at", "must be from 1970-01-01 and before 3000-01-01")],
+                    f"at: {request.at[:64]} is outside {_QUOTE_YEARS[0]} to {_QUOTE_YEARS[1]}",
+                    errors=[
+                        FieldIssue(
+                            "at", f"must be from {_QUOTE_YEARS[0]} and before {_QUOTE_YEARS[1]}"
+                        )
+                    ],
                 )
         live = self.repository.live_at(app, moment)
         if live is None:
@@ -290,7 +303,7 @@ class PricingStore:
         now = self.clock()
         effective_at = None
         if request is not None and request.effective_at is not None:
-            effective_at = parse_rfc3339(request.effective_at, "effective_at")
+            effective_at = _moment(request.effective_at, "effective_at")
             if effective_at <= now + CLOCK_SKEW:
                 # The completion-time allowance (docs/billing.md): billing accepts completed_at up
                 # to
@@ -310,8 +323,8 @@ class PricingStore:
                 )
             if effective_at >= LATEST_EFFECTIVE:
                 raise InvalidRequestError(
-                    "effective_at must be before 3000-01-01",
-                    errors=[FieldIssue("effective_at", "must be before 3000-01-01")],
+                    f"effective_at must be before {_QUOTE_YEARS[1]}",
+                    errors=[FieldIssue("effective_at", f"must be before {_QUOTE_YEARS[1]}")],
                 )
         draft = self.repository.draft(app)
         if draft is None:
@@ -362,8 +375,7 @@ class PricingStore:
         issues = validate_pricing(pricing, self.checker)
         if issues:
             raise InvalidRequestError(
-                "a formula does not compile: "
-                + "; ".join(f"{i.field}: {i.message}" for i in issues),
+                "a formula does not compile: " + join_issues(issues),
                 errors=issues,
             )
         rendered = self.evaluator.render_description(pricing)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from usage_pricing.core.fees import PLATFORM_FEES, declare_fields
+from usage_pricing.storage.aggregates import DEFAULT_SHARDS, MAX_SHARDS
 
 if TYPE_CHECKING:
     from usage_pricing.pricing.model import PlatformDefaults
@@ -31,7 +32,7 @@ class Settings(BaseModel):
     aggregates_table: str = Field("", alias="AGGREGATES_TABLE")
     pricing_table: str = Field("", alias="PRICING_TABLE")
     dead_letter_queue_url: str = Field("", alias="DEAD_LETTER_QUEUE_URL")
-    aggregate_shards: int = Field(4, ge=1, le=64, alias="AGGREGATE_SHARDS")
+    aggregate_shards: int = Field(DEFAULT_SHARDS, ge=1, le=MAX_SHARDS, alias="AGGREGATE_SHARDS")
     # The billing queue's maxReceiveCount: on its last receive a failing message is dead-lettered
     # by billing itself, with its reason (template.yaml sets both; a test holds them equal).
     max_receive_count: int = Field(5, ge=1, le=1000, alias="MAX_RECEIVE_COUNT")

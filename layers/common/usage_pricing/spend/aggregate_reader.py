@@ -10,7 +10,13 @@ from typing import Any
 
 from usage_pricing.core.errors import AnswerTooLargeError
 from usage_pricing.core.limits import MAX_AGGREGATE_ITEMS
-from usage_pricing.storage.aggregates import Cell, Granularity, decode_item, partition_key
+from usage_pricing.storage.aggregates import (
+    DEFAULT_SHARDS,
+    Cell,
+    Granularity,
+    decode_item,
+    partition_key,
+)
 from usage_pricing.storage.dynamo import storage_errors
 
 
@@ -46,7 +52,7 @@ class AggregateRepository:
     counters the caller needs, optionally only for some apps."""
 
     def __init__(
-        self, table: Any, *, shards: int = 4, max_items: int = MAX_AGGREGATE_ITEMS
+        self, table: Any, *, shards: int = DEFAULT_SHARDS, max_items: int = MAX_AGGREGATE_ITEMS
     ) -> None:
         self.table = table
         self.shards = shards

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field
 
 from usage_pricing.core.money import to_dollars
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.core.windows import (
     BucketGrid,
     BucketSize,
@@ -28,12 +29,10 @@ from usage_pricing.core.windows import (
     utc_key,
 )
 from usage_pricing.spend.query import (
-    FigureError,
-    Figures,
+    OVERFLOW,
     GroupBy,
     SpendQuery,
     SpendReader,
-    absent,
     source_granularity,
 )
 from usage_pricing.storage.aggregates import (
@@ -43,6 +42,7 @@ from usage_pricing.storage.aggregates import (
     LAYOUT_CALLS,
     QUARTERS_PER_DAY,
     REFUNDED_COST,
+    SLOT_FIGURES,
     TIERS,
     UNATTRIBUTED,
     Granularity,
@@ -177,6 +177,19 @@ class _Tally:
         bucket[group] = bucket.get(group, 0) + cost
         counts = self.group_calls[index]
         counts[group] = counts.get(group, 0) + calls
+
+
+def _over_buckets(
+    costs: Sequence[dict[str, int]], calls: Sequence[dict[str, int]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per-bucket cost and calls by key (app or fee group), added up over the buckets."""
+    cost_sums: dict[str, int] = {}
+    call_sums: dict[str, int] = {}
+    for bucket_costs, bucket_calls in zip(costs, calls, strict=True):
+        for key, cost in bucket_costs.items():
+            cost_sums[key] = cost_sums.get(key, 0) + cost
+            call_sums[key] = call_sums.get(key, 0) + bucket_calls[key]
+    return cost_sums, call_sums
 
 
 class _LegacySlotsError(Exception):
@@ -317,7 +330,7 @@ class SpendAnalytics(SpendReader):
                 pieces.append((index, terms))
                 for _, slot in terms:
                     if slot:
-                        for figure in ("c", "n", "r"):
+                        for figure in SLOT_FIGURES:
                             names[slot_counter(slot, figure)] = None
             plans[bucket_key(day)] = pieces
             day = next_day
@@ -338,9 +351,12 @@ class SpendAnalytics(SpendReader):
                 cost = calls = refunded = 0
                 for sign, slot in terms:
                     if slot:
-                        cost += sign * c.get(slot + "c", 0)
-                        calls += sign * c.get(slot + "n", 0)
-                        refunded += sign * c.get(slot + "r", 0)
+                        slot_cost, slot_calls, slot_refunded = (
+                            c.get(slot_counter(slot, figure), 0) for figure in SLOT_FIGURES
+                        )
+                        cost += sign * slot_cost
+                        calls += sign * slot_calls
+                        refunded += sign * slot_refunded
                     else:
                         cost += sign * c.get(COST, 0)
                         calls += sign * c.get(CALLS, 0)
@@ -349,13 +365,8 @@ class SpendAnalytics(SpendReader):
         return tally
 
     def _answer(self, grid: BucketGrid, tally: _Tally, group_by: GroupBy) -> BreakdownAnswer:
-        figures = Figures()
-        costs: dict[str, int] = {}
-        calls: dict[str, int] = {}
-        for bucket_costs, bucket_calls in zip(tally.cost, tally.calls, strict=True):
-            for app, cost in bucket_costs.items():
-                costs[app] = costs.get(app, 0) + cost
-                calls[app] = calls.get(app, 0) + bucket_calls[app]
+        figures = Figures(OVERFLOW)
+        costs, calls = _over_buckets(tally.cost, tally.calls)
         ranked = sorted(
             (app for app in costs if calls[app] or costs[app]), key=lambda app: (-costs[app], app)
         )
@@ -379,12 +390,7 @@ class SpendAnalytics(SpendReader):
             timeseries.append(TimeBucket(date=label, per_app=per_app, per_group=per_group))
         per_group_total = None
         if group_by != "app":
-            group_costs: dict[str, int] = {}
-            group_calls: dict[str, int] = {}
-            for bucket_costs, bucket_calls in zip(tally.group_cost, tally.group_calls, strict=True):
-                for group, cost in bucket_costs.items():
-                    group_costs[group] = group_costs.get(group, 0) + cost
-                    group_calls[group] = group_calls.get(group, 0) + bucket_calls[group]
+            group_costs, group_calls = _over_buckets(tally.group_cost, tally.group_calls)
             per_group_total = [
                 GroupSpend(
                     group=group,

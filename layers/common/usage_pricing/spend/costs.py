@@ -33,10 +33,11 @@ from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 from usage_pricing.core.cursors import CursorSigner
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR, to_dollars
-from usage_pricing.core.windows import EARLIEST, LATEST
+from usage_pricing.core.utc import EARLIEST, LATEST, YEARS
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.spend.aggregate_reader import AggregateRepository
 from usage_pricing.spend.breakdown import GROUP_ORDER, _group_counters, _group_figures
-from usage_pricing.spend.query import FigureError, Figures, absent
+from usage_pricing.spend.query import OVERFLOW
 from usage_pricing.storage.aggregates import COST, Granularity, bucket_key, parse_bucket
 
 BucketWidth = Literal["1d", "1h"]
@@ -159,7 +160,7 @@ def decode_page(signer: CursorSigner, team_id: str, query: CostsQuery, page: str
 
 def _seconds(value: int, field: str) -> int:
     if not EARLIEST_SECONDS <= value < LATEST_SECONDS:
-        raise _invalid(field, "must be Unix seconds between 2000-01-01 and 2999-12-31")
+        raise _invalid(field, f"must be Unix seconds {YEARS}")
     return value
 
 
@@ -200,7 +201,7 @@ class CostsFeed:
         results = self._read(
             team_id, query, granularity=granularity, position=position, count=count, width=width
         )
-        figures = Figures()
+        figures = Figures(OVERFLOW)
         data = []
         for index in range(count):
             bucket_start = position + index * width

@@ -8,15 +8,15 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
+from usage_pricing.core.limits import APP_PATH, MAX_APP_PATH
 from usage_pricing.core.windows import BucketSize, RangeName
 
 MAX_APP_FILTERS = 20
 TaskStatus = Literal["completed", "failed", "cancelled", "refunded", "needs_review"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
-# The app path billing accepts (events.AppPath).
-APP_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$"
-AppName = Annotated[str, Field(max_length=257, pattern=APP_PATTERN)]
+# The app path billing accepts (limits.APP_PATH, as events.AppPath).
+AppName = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 
 RangeQuery = Annotated[
     RangeName | None, Query(description="1h, 1d, 7d, 30d or 90d back from now; or start/end")

@@ -1,7 +1,7 @@
-"""What the spend routes (breakdown, usage summary, their CSV) share: the query, and figures
-outside int64 reported as errors on that figure (the same {field, message} shape as a problem's
-errors). Apart from both, so each function imports only its own answer's models
-(docs/operations.md)."""
+"""What the spend routes (breakdown, usage summary, their CSV) share: the query, and the message
+of a figure outside int64 (collected by core.views.Figures as an error on that figure, the same
+{field, message} shape as a problem's errors). Apart from both, so each function imports only its
+own answer's models (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from pydantic import BaseModel, Field
-
-from usage_pricing.core.money import INT64_MAX
 from usage_pricing.core.windows import BucketSize, RangeName, Span, resolve_span
 from usage_pricing.storage.aggregates import COARSEST_FIRST, Granularity
 
@@ -19,7 +16,6 @@ if TYPE_CHECKING:
     from usage_pricing.spend.aggregate_reader import AggregateRepository
 
 GroupBy = Literal["app", "fee", "tier"]
-INT64_MIN = -(2**63)
 OVERFLOW = "the sum lies outside int64: narrow the window or filter the apps"
 
 
@@ -33,31 +29,6 @@ class SpendQuery(NamedTuple):
     bucket: BucketSize | None = None
     group_by: GroupBy = "app"
     apps: tuple[str, ...] = ()
-
-
-def absent(value: object) -> bool:
-    return value is None
-
-
-class FigureError(BaseModel):
-    field: str = Field(description="The figure, as a dotted path: total_cost, per_model.0.cost…")
-    message: str
-
-
-class Figures:
-    """Collects every figure outside int64 as an error on that figure."""
-
-    def __init__(self) -> None:
-        self.errors: list[FigureError] = []
-
-    def check(self, value: int, path: str) -> int | None:
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
-        self.errors.append(FigureError(field=path, message=OVERFLOW))
-        return None
-
-    def result(self) -> list[FigureError] | None:
-        return self.errors or None
 
 
 class SpendReader:
@@ -93,13 +64,9 @@ def source_granularity(moments: Iterable[datetime]) -> Granularity:
 
 
 __all__ = [
-    "INT64_MIN",
     "OVERFLOW",
-    "FigureError",
-    "Figures",
     "GroupBy",
     "SpendQuery",
     "SpendReader",
-    "absent",
     "source_granularity",
 ]

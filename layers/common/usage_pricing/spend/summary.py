@@ -12,13 +12,12 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field
 
 from usage_pricing.core.limits import MAX_SUMMARY_VALUES
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.core.windows import plan_period, utc_key
 from usage_pricing.spend.query import (
-    FigureError,
-    Figures,
+    OVERFLOW,
     SpendQuery,
     SpendReader,
-    absent,
     source_granularity,
 )
 from usage_pricing.storage.aggregates import OTHER, USAGE_TOTAL, bucket_key, parse_usage_counter
@@ -60,7 +59,7 @@ class SpendSummary(SpendReader):
                     values = dimensions[usage[0]]
                     values[usage[1]] = values.get(usage[1], 0) + seconds
         dimensions = {d: most_seconds(values) for d, values in dimensions.items()}
-        figures = Figures()
+        figures = Figures(OVERFLOW)
         clean = {
             d: {k: figures.check(v, f"{d}_usage.{k}") for k, v in sorted(values.items()) if v}
             for d, values in dimensions.items()

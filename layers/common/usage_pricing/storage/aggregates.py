@@ -95,6 +95,12 @@ from typing import Any, NamedTuple
 from usage_pricing.core.fees import ADJUSTMENT as ADJUSTMENT  # noqa: PLC0414 — the schema's names for readers
 from usage_pricing.core.fees import FEE_GROUPS as FEE_GROUPS  # noqa: PLC0414
 
+# The shards of a hot (team, app) (see Shards above): template.yaml's AggregateShards, whose
+# Default and MaxValue these are (a test holds them equal); the one default every writer, reader
+# and tool falls back to.
+DEFAULT_SHARDS = 4
+MAX_SHARDS = 64
+
 # The layout a charge is written with; kept on the record so its refund can reverse it.
 LAYOUT = 2
 LEGACY_LAYOUT = 1

@@ -20,14 +20,24 @@ from pydantic import (
 
 from usage_pricing.core.factories import empty_dict, empty_list
 from usage_pricing.core.jsonsafe import JsonObject
-from usage_pricing.core.limits import CLOCK_SKEW, MAX_EVENT_TEXT, MAX_RESOURCES, printable
+from usage_pricing.core.limits import (
+    APP_PATH,
+    CLOCK_SKEW,
+    IDENTIFIER_PATTERN,
+    MAX_APP_PATH,
+    MAX_EVENT_TEXT,
+    MAX_IDENTIFIER,
+    MAX_RESOURCES,
+    printable,
+)
+from usage_pricing.core.utc import EARLIEST, utc_iso
 from usage_pricing.usage.meta import OutputMeta
 from usage_pricing.usage.meters import Resource
 
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
-AppPath = Annotated[
-    str, Field(max_length=257, pattern=r"^[a-z0-9][a-z0-9_.-]{0,127}/[a-z0-9][a-z0-9_.-]{0,127}$")
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=MAX_IDENTIFIER, pattern=IDENTIFIER_PATTERN)
 ]
+AppPath = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 # Free text of an event: short and printable (limits.printable), whatever it feeds.
 EventText = Annotated[str, Field(max_length=MAX_EVENT_TEXT), AfterValidator(printable)]
 EVENT_SOURCE = "inference.tasks"
@@ -36,7 +46,7 @@ EVENT_SOURCE = "inference.tasks"
 # skew (limits.CLOCK_SKEW) after the moment billing runs. Outside that a task is a poison event,
 # never a charge that no breakdown can show (or an aggregate key that sorts wrongly, or an expiry
 # that overflows).
-EARLIEST_COMPLETION = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_COMPLETION = EARLIEST
 
 
 def _utc(value: datetime) -> datetime:
@@ -72,7 +82,7 @@ class TaskCompleted(BaseModel):
     def _ordered_times(self) -> TaskCompleted:
         if self.completed_at < EARLIEST_COMPLETION:
             raise ValueError(
-                f"completed_at {self.completed_at.isoformat()} is before 2000-01-01T00:00:00Z"
+                f"completed_at {self.completed_at.isoformat()} is before {utc_iso(EARLIEST)}"
             )
         if self.started_at > self.completed_at:
             raise ValueError("started_at is after completed_at")

@@ -14,7 +14,7 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings
 
 from usage_pricing.core.errors import FormulaError
-from usage_pricing.core.money import FeeValueError, fee_from_result
+from usage_pricing.core.money import INT64_MAX, FeeValueError, fee_from_result
 from usage_pricing.pricing.cel.budget import BUDGET_EXCEEDED
 from usage_pricing.pricing.cel.declarations import (
     FEE_SCOPES,
@@ -360,7 +360,7 @@ def _pipeline_source(
             expr = f"cel.bind(__v, {source}, __v >= 0 ? __v : {_FEE_FN}(__v))"
         elif source is not None and result_kinds[index] == "double":
             expr = (
-                f"cel.bind(__v, {source}, __v >= 0.0 && __v < 9223372036854775807.0"
+                f"cel.bind(__v, {source}, __v >= 0.0 && __v < {INT64_MAX}.0"
                 " ? cel.bind(__w, int(__v), __v - double(__w) >= 0.5 ? __w + 1 : __w)"
                 f" : {_FEE_FN}(__v))"
             )

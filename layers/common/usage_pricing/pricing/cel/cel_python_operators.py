@@ -17,7 +17,8 @@ from typing import Any
 from celpy import celtypes
 from celpy.evaluation import CELEvalError, base_functions
 
-INT64_MIN = -(2**63)
+from usage_pricing.core.money import INT64_MIN
+
 Kind = str
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from usage_pricing.core.fees import COMPONENTS, FEES
+from usage_pricing.core.fees import COMPONENTS, FEE_FIELDS
 
 if TYPE_CHECKING:
     # mypy sees the one member layer code names; the fee scopes are Scope(component.name).
@@ -25,7 +25,9 @@ else:
 
 # The fee formulas' scopes in evaluation order, and the variables the fees are seen as.
 FEE_SCOPES: tuple[Scope, ...] = tuple(Scope(fee.name) for fee in COMPONENTS)
-FEE_VARIABLES: tuple[str, ...] = tuple(fee.field for fee in FEES)
+# A fee formula sees the earlier fees under their record field names: the same tuple as
+# fees.FEE_FIELDS, named here for what it is to CEL.
+FEE_VARIABLES: tuple[str, ...] = FEE_FIELDS
 
 TASK_VARIABLES: dict[str, str] = {
     "prices": "map<string,int>",

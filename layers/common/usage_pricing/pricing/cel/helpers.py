@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from usage_pricing.core.money import INT64_MAX, to_cents, to_dollars
+from usage_pricing.core.money import fits_int64, kind_of, to_cents, to_dollars
 
 Kind = str  # "int", "double", "string", "bool", "null", "list", "map", "dyn"
 CONCRETE_KINDS: tuple[Kind, ...] = ("int", "double", "string", "bool", "null", "list", "map")
@@ -32,24 +32,6 @@ class Helper(NamedTuple):
     impl: Callable[..., Any]
 
 
-def kind_of(value: Any) -> Kind:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "list"
-    if isinstance(value, dict):
-        return "map"
-    return type(value).__name__
-
-
 def call_overloaded(helper: Helper, args: tuple[Any, ...]) -> Any:
     kinds = tuple(kind_of(a) for a in args)
     for overload in helper.overloads:
@@ -61,7 +43,7 @@ def call_overloaded(helper: Helper, args: tuple[Any, ...]) -> Any:
 
 
 def _check_int64(value: int, name: str) -> int:
-    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+    if not fits_int64(value):
         raise HelperError(f"{name}(): result overflows int64")
     return value
 
