@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .emitted import LocalEmitter
 from .events import LocalEventBus
 from .functions import LocalFunction
 from .openapi import build_openapi
@@ -255,8 +256,10 @@ def serve(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
 
 def local_routes(
     bus: LocalEventBus,
+    emitter: LocalEmitter | None = None,
 ) -> dict[tuple[str, str], Callable[[bytes], tuple[int, dict[str, str], bytes]]]:
-    """Routes that exist only locally: deliver events through the queue path; peek at DLQs."""
+    """Routes that exist only locally: deliver events through the queue path; peek at DLQs; the
+    events the product emitted (budget thresholds)."""
 
     def post_events(body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -280,4 +283,11 @@ def local_routes(
         }
         return 200, {"Content-Type": "application/json"}, json.dumps(found).encode()
 
-    return {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}
+    routes = {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}
+    if emitter is not None:
+        routes[("GET", "/local/emitted-events")] = lambda _body: (
+            200,
+            {"Content-Type": "application/json"},
+            emitter.body(),
+        )
+    return routes

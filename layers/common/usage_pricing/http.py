@@ -70,7 +70,10 @@ def problem_document(
 
 
 def problem_for(error: UsagePricingError) -> dict[str, Any]:
-    return problem_document(error.status, error.title, error.detail, error.errors)
+    document = problem_document(error.status, error.title, error.detail, error.errors)
+    for name, value in error.extensions.items():
+        document.setdefault(name, value)
+    return document
 
 
 def problem_response(error: UsagePricingError) -> Response[str]:
@@ -259,6 +262,11 @@ class Api:
         self, path: str, *, scopes: Sequence[str], **options: Any
     ) -> Callable[[Handler], Handler]:
         return self.route("POST", path, scopes=scopes, **options)
+
+    def put(
+        self, path: str, *, scopes: Sequence[str], **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, scopes=scopes, **options)
 
     def patch(
         self, path: str, *, scopes: Sequence[str], **options: Any
