@@ -363,3 +363,55 @@ def test_given_the_send_fails_or_billing_dies_after_commit_when_swept_then_each_
     assert controls.deliver(completed("t1"), completed("t2")) == []  # redelivered: no more
     assert later.sweep() == (0, 0.0)
     assert len(recorder.sent) == 2
+
+
+def test_given_holds_with_a_ttl_when_their_minute_begins_then_they_stop_counting_and_room_returns(
+    aws: AwsWorld,
+) -> None:
+    from usage_pricing.controls.budgets import BudgetService
+    from usage_pricing.controls.holds import (
+        AuthorizationRequest,
+        AuthorizationService,
+        BudgetExceededError,
+    )
+    from usage_pricing.controls.model import BudgetRequest
+    from usage_pricing.controls.store import ControlsStore
+
+    now = [datetime(2026, 11, 10, 6, 0, 30, tzinfo=UTC)]
+    store = ControlsStore(aws.dynamodb.Table("ControlsTable"))
+    budgets = BudgetService(store, lambda *_: 0, lambda: now[0])
+    holds = AuthorizationService(store, lambda: now[0], sleep=lambda _s: None)
+    budgets.put("team_a", "hard", BudgetRequest(period="month", limit=300, action="block"))
+
+    def hold(task: str, ttl: int) -> Any:
+        request = AuthorizationRequest(task_id=task, app="team_a/flux", amount=100, ttl_seconds=ttl)
+        return holds.authorize("team_a", request, 100)
+
+    # ttl rounds down to a whole minute: 06:00:30 + 90 s counts until 06:02:00
+    assert hold("a", 90).expires_at == "2026-11-10T06:02:00Z"
+    assert hold("b", 3600).expires_at == "2026-11-10T07:00:00Z"
+    assert hold("c", 3600).budgets[0].remaining.value == 0
+    with pytest.raises(BudgetExceededError):
+        hold("d", 60)
+    now[0] = datetime(2026, 11, 10, 6, 1, 59, tzinfo=UTC)
+    assert budgets.get("team_a", "hard").held.value == 300
+    now[0] = datetime(2026, 11, 10, 6, 2, 0, tzinfo=UTC)
+    assert budgets.get("team_a", "hard").held.value == 200
+    assert hold("d", 60).budgets[0].remaining.value == 0  # the expired hold's room, and no more
+    with pytest.raises(BudgetExceededError) as refused:
+        hold("e", 60)
+    assert refused.value.refusals == [
+        {"budget_id": "hard", "remaining": {"value": 0, "dollars": "0.00"}}
+    ]
+    counter = aws.dynamodb.Table("ControlsTable").scan(
+        FilterExpression="begins_with(pk, :c)", ExpressionAttributeValues={":c": "COUNTER#"}
+    )["Items"]
+    # 06:02 (a) was removed by the authorization that reused its room; 06:03 (d), 07:00 (b, c)
+    assert [int(counter[0]["committed"]), sorted(k for k in counter[0] if k.startswith("h"))] == [
+        300,
+        ["h29904843", "h29904900"],
+    ]
+    # past every expiry nothing counts, and a new period starts empty
+    now[0] = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    view = budgets.get("team_a", "hard")
+    assert (view.spent.value, view.held.value, view.period_start) == (0, 0, "2026-12-01T00:00:00Z")
