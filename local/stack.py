@@ -249,7 +249,12 @@ def serve(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
             if api.verbose:
                 super().log_message(format, *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        # The listen backlog: socketserver's default of 5 resets a burst of concurrent clients
+        # (50 authorizations at once) before a thread can accept them; API Gateway queues them.
+        request_queue_size = 128
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
 

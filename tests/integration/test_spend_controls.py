@@ -415,3 +415,57 @@ def test_given_holds_with_a_ttl_when_their_minute_begins_then_they_stop_counting
     now[0] = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     view = budgets.get("team_a", "hard")
     assert (view.spent.value, view.held.value, view.period_start) == (0, 0, "2026-12-01T00:00:00Z")
+
+
+def test_given_room_for_seven_when_fifty_threads_race_their_reads_then_the_condition_grants_seven(
+    aws: AwsWorld,
+) -> None:
+    """Every thread has its own service (its own cached budgets), so each reads room before any
+    grant commits: only the transaction's condition can keep the count at seven."""
+    import threading
+
+    from usage_pricing.controls.budgets import BudgetService
+    from usage_pricing.controls.holds import (
+        AuthorizationRequest,
+        AuthorizationService,
+        BudgetExceededError,
+    )
+    from usage_pricing.controls.model import BudgetRequest
+    from usage_pricing.controls.store import ControlsStore
+
+    store = ControlsStore(aws.dynamodb.Table("ControlsTable"))
+    BudgetService(store, lambda *_: 0).put(
+        "team_a", "hard", BudgetRequest(period="day", limit=700, action="block")
+    )
+    barrier = threading.Barrier(50)
+    outcomes: list[str] = []
+    original = store.items
+
+    def read_then_wait(keys: list[dict[str, str]]) -> list[dict[str, Any] | None]:
+        found = original(keys)
+        if not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait(timeout=30)  # everyone has read "room for 7" before anyone writes
+        return found
+
+    local = threading.local()
+    store.items = read_then_wait  # type: ignore[method-assign]
+
+    def authorize(index: int) -> None:
+        service = AuthorizationService(store, sleep=lambda _s: None)
+        request = AuthorizationRequest(task_id=f"t{index}", app="team_a/flux", amount=100)
+        try:
+            service.authorize("team_a", request, 100)
+            outcomes.append("granted")
+        except BudgetExceededError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=authorize, args=(i,)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["granted"] * 7 + ["refused"] * 43
+    store.items = original  # type: ignore[method-assign]
+    view = BudgetService(store, lambda *_: 0).get("team_a", "hard")
+    assert (view.held.value, view.remaining.value) == (700, 0)
