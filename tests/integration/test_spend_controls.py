@@ -469,3 +469,24 @@ def test_given_room_for_seven_when_fifty_threads_race_their_reads_then_the_condi
     store.items = original  # type: ignore[method-assign]
     view = BudgetService(store, lambda *_: 0).get("team_a", "hard")
     assert (view.held.value, view.remaining.value) == (700, 0)
+
+
+def test_given_a_budget_deleted_and_made_again_for_another_app_then_it_counts_only_that_app(
+    controls: Controls,
+) -> None:
+    assert controls.put("b", {"period": "day", "limit": 10**12})[0] == 201
+    assert controls.deliver(completed("t1", app="team_a/flux")) == []
+    c = controls.charged("t1")
+    assert controls.get("b")[1]["spent"] == fig(c)
+    assert controls.delete("b")[0] == 204
+    body = {"period": "day", "limit": 10**12, "app": "team_a/other"}
+    status, view = controls.put("b", body)
+    assert status == 201 and view["spent"] == fig(0)
+    assert controls.deliver(completed("t2", app="team_a/other")) == []
+    assert controls.get("b")[1]["spent"] == fig(controls.charged("t2"))
+    # changing only the limit keeps the counter; changing the app starts a new one from the
+    # aggregates (t1 of flux: the day's spend so far)
+    body = {"period": "day", "limit": 10**11, "app": "team_a/other"}
+    assert controls.put("b", body)[1]["spent"] == fig(controls.charged("t2"))
+    body = {"period": "day", "limit": 10**11, "app": "team_a/flux"}
+    assert controls.put("b", body)[1]["spent"] == fig(c)

@@ -109,9 +109,9 @@ class BudgetService:
                 limit=request.limit,
                 thresholds=request.thresholds,
                 action=request.action,
-                generation=(existing.generation + 1)
-                if existing and rescoped
-                else (existing.generation if existing else 1),
+                # A new scope's counters must never meet an earlier scope's, even those of a
+                # budget deleted and made again under the same id: the generation is a moment.
+                generation=_generation(now, existing, rescoped),
                 since=period_key(start) if rescoped or existing is None else existing.since,
                 created_at=existing.created_at if existing else iso(now),
                 updated_at=iso(now),
@@ -199,6 +199,13 @@ class BudgetService:
             created_at=budget.created_at,
             updated_at=budget.updated_at,
         )
+
+
+def _generation(now: datetime, existing: Budget | None, rescoped: bool) -> int:
+    if existing is not None and not rescoped:
+        return existing.generation
+    moment = int(now.timestamp() * 1_000_000)  # µs
+    return max(moment, existing.generation + 1) if existing else moment
 
 
 def _check_applicable(others: list[Budget], app: str | None) -> None:

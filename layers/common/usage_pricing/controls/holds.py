@@ -36,6 +36,7 @@ from usage_pricing.errors import (
     UsagePricingError,
 )
 from usage_pricing.money import INT64_MAX
+from usage_pricing.storage.dynamo import translate_client_error
 from usage_pricing.windows import zone
 
 # The task id and app as task events spell them (usage_pricing.events, not imported here: it loads
@@ -196,6 +197,8 @@ class AuthorizationService:
                 self.store.transact(items, "place hold")
                 return answer
             except Transaction as cancelled:
+                if cancelled.unexpected:
+                    raise translate_client_error(cancelled.error, "place hold") from cancelled
                 if cancelled.failed(0):
                     self.cache.stale(team_id)
                 elif cancelled.failed(1):
@@ -246,7 +249,9 @@ class AuthorizationService:
             try:
                 self.store.transact(items, "release hold")
                 return
-            except Transaction:
+            except Transaction as cancelled:
+                if cancelled.unexpected:
+                    raise translate_client_error(cancelled.error, "release hold") from cancelled
                 if attempt + 1 < ATTEMPTS:
                     self.sleep(0.005 * 2 ** min(attempt, 5))
         raise BudgetBusyError("the budget is busy; retry the release shortly")

@@ -77,6 +77,12 @@ class Transaction(Exception):  # noqa: N818 — carries a cancelled transaction'
     def conflict(self) -> bool:
         return "TransactionConflict" in self.reasons
 
+    @property
+    def unexpected(self) -> bool:
+        """A reason that no retry can fix (a validation error): a bug, not contention."""
+        expected = {None, "None", "ConditionalCheckFailed", "TransactionConflict"}
+        return any(reason not in expected for reason in self.reasons)
+
     def failed(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
 
