@@ -166,3 +166,60 @@ def test_given_any_interleaving_then_budgets_crossings_and_holds_stay_exact(
                 assert (kinds[-1:] == ["Budget Threshold Crossed"]) == (threshold in view.crossed)
         ids = [e.event_id for e in recorder.sent]
         assert len(ids) == len(set(ids))
+
+
+def test_given_eight_billing_workers_charging_one_budget_at_once_then_spend_and_crossings_are_exact() -> (
+    None
+):
+    """Concurrent billing workers, each with its own ledger and budget cache, racing on one
+    counter: every charge is counted once and every threshold crossed exactly once."""
+    import threading
+
+    from local.atomic import serialize_dynamodb
+    from local.template import create_tables
+    from usage_pricing.controls.budgets import BudgetService
+    from usage_pricing.controls.charging import BudgetCharges
+    from usage_pricing.controls.model import BudgetRequest
+    from usage_pricing.controls.store import ControlsStore
+    from usage_pricing.storage.ledger import LedgerOutcome, LedgerRepository
+
+    serialize_dynamodb()
+    moto = _moto_session()
+    with moto.fresh():
+        create_tables(moto.dynamodb_client, moto.template)
+        store = ControlsStore(moto.dynamodb.Table("ControlsTable"))
+        thresholds = list(range(10, 101, 10))
+        budgets = BudgetService(store, lambda *_: 0, lambda: BASE)
+        budgets.put(
+            "team_a", "m", BudgetRequest(period="month", limit=8 * 25 * 7, thresholds=thresholds)
+        )
+        sent: list[Any] = []
+        lock = threading.Lock()
+
+        def worker(number: int) -> None:
+            ledger = LedgerRepository(
+                moto.dynamodb.Table("BillingTable"), moto.dynamodb.Table("AggregatesTable")
+            )
+            ledger.controls = BudgetCharges(store, lambda: BASE)
+            for index in range(25):
+                record = base_record(
+                    task_id=f"w{number}-{index}", charged=7, total=7, resource_fee=7,
+                    inference_fee=0, completed_at=BASE, started_at=BASE, billed_at=BASE,
+                )  # fmt: skip
+                assert ledger.charge(record) is LedgerOutcome.WRITTEN
+                with lock:
+                    sent.extend(ledger.controls.pending)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        view = budgets.get("team_a", "m")
+        assert view.spent.value == 8 * 25 * 7
+        assert view.crossed == thresholds
+        assert sorted(e.detail["threshold"] for e in sent) == thresholds
+        outbox = moto.dynamodb.Table("ControlsTable").scan(
+            FilterExpression="begins_with(pk, :o)", ExpressionAttributeValues={":o": "OUTBOX#"}
+        )["Items"]
+        assert len(outbox) == len(thresholds)
