@@ -182,12 +182,86 @@ def crossing_latency(samples: int) -> dict[str, float]:
     return summary(timings)
 
 
+def contention(workers: int, charges: int) -> dict[str, Any]:
+    """Billing workers (threads, each its own ledger and budget cache) charging one team at once
+    on moto in this process, without budgets and with one budget every charge hits: charges per
+    second, and how often a charge had to re-read the budget's counter (its condition failed)."""
+    from local.atomic import serialize_dynamodb
+
+    serialize_dynamodb()
+    return {case: _contend(case, workers, charges) for case in ("0 budgets", "1 budget")}
+
+
+def _contend(case: str, workers: int, charges: int) -> dict[str, float]:
+    import threading
+
+    import boto3
+    from moto import mock_aws
+
+    from local.template import create_tables, load_template
+    from usage_pricing.controls.budgets import BudgetService
+    from usage_pricing.controls.model import BudgetRequest
+    from usage_pricing.records import BillingRecord, UsageEvent
+    from usage_pricing.storage.aggregates import LAYOUT
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        create_tables(client, load_template())
+        store = ControlsStore(resource.Table("ControlsTable"))
+        if case == "1 budget":
+            BudgetService(store, lambda *_: 0).put(
+                TEAM, "all", BudgetRequest(period="month", limit=10**15, thresholds=[50, 100])
+            )
+        rereads = [0]
+        counted = store.counters
+
+        def counters(keys: list[dict[str, str]]) -> Any:
+            rereads[0] += 1
+            return counted(keys)
+
+        store.counters = counters  # type: ignore[method-assign]
+
+        def worker(number: int) -> None:
+            ledger = LedgerRepository(
+                resource.Table("BillingTable"), resource.Table("AggregatesTable")
+            )
+            ledger.controls = BudgetCharges(store)
+            for index in range(charges):
+                moment = datetime.now(UTC)
+                ledger.charge(
+                    BillingRecord(
+                        task_id=f"c-{number}-{index}", team_id=TEAM, app=APP,
+                        status="completed", billing_status="charged", started_at=moment,
+                        completed_at=moment, billed_at=moment, elapsed_ms=1000,
+                        usage_seconds=1, tier="cloud", resource_fee=7, inference_fee=0,
+                        royalty_fee=0, partner_fee=0, total=7, charged=7,
+                        usage=[UsageEvent(tier="cloud", type="gpu", model="m", seconds=1)],
+                        shard=0, aggregate_layout=LAYOUT,
+                    )
+                )  # fmt: skip
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(workers)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+        total = workers * charges
+        return {
+            "charges_per_second": total / elapsed,
+            "rereads_per_charge": (rereads[0] - total) / total if case == "1 budget" else 0.0,
+        }
+
+
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     results = {
         "billing": billing(1_000 if quick else 5_000),
         "authorization_us": authorization_handler(500 if quick else 3_000),
         "crossing_to_event_ms": crossing_latency(5 if quick else 30),
+        "contention": contention(8, 25 if quick else 100),
     }
     print(json.dumps(results, indent=2))
 
