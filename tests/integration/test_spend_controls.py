@@ -490,3 +490,16 @@ def test_given_a_budget_deleted_and_made_again_for_another_app_then_it_counts_on
     assert controls.put("b", body)[1]["spent"] == fig(controls.charged("t2"))
     body = {"period": "day", "limit": 10**11, "app": "team_a/flux"}
     assert controls.put("b", body)[1]["spent"] == fig(c)
+
+
+def test_given_a_budget_deleted_after_a_charge_when_the_task_is_refunded_then_billing_refunds_it(
+    controls: Controls,
+) -> None:
+    assert controls.put("gone", {"period": "day", "limit": 10**12})[0] == 201
+    assert controls.put("kept", {"period": "day", "limit": 10**12})[0] == 201
+    assert controls.deliver(completed("t1")) == []
+    assert controls.delete("gone")[0] == 204
+    assert controls.deliver(refunded("t1")) == []
+    assert controls.get("kept")[1]["spent"] == fig(0)
+    status, cost = controls.cost("t1")
+    assert status == 200 and cost["refunded"] is True

@@ -91,17 +91,18 @@ class _Change:
 
 
 def _spend_condition(change: _Change, state: CounterState, low: int, high: int) -> None:
+    """The counter's spend still in [low, high] (an unbounded end is no condition); a counter
+    read as absent must still be absent. DynamoDB refuses an attribute name that no expression
+    uses, so each is added with the condition that uses it."""
     if not state.exists:
         change.conditions.append("attribute_not_exists(spent)")
         return
-    change.names["#spent"] = "spent"
-    if low > INT64_MIN and high < INT64_MAX:
-        change.values[":low"], change.values[":high"] = low, high
-        change.conditions.append("#spent BETWEEN :low AND :high")
-    elif low > INT64_MIN:
+    if low > INT64_MIN:
+        change.names["#spent"] = "spent"
         change.values[":low"] = low
         change.conditions.append("#spent >= :low")
-    elif high < INT64_MAX:
+    if high < INT64_MAX:
+        change.names["#spent"] = "spent"
         change.values[":high"] = high
         change.conditions.append("#spent <= :high")
 
