@@ -223,3 +223,58 @@ def test_given_eight_billing_workers_charging_one_budget_at_once_then_spend_and_
             FilterExpression="begins_with(pk, :o)", ExpressionAttributeValues={":o": "OUTBOX#"}
         )["Items"]
         assert len(outbox) == len(thresholds)
+
+
+def test_given_budgets_in_45_and_30_minute_zones_when_charges_straddle_local_midnight_then_each_lands_in_its_day() -> (
+    None
+):
+    from local.atomic import serialize_dynamodb
+    from local.template import create_tables
+    from usage_pricing.controls.budgets import BudgetService
+    from usage_pricing.controls.charging import BudgetCharges
+    from usage_pricing.controls.model import BudgetRequest
+    from usage_pricing.controls.store import ControlsStore
+    from usage_pricing.storage.ledger import LedgerRepository
+
+    serialize_dynamodb()
+    moto = _moto_session()
+    with moto.fresh():
+        create_tables(moto.dynamodb_client, moto.template)
+        store = ControlsStore(moto.dynamodb.Table("ControlsTable"))
+        # Kathmandu (+05:45) starts 2026-11-10 at 2026-11-09T18:15Z; Kolkata (+05:30) at 18:30Z
+        before = datetime(2026, 11, 9, 18, 14, 59, 999_999, tzinfo=UTC)
+        now = [datetime(2026, 11, 2, tzinfo=UTC)]  # the budgets exist from early in the month
+        budgets = BudgetService(store, lambda *_: 0, lambda: now[0])
+        budgets.put("team_a", "ktm", BudgetRequest(period="day", limit=100, tz="Asia/Kathmandu"))
+        budgets.put("team_a", "ccu", BudgetRequest(period="week", limit=100, tz="Asia/Kolkata"))
+        ledger = LedgerRepository(
+            moto.dynamodb.Table("BillingTable"), moto.dynamodb.Table("AggregatesTable")
+        )
+        ledger.controls = BudgetCharges(store, lambda: now[0], cache_seconds=0)
+        for task, moment, amount in (
+            ("a", before, 3),
+            ("b", before + timedelta(microseconds=1), 5),  # Kathmandu's midnight
+            ("c", datetime(2026, 11, 8, 18, 29, 59, tzinfo=UTC), 7),  # Sunday 23:59:59 in Kolkata
+            ("d", datetime(2026, 11, 8, 18, 30, tzinfo=UTC), 11),  # Monday 00:00 in Kolkata
+        ):
+            ledger.charge(
+                base_record(task_id=task, charged=amount, total=amount, resource_fee=amount,
+                            inference_fee=0, completed_at=moment, started_at=moment, billed_at=moment)
+            )  # fmt: skip
+        views = {}
+        for moment in (
+            datetime(2026, 11, 8, 18, 0, tzinfo=UTC),
+            datetime(2026, 11, 9, 18, 0, tzinfo=UTC),
+            datetime(2026, 11, 9, 19, 0, tzinfo=UTC),
+        ):
+            now[0] = moment
+            views[moment.isoformat()[5:16]] = {
+                b: (v.period_start, v.spent.value)
+                for b in ("ktm", "ccu")
+                for v in [budgets.get("team_a", b)]
+            }
+        assert views == {
+            "11-08T18:00": {"ktm": ("2026-11-07T18:15:00Z", 0), "ccu": ("2026-11-01T18:30:00Z", 7)},
+            "11-09T18:00": {"ktm": ("2026-11-08T18:15:00Z", 3 + 7 + 11), "ccu": ("2026-11-08T18:30:00Z", 3 + 5 + 11)},
+            "11-09T19:00": {"ktm": ("2026-11-09T18:15:00Z", 5), "ccu": ("2026-11-08T18:30:00Z", 3 + 5 + 11)},
+        }  # fmt: skip
