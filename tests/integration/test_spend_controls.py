@@ -503,3 +503,28 @@ def test_given_a_budget_deleted_after_a_charge_when_the_task_is_refunded_then_bi
     assert controls.get("kept")[1]["spent"] == fig(0)
     status, cost = controls.cost("t1")
     assert status == 200 and cost["refunded"] is True
+
+
+def test_given_an_unsent_crossing_when_the_sweeper_function_runs_then_it_reports_its_age_and_sends_it_once_claimable(
+    controls: Controls, recorder: Recorder, aws: AwsWorld
+) -> None:
+    from tests.conftest import LambdaContext, sample_event
+
+    assert controls.put("m", {"period": "month", "limit": 1, "thresholds": [100]})[0] == 201
+    recorder.fail = 1
+    assert controls.deliver(completed("t1")) == []
+    sweeper = aws.handler("outbox", "OutboxFunction")
+    first = sweeper.lambda_handler(sample_event("outbox"), LambdaContext())
+    assert first["sent"] == 0 and first["oldest_unsent_seconds"] > 0  # billing's claim holds
+    # as if billing's claim had lapsed (a minute later)
+    table = aws.dynamodb.Table("ControlsTable")
+    [item] = table.scan(
+        FilterExpression="begins_with(pk, :o)", ExpressionAttributeValues={":o": "OUTBOX#"}
+    )["Items"]
+    table.update_item(Key={"pk": item["pk"], "sk": "OUTBOX"}, UpdateExpression="SET claim_until = :z", ExpressionAttributeValues={":z": 0})  # fmt: skip
+    assert sweeper.lambda_handler(sample_event("outbox"), LambdaContext()) == {
+        "sent": 1,
+        "oldest_unsent_seconds": 0.0,
+    }
+    assert sweeper.lambda_handler(sample_event("outbox"), LambdaContext())["sent"] == 0
+    assert recorder.kinds() == [("Budget Threshold Crossed", 100)]
