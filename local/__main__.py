@@ -14,8 +14,10 @@ import threading
 from typing import Any
 
 from .database import LocalDatabase
+from .emitted import LocalEmitter
 from .events import LocalEventBus
 from .functions import load_functions
+from .schedules import start_schedules
 from .stack import LocalApi, local_routes, serve
 from .state import remove_state, write_state
 from .template import load_template
@@ -39,10 +41,17 @@ def start(api_port: int, db_port: int, demo: bool) -> tuple[Any, LocalDatabase, 
     dev_key = os.environ.get("LOCAL_API_KEY", DEFAULT_KEY)
     ApiKeyRepository(database.resource().Table("ApiKeysTable")).ensure(dev_key, DEV_TEAM, ["*"])
 
+    # Threshold events go to a recorder (GET /local/emitted-events), set before any handler loads.
+    from usage_pricing.runtime.wiring import Wiring  # noqa: PLC0415
+
+    emitter = LocalEmitter()
+    Wiring.publisher_factory = emitter.publisher
+
     template = template.with_refs(database.queue_urls)
     functions = load_functions(template)
     bus = LocalEventBus(template, functions, database.sqs(), database.queue_urls)
-    api = LocalApi(template, functions, local_routes=local_routes(bus))
+    api = LocalApi(template, functions, local_routes=local_routes(bus, emitter))
+    start_schedules(template, functions)
     if demo:
         from .demo import load_demo  # noqa: PLC0415 — loads the layer, after the environment is set
 

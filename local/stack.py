@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from usage_pricing.edge.problems import PROBLEM_JSON, problem_document
 
+from .emitted import LocalEmitter
 from .events import LocalEventBus
 from .functions import LocalFunction
 from .openapi import build_openapi
@@ -243,15 +244,22 @@ def serve(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
             if api.verbose:
                 super().log_message(format, *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        # The listen backlog: socketserver's default of 5 resets a burst of concurrent clients
+        # (50 authorizations at once) before a thread can accept them; API Gateway queues them.
+        request_queue_size = 128
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
 
 
 def local_routes(
     bus: LocalEventBus,
+    emitter: LocalEmitter | None = None,
 ) -> dict[tuple[str, str], Callable[[bytes], tuple[int, dict[str, str], bytes]]]:
-    """Routes that exist only locally: deliver events through the queue path; peek at DLQs."""
+    """Routes that exist only locally: deliver events through the queue path; peek at DLQs; the
+    events the product emitted (budget thresholds)."""
 
     def post_events(body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -275,4 +283,11 @@ def local_routes(
         }
         return 200, {"Content-Type": "application/json"}, json.dumps(found).encode()
 
-    return {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}
+    routes = {("POST", "/local/events"): post_events, ("GET", "/local/dead-letters"): dead_letters}
+    if emitter is not None:
+        routes[("GET", "/local/emitted-events")] = lambda _body: (
+            200,
+            {"Content-Type": "application/json"},
+            emitter.body(),
+        )
+    return routes

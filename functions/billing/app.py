@@ -17,8 +17,12 @@ from usage_pricing.ledger.billing import BillingConsumer, BillingService, SqsDea
 from usage_pricing.runtime.wiring import Wiring
 
 wiring = Wiring()
+# Every charge and refund also moves the budgets that apply, in its own transaction.
+wiring.ledger().controls = wiring.budget_charges()
 consumer = BillingConsumer(
-    BillingService(wiring.ledger(), wiring.pricing(), wiring.evaluator()),
+    BillingService(
+        wiring.ledger(), wiring.pricing(), wiring.evaluator(), relay=wiring.outbox_relay()
+    ),
     SqsDeadLetters(boto3.client("sqs"), wiring.settings.dead_letter_queue_url),
     max_receives=wiring.settings.max_receive_count,
 )

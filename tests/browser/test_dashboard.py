@@ -1201,6 +1201,30 @@ def test_given_a_billing_write_key_when_a_budget_is_saved_from_the_form_then_the
     assert stack.request("GET", "/budgets/browser-form").status_code == 404
 
 
+def test_given_a_budget_the_api_refuses_when_saved_then_each_field_error_shows_by_its_field(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    _skip_without_budgets(stack)
+    page = dashboard.page
+    dashboard.open("budgets")
+    dashboard.use_key()
+    page.wait_for_selector("#panel-budgets[data-writable='yes']")
+    dashboard.expect_failure("/budgets/*", 400)
+    page.fill("#budget-id", "Bad.Id")
+    page.fill("#budget-limit", "250000000")
+    page.click("#budget-save")
+    page.wait_for_selector("#budget-id-error:not([hidden])")
+    assert page.inner_text("#budget-id-error") == "budgetID: must be 1 to 64 of a-z, 0-9, _ and -"
+    page.fill("#budget-id", "browser-refused")
+    page.fill("#budget-thresholds", "50, 2000")
+    page.click("#budget-save")
+    page.wait_for_selector("#budget-thresholds-error:not([hidden])")
+    assert page.inner_text("#budget-thresholds-error") == (
+        "thresholds.1: Input should be less than or equal to 1000"
+    )
+    assert stack.request("GET", "/budgets/browser-refused").status_code == 404
+
+
 def test_given_a_key_without_billing_write_then_budgets_are_read_only_and_the_page_says_why(
     dashboard: Dashboard, stack: Stack
 ) -> None:

@@ -109,7 +109,7 @@ def route_event(route_key: str, scopes: str) -> dict[str, object]:
     return http_event(route_key, concrete, scopes=scopes)
 
 
-@pytest.mark.parametrize("scopes", ["", "nothing", "billing:write", "apps:admin", "team_a", "read"])
+@pytest.mark.parametrize("scopes", ["", "nothing", "billing:admin", "apps:admin", "team_a", "read"])
 def test_a_key_without_the_routes_scope_is_refused_on_every_route(
     handlers: dict[str, ModuleType], scopes: str
 ) -> None:

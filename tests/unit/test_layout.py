@@ -26,9 +26,9 @@ FLOORS = {
     "usage": 2,  # what tasks report: metadata, meters, events
     "pricing": 3,  # the pricing model, its evaluator and CEL engines, the pricing store
     "edge": 3,  # HTTP routes and problems, the authorizer, API keys
-    "ledger": 4,  # records, charges, billing, audit, backtest
-    "spend": 5,  # what a team spent: breakdown, summary, task list, exports, costs
-    "controls": 6,  # budgets, alerts and holds
+    "controls": 4,  # budgets, holds and their counters, written in the ledger's transaction
+    "ledger": 5,  # records, charges, billing, audit, backtest, estimates
+    "spend": 6,  # what a team spent: breakdown, summary, task list, exports, costs
     "runtime": 7,  # configuration and wiring: the composition root
 }
 

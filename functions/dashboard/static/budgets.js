@@ -11,7 +11,7 @@ import { big, money, time } from './format.js';
 import { begin, state } from './state.js';
 
 const FIELDS = {
-  budget_id: 'budget-id-error', app: 'budget-app-error', period: 'budget-period-error', tz: 'budget-tz-error',
+  budgetID: 'budget-id-error', budget_id: 'budget-id-error', app: 'budget-app-error', period: 'budget-period-error', tz: 'budget-tz-error',
   limit: 'budget-limit-error', thresholds: 'budget-thresholds-error', action: 'budget-action-error',
 };
 

@@ -40,6 +40,12 @@ class UsagePricingError(Exception):
         """HTTP headers the error's response carries besides Content-Type."""
         return {}
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Members the problem document carries besides type, title, status, detail and errors
+        (RFC 9457 extension members, e.g. the budgets that refused a hold)."""
+        return {}
+
 
 class InvalidRequestError(UsagePricingError):
     status = 400

@@ -1,4 +1,5 @@
-"""API key scopes. Hierarchical: "billing" grants "billing:read", "*" grants everything."""
+"""API key scopes. Hierarchical: "billing" grants "billing:read" and "billing:write" (spend
+controls: budgets and holds), "*" grants everything."""
 
 from __future__ import annotations
 

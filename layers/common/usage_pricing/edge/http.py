@@ -226,6 +226,11 @@ class Api:
     ) -> Callable[[Handler], Handler]:
         return self.route("POST", path, scopes=scopes, **options)
 
+    def put(
+        self, path: str, *, scopes: Sequence[str], **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, scopes=scopes, **options)
+
     def patch(
         self, path: str, *, scopes: Sequence[str], **options: Any
     ) -> Callable[[Handler], Handler]:

@@ -32,7 +32,10 @@ def problem_document(
 
 
 def problem_for(error: UsagePricingError) -> dict[str, Any]:
-    return problem_document(error.status, error.title, error.detail, error.errors)
+    document = problem_document(error.status, error.title, error.detail, error.errors)
+    for name, value in error.extensions.items():  # e.g. a 402's refusing `budgets`
+        document.setdefault(name, value)
+    return document
 
 
 def problem_response(error: UsagePricingError) -> Response[str]:

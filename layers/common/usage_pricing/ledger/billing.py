@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -31,6 +31,9 @@ from usage_pricing.usage.events import (
 from usage_pricing.usage.meta import OutputMeta
 from usage_pricing.usage.meters import meter_rates
 
+if TYPE_CHECKING:
+    from usage_pricing.controls.outbox import OutboxRelay
+
 
 class BillingService:
     def __init__(
@@ -39,11 +42,15 @@ class BillingService:
         pricing: PricingRepository,
         evaluator: PricingEvaluator,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        relay: OutboxRelay | None = None,
     ) -> None:
         self.ledger = ledger
         self.pricing = pricing
         self.evaluator = evaluator
         self.clock = clock
+        # Sends the threshold events a charge or refund just committed (send-after-commit; the
+        # outbox sweeper sends whatever this could not: usage_pricing.controls.outbox).
+        self.relay = relay
 
     def price_task(self, task: TaskCompleted) -> BillingRecord:
         """The record for a task, priced with the app's pricing live when the task completed
@@ -100,14 +107,23 @@ class BillingService:
 
     def bill(self, task: TaskCompleted) -> tuple[BillingRecord, LedgerOutcome]:
         record = self.price_task(task)
-        return record, self.ledger.charge(record)
+        outcome = self.ledger.charge(record)
+        self._relay(outcome)
+        return record, outcome
+
+    def _relay(self, outcome: LedgerOutcome) -> None:
+        controls = self.ledger.controls
+        if self.relay is not None and controls is not None and outcome is LedgerOutcome.WRITTEN:
+            self.relay.deliver(controls.pending)
 
     def refund(self, refund: TaskRefunded) -> LedgerOutcome:
         # Plausible refunds (docs/billing.md): not before the task completed, less the same
         # clock-skew allowance a completion has.
-        return self.ledger.refund(
+        outcome = self.ledger.refund(
             refund.task_id, refund.team_id, refund.reason, refund.refunded_at, skew=CLOCK_SKEW
         )
+        self._relay(outcome)
+        return outcome
 
 
 class DeadLetters(Protocol):

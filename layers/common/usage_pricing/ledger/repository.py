@@ -52,12 +52,22 @@ from usage_pricing.storage.dynamo import (
 from usage_pricing.usage.meters import STORED
 
 if TYPE_CHECKING:
+    from usage_pricing.controls.charging import BudgetCharges
     from usage_pricing.core.deadline import WorkBudget
 
 TRANSACTION_ATTEMPTS = 4
 # Rounds of a charge whose day item has a full dimension (storage.aggregates, "Bounded
 # dimensions"): the last round admits no new value and has no condition, so it always lands.
 DIMENSION_ROUNDS = 3
+
+
+# Rounds of a charge or refund whose budget items (usage_pricing.controls) were stale: each
+# re-reads the counters. Past them the event is retried by its queue (nothing is lost).
+CONTROL_ROUNDS = 8
+
+
+class _ControlsStale(Exception):  # noqa: N818 — a signal between _transact and charge/refund
+    """A budget item's condition failed: the budgets or counters changed since read."""
 
 
 class _DimensionsFull(Exception):  # noqa: N818 — a signal between _transact and charge
@@ -206,6 +216,9 @@ class LedgerRepository:
         self.shards = shards
         self.shard_policy = ShardPolicy(shards)
         self.sleep = sleep
+        # Spend controls (usage_pricing.controls.charging): the budget items of each charge and
+        # refund, in the same transaction; None where no budgets are wired (tools, tests).
+        self.controls: BudgetCharges | None = None
 
     def get(self, task_id: str) -> BillingRecord | None:
         with storage_errors("read billing record"):
@@ -340,20 +353,27 @@ class LedgerRepository:
                 }
             }
             guard = DimensionGuard(admitted, seen)
-            return [put, *aggregate_updates(stored, self.aggregates.name, guard=guard)]
+            budgets = self.controls.charge_items(stored) if self.controls else []
+            return [put, *aggregate_updates(stored, self.aggregates.name, guard=guard), *budgets]
 
         def contended() -> None:
             self.shard_policy.contended(record.team_id, record.app)
 
-        for round_ in range(DIMENSION_ROUNDS):
-            final = round_ + 1 == DIMENSION_ROUNDS
+        round_ = stale = 0
+        while True:
+            final = round_ + 1 >= DIMENSION_ROUNDS
             try:
                 outcome = self._transact(partial(attempt, final=final), "charge task", contended)
                 break
             except _DimensionsFull as full:
+                if final:  # pragma: no cover — the final round has no dimension condition
+                    raise AssertionError(
+                        "a charge's final round cannot find its dimensions full"
+                    ) from full
                 known[(full.key["pk"], full.key["sk"])] = self._dimensions(full.key)
-        else:  # pragma: no cover — the final round has no dimension condition
-            raise AssertionError("a charge's final round cannot find its dimensions full")
+                round_ += 1
+            except _ControlsStale:
+                stale = self._stale_budgets(record.team_id, stale)
         if outcome is LedgerOutcome.DUPLICATE:
             existing = self.get(record.task_id)
             # Records written before fingerprints existed cannot be told apart: a duplicate.
@@ -398,7 +418,28 @@ class LedgerRepository:
             }
         }
         updates = aggregate_updates(record, self.aggregates.name, refund=True)
-        return self._transact(lambda _attempt: [mark, *updates], "refund task")
+        stale = 0
+        while True:
+            try:
+                return self._transact(
+                    lambda _attempt: [
+                        mark,
+                        *updates,
+                        *(self.controls.refund_items(record) if self.controls else []),
+                    ],
+                    "refund task",
+                )
+            except _ControlsStale:
+                stale = self._stale_budgets(team_id, stale)
+
+    def _stale_budgets(self, team_id: str, rounds: int) -> int:
+        """Forget the team's cached budgets and go again, a bounded number of times."""
+        if self.controls is not None:
+            self.controls.stale(team_id)
+        if rounds + 1 >= CONTROL_ROUNDS:
+            raise StorageError("budget counters are contended: retried later", retryable=True)
+        self.sleep(0.005 * 2**rounds)
+        return rounds + 1
 
     def _dimensions(self, key: dict[str, str]) -> Known:
         """The values a day item counts per dimension: one consistent read, made only when a
@@ -444,6 +485,9 @@ class LedgerRepository:
                     # The record's guard held; an aggregate's condition did not: only a
                     # charge's day update has one (its dimension sets are full).
                     failed = items[reasons.index("ConditionalCheckFailed")]
+                    operation = next(iter(failed.values()))
+                    if self.controls and operation["TableName"] == self.controls.table_name:
+                        raise _ControlsStale from error
                     raise _DimensionsFull(failed["Update"]["Key"]) from error
                 # A transaction conflict is transient too (storage.dynamo.is_transient); so is a
                 # hot item's throttling: either way this app's charges now spread over shards.

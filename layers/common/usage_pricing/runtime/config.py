@@ -32,6 +32,10 @@ class Settings(BaseModel):
     aggregates_table: str = Field("", alias="AGGREGATES_TABLE")
     pricing_table: str = Field("", alias="PRICING_TABLE")
     dead_letter_queue_url: str = Field("", alias="DEAD_LETTER_QUEUE_URL")
+    # Spend controls (usage_pricing.controls): the budgets/holds/outbox table, and the bus the
+    # threshold events go to.
+    controls_table: str = Field("", alias="CONTROLS_TABLE")
+    event_bus_name: str = Field("default", alias="EVENT_BUS_NAME")
     aggregate_shards: int = Field(DEFAULT_SHARDS, ge=1, le=MAX_SHARDS, alias="AGGREGATE_SHARDS")
     # The billing queue's maxReceiveCount: on its last receive a failing message is dead-lettered
     # by billing itself, with its reason (template.yaml sets both; a test holds them equal).

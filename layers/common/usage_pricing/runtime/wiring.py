@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from usage_pricing.runtime.config import Settings
 
 if TYPE_CHECKING:
+    from usage_pricing.controls.charging import BudgetCharges
+    from usage_pricing.controls.outbox import OutboxRelay, Publisher
+    from usage_pricing.controls.store import ControlsStore
     from usage_pricing.core.cursors import CursorSigner
     from usage_pricing.edge.key_store import ApiKeyRepository
     from usage_pricing.ledger.repository import LedgerRepository
@@ -42,8 +45,18 @@ def _boto3_dynamodb() -> Any:
     )
 
 
+def _eventbridge_publisher(bus_name: str) -> Publisher:
+    import boto3  # noqa: PLC0415
+
+    from usage_pricing.controls.outbox import EventBridgePublisher  # noqa: PLC0415
+
+    return EventBridgePublisher(boto3.client("events"), bus_name)
+
+
 class Wiring:
     resource_factory: ClassVar[Callable[[], Any]] = staticmethod(_boto3_dynamodb)
+    # Where threshold events go: EventBridge, or (the local stack, tests) a recorder.
+    publisher_factory: ClassVar[Callable[[str], Publisher]] = staticmethod(_eventbridge_publisher)
 
     def __init__(self, settings: Settings | None = None, *, dynamodb: Any = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -135,3 +148,36 @@ class Wiring:
     def cursor_signer(self) -> CursorSigner:
         """Signs this deployment's cursors; without CURSOR_SECRET it refuses (fail closed)."""
         return self._cursor_signer
+
+    @cached_property
+    def _controls_store(self) -> ControlsStore:
+        from usage_pricing.controls.store import ControlsStore  # noqa: PLC0415
+
+        return ControlsStore(self.dynamodb.Table(self.settings.controls_table))
+
+    def controls_store(self) -> ControlsStore:
+        return self._controls_store
+
+    @cached_property
+    def _budget_charges(self) -> BudgetCharges | None:
+        if not self.settings.controls_table:
+            return None
+        from usage_pricing.controls.charging import BudgetCharges  # noqa: PLC0415
+
+        return BudgetCharges(self.controls_store())
+
+    def budget_charges(self) -> BudgetCharges | None:
+        """The budget items of every charge (None where no controls table is configured)."""
+        return self._budget_charges
+
+    @cached_property
+    def _outbox_relay(self) -> OutboxRelay | None:
+        if not self.settings.controls_table:
+            return None
+        from usage_pricing.controls.outbox import OutboxRelay  # noqa: PLC0415
+
+        publisher = type(self).publisher_factory(self.settings.event_bus_name)
+        return OutboxRelay(self.controls_store(), publisher)
+
+    def outbox_relay(self) -> OutboxRelay | None:
+        return self._outbox_relay

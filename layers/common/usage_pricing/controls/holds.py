@@ -1,0 +1,341 @@
+"""Holds (docs/spend-controls.md, "Holds"): POST /usage/authorizations places a hold of an
+amount on every budget that applies to the app; a block budget refuses when
+spent + held + amount > limit. The check is a condition of the transaction that places the hold,
+never a read: under any concurrency a block budget with room for k holds grants exactly k.
+
+DynamoDB conditions compare, they do not add, so each period counter keeps
+`committed` = spent + the holds not yet removed, and holds summed per expiry minute (`h<minute>`,
+Unix minutes). A hold counts while its minute has not begun; its `expires_at` is that minute's
+start (ttl_seconds rounded down to a whole minute), so it stops counting by then. Expired holds
+leave `committed` lazily: the next authorization on the counter removes the expired minutes it
+read, pinning each one's value in its condition, and its limit condition is
+`committed <= limit − amount + (the expired amount it removes)`. No sweeper races the check:
+removing expired holds and checking the limit are one conditional write."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from usage_pricing.controls.charging import BudgetCharges, _Change
+from usage_pricing.controls.keys import bucket_attribute, counter_key, hold_key
+from usage_pricing.controls.model import Amount, Budget
+from usage_pricing.controls.periods import (
+    counter_expiry,
+    iso,
+    now_minute,
+    period_bounds,
+    period_key,
+)
+from usage_pricing.controls.store import ControlsStore, CounterState, Transaction
+from usage_pricing.core.errors import (
+    ConflictError,
+    FieldIssue,
+    NotFoundError,
+    UsagePricingError,
+)
+from usage_pricing.core.limits import APP_PATH, IDENTIFIER_PATTERN, MAX_APP_PATH, MAX_IDENTIFIER
+from usage_pricing.core.money import INT64_MAX
+from usage_pricing.core.windows import zone
+from usage_pricing.storage.dynamo import translate_client_error
+
+# The task id as task events spell it (core.limits: one definition).
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=MAX_IDENTIFIER, pattern=IDENTIFIER_PATTERN)
+]
+AppPath = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
+DEFAULT_TTL = 3600
+MAX_TTL = 86_400
+MIN_TTL = 60
+# Expired minutes one authorization removes from a counter (each is pinned in its condition);
+# more are removed by sweep-only updates first.
+MAX_EXPIRED_PER_WRITE = 40
+ATTEMPTS = 8
+HOLD_RETENTION = 86_400  # a hold item outlives its expiry a day: same task id, same answer
+
+
+class BudgetExceededError(UsagePricingError):
+    status = 402
+    title = "Budget exceeded"
+
+    def __init__(self, refusals: list[dict[str, Any]]) -> None:
+        names = ", ".join(r["budget_id"] for r in refusals)
+        super().__init__(f"the hold does not fit in budget {names}")
+        self.refusals = refusals
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"budgets": self.refusals}
+
+
+class BudgetBusyError(UsagePricingError):
+    """The budget's counter is contended past our retries: try again shortly
+    (docs/spend-controls.md)."""
+
+    status = 429
+    title = "Too many requests"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class AuthorizationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: Identifier
+    app: AppPath
+    amount: Annotated[int | None, Field(ge=0, le=INT64_MAX, strict=True)] = None
+    estimate: dict[str, Any] | None = None
+    ttl_seconds: Annotated[int, Field(ge=MIN_TTL, le=MAX_TTL, strict=True)] = DEFAULT_TTL
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> AuthorizationRequest:
+        if (self.amount is None) == (self.estimate is None):
+            raise ValueError("give exactly one of amount and estimate")
+        return self
+
+
+class BudgetRemaining(BaseModel):
+    budget_id: str
+    remaining: Amount
+
+
+class Authorization(BaseModel):
+    task_id: str
+    app: str
+    held: Amount
+    expires_at: str
+    budgets: list[BudgetRemaining]
+
+
+class AuthorizationService:
+    def __init__(
+        self,
+        store: ControlsStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        budgets: BudgetCharges | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.cache = budgets or BudgetCharges(store, clock)
+        self.sleep = sleep
+
+    def authorize(self, team_id: str, request: AuthorizationRequest, amount: int) -> Authorization:
+        for attempt in range(ATTEMPTS):
+            revision, budgets = self.cache.budgets(team_id)
+            now = self.clock()
+            minute = now_minute(now)
+            applicable = [b for b in budgets if b.applies_to(request.app)]
+            periods = [self._period(b, now) for b in applicable]
+            keys = [hold_key(team_id, request.task_id), *(p[2] for p in periods)]
+            found = self.store.items(keys)
+            existing = found[0]
+            if existing is not None:
+                return self._again(existing, request, amount)
+            states = [CounterState.of(item) for item in found[1:]]
+            if self._sweep(states, [p[2] for p in periods], minute):
+                continue  # a counter had more expired minutes than one write removes
+            refusals = []
+            for budget, state in zip(applicable, states, strict=True):
+                live = state.committed - sum(state.expired(minute).values())
+                if budget.action == "block" and live + amount > budget.limit:
+                    refusals.append(
+                        {
+                            "budget_id": budget.budget_id,
+                            "remaining": Amount.of(budget.limit - live).model_dump(),
+                        }
+                    )
+            if refusals:
+                raise BudgetExceededError(refusals)
+            expiry_minute = (int(now.timestamp()) + request.ttl_seconds) // 60
+            bucket = bucket_attribute(expiry_minute)
+            answer = Authorization(
+                task_id=request.task_id,
+                app=request.app,
+                held=Amount.of(amount),
+                expires_at=iso(datetime.fromtimestamp(expiry_minute * 60, UTC)),
+                budgets=[
+                    BudgetRemaining(
+                        budget_id=b.budget_id,
+                        remaining=Amount.of(
+                            b.limit - (s.committed - sum(s.expired(minute).values())) - amount
+                        ),
+                    )
+                    for b, s in zip(applicable, states, strict=True)
+                ],
+            )
+            items: list[dict[str, Any]] = [self.store.revision_check(team_id, revision)]
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.store.name,
+                        "Item": {
+                            **hold_key(team_id, request.task_id),
+                            "team_id": team_id,
+                            "task_id": request.task_id,
+                            "app": request.app,
+                            "amount": amount,
+                            "state": "held",
+                            "hold_expires": expiry_minute * 60,
+                            "expires_at": expiry_minute * 60 + HOLD_RETENTION,
+                            "counters": [
+                                {"pk": p[2]["pk"], "sk": p[2]["sk"], "bucket": bucket}
+                                for p in periods
+                            ],
+                            "answer": answer.model_dump_json(),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            for budget, state, (_, end, key) in zip(applicable, states, periods, strict=True):
+                items.append(self._hold_update(budget, state, key, end, minute, amount, bucket))
+            try:
+                self.store.transact(items, "place hold")
+                return answer
+            except Transaction as cancelled:
+                if cancelled.unexpected:
+                    raise translate_client_error(cancelled.error, "place hold") from cancelled
+                if cancelled.failed(0):
+                    self.cache.stale(team_id)
+                elif cancelled.failed(1):
+                    continue  # the same task id, concurrently: answered from its hold next
+                if attempt + 1 < ATTEMPTS:
+                    self.sleep(0.005 * 2 ** min(attempt, 5))
+        raise BudgetBusyError("the budget is busy; retry the authorization shortly")
+
+    def release(self, team_id: str, task_id: str) -> None:
+        """DELETE /usage/authorizations/{taskID}: the hold stops counting now. Idempotent for a
+        released or expired hold; a hold its task's billing settled is a 409."""
+        for attempt in range(ATTEMPTS):
+            hold = self.store.get(hold_key(team_id, task_id))
+            if hold is None:
+                raise NotFoundError(f"no hold for task {task_id}")
+            if hold.get("state") == "settled":
+                raise ConflictError(f"task {task_id} was billed: its hold is settled")
+            if hold.get("state") != "held":
+                return
+            now = self.clock()
+            minute = now_minute(now)
+            counters = hold.get("counters", [])
+            keys = [{"pk": c["pk"], "sk": c["sk"]} for c in counters]
+            states = self.store.counters(keys)
+            amount = int(hold["amount"])
+            items: list[dict[str, Any]] = [
+                {
+                    "Update": {
+                        "TableName": self.store.name,
+                        "Key": hold_key(team_id, task_id),
+                        "UpdateExpression": "SET #st = :released",
+                        "ConditionExpression": "#st = :held",
+                        "ExpressionAttributeNames": {"#st": "state"},
+                        "ExpressionAttributeValues": {":released": "released", ":held": "held"},
+                    }
+                }
+            ]
+            for counter, key, state in zip(counters, keys, states, strict=True):
+                bucket = str(counter["bucket"])
+                if int(bucket[1:]) <= minute or int(bucket[1:]) not in state.buckets:
+                    continue  # expired already: no longer counted
+                change = _Change(key)
+                change.add("committed", -amount)
+                change.add(bucket, -amount)
+                change.names["#hb"] = bucket
+                change.conditions.append("attribute_exists(#hb)")
+                items.append(change.update(self.store.name))
+            try:
+                self.store.transact(items, "release hold")
+                return
+            except Transaction as cancelled:
+                if cancelled.unexpected:
+                    raise translate_client_error(cancelled.error, "release hold") from cancelled
+                if attempt + 1 < ATTEMPTS:
+                    self.sleep(0.005 * 2 ** min(attempt, 5))
+        raise BudgetBusyError("the budget is busy; retry the release shortly")
+
+    def _sweep(self, states: list[CounterState], keys: list[dict[str, str]], minute: int) -> bool:
+        """Remove expired minutes from counters holding more than one write removes (pinned:
+        a concurrent change makes this a no-op). True when anything was attempted."""
+        swept = False
+        for state, key in zip(states, keys, strict=True):
+            expired = sorted(state.expired(minute).items())
+            if len(expired) <= MAX_EXPIRED_PER_WRITE:
+                continue
+            change = _Change(key)
+            batch = dict(expired[:MAX_EXPIRED_PER_WRITE])
+            change.add("committed", -sum(batch.values()))
+            removals = []
+            for index, (expired_minute, value) in enumerate(batch.items()):
+                change.names[f"#e{index}"] = bucket_attribute(expired_minute)
+                change.values[f":e{index}"] = value
+                change.conditions.append(f"#e{index} = :e{index}")
+                removals.append(f"#e{index}")
+            update = change.update(self.store.name)["Update"]
+            update["UpdateExpression"] += " REMOVE " + ", ".join(removals)
+            with suppress(Transaction):  # changed meanwhile: read again
+                self.store.transact([{"Update": update}], "remove expired holds")
+            swept = True
+        return swept
+
+    def _period(self, budget: Budget, now: datetime) -> tuple[datetime, datetime, dict[str, str]]:
+        start, end = period_bounds(budget.period, zone(budget.tz), now)
+        key = counter_key(budget.team_id, budget.budget_id, budget.generation, period_key(start))
+        return start, end, key
+
+    @staticmethod
+    def _again(
+        existing: dict[str, Any], request: AuthorizationRequest, amount: int
+    ) -> Authorization:
+        if int(existing["amount"]) != amount or existing.get("app") != request.app:
+            raise ConflictError(
+                f"task {request.task_id} already holds {int(existing['amount'])} microcents"
+                f" for {existing.get('app')}",
+                errors=[FieldIssue("amount", "differs from the task's existing hold")],
+            )
+        return Authorization.model_validate(json.loads(str(existing["answer"])))
+
+    def _hold_update(  # noqa: PLR0917 — one counter's part of the hold
+        self,
+        budget: Budget,
+        state: CounterState,
+        key: dict[str, str],
+        end: datetime,
+        minute: int,
+        amount: int,
+        bucket: str,
+    ) -> dict[str, Any]:
+        expired = dict(sorted(state.expired(minute).items())[:MAX_EXPIRED_PER_WRITE])
+        removed = sum(expired.values())
+        change = _Change(key)
+        change.add("committed", amount - removed)
+        change.add(bucket, amount)
+        change.sets["expires_at"] = counter_expiry(end)
+        removals = []
+        for index, (expired_minute, value) in enumerate(expired.items()):
+            change.names[f"#e{index}"] = bucket_attribute(expired_minute)
+            change.values[f":e{index}"] = value
+            change.conditions.append(f"#e{index} = :e{index}")
+            removals.append(f"#e{index}")
+        if budget.action == "block":
+            change.names["#c"] = "committed"
+            if state.exists:
+                change.values[":x"] = budget.limit - amount + removed
+                change.conditions.append("#c <= :x")
+            else:
+                change.conditions.append("attribute_not_exists(#c)")
+        elif not state.exists:
+            change.names["#c"] = "committed"
+            change.conditions.append("attribute_not_exists(#c)")
+        update = change.update(self.store.name)
+        if removals:
+            update["Update"]["UpdateExpression"] += " REMOVE " + ", ".join(removals)
+        return update

@@ -1,0 +1,39 @@
+"""An authorization's `estimate`, priced like a quote: the evaluate body without `pricing`,
+priced with the app's pricing live now (platform defaults when none is published), charged as a
+completed task would be. Loaded only by an estimate (its models import the metadata types)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from usage_pricing.core.errors import FieldIssue
+from usage_pricing.edge.http import invalid_request, issues_from_validation
+from usage_pricing.ledger.charges import Charge
+from usage_pricing.pricing.model import AppPricing
+from usage_pricing.pricing.preview import EvaluateRequest
+
+if TYPE_CHECKING:
+    from usage_pricing.pricing.evaluator import PricingEvaluator
+    from usage_pricing.pricing.repository import PricingRepository
+
+
+def price_estimate(
+    pricing: PricingRepository,
+    evaluator: PricingEvaluator,
+    app: str,
+    estimate: dict[str, Any],
+    now: datetime,
+) -> int:
+    live = pricing.live_at(app, now)
+    app_pricing = live.pricing if live else AppPricing()
+    try:
+        request = EvaluateRequest.model_validate({**estimate, "pricing": app_pricing})
+    except ValidationError as error:
+        issues = issues_from_validation(error.errors())
+        raise invalid_request(
+            [FieldIssue(f"estimate.{i.field}", i.message) for i in issues]
+        ) from None
+    return Charge(evaluator.price(app_pricing, request.pricing_input()), "completed").charged
