@@ -40,16 +40,11 @@ from usage_pricing.core.errors import (
     NotFoundError,
     UsagePricingError,
 )
-from usage_pricing.core.limits import APP_PATH, IDENTIFIER_PATTERN, MAX_APP_PATH, MAX_IDENTIFIER
+from usage_pricing.core.limits import AppPath, Identifier
 from usage_pricing.core.money import INT64_MAX
 from usage_pricing.core.windows import zone
 from usage_pricing.storage.dynamo import translate_client_error
 
-# The task id as task events spell it (core.limits: one definition).
-Identifier = Annotated[
-    str, Field(min_length=1, max_length=MAX_IDENTIFIER, pattern=IDENTIFIER_PATTERN)
-]
-AppPath = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 DEFAULT_TTL = 3600
 MAX_TTL = 86_400
 MIN_TTL = 60

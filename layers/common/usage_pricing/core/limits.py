@@ -3,6 +3,9 @@ agree."""
 
 import re
 from datetime import timedelta
+from typing import Annotated
+
+from pydantic import Field
 
 MAX_BODY_BYTES = 256 * 1024
 # A task event as billing receives it (EventBridge's limit on an event): what bounds a billing
@@ -48,6 +51,11 @@ IDENTIFIER = re.compile(rf"[{_IDENTIFIER_CHARS}]{{1,{MAX_IDENTIFIER}}}")
 APP_PART = r"[a-z0-9][a-z0-9_.-]{0,127}"
 APP_PATH = rf"^{APP_PART}/{APP_PART}$"
 MAX_APP_PATH = 257  # two parts of 128 and the slash
+# The same rules as pydantic field types, for every model that takes an id or an app path.
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=MAX_IDENTIFIER, pattern=IDENTIFIER_PATTERN)
+]
+AppPath = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 # C0 and C1 controls (DEL included), the Unicode line and paragraph separators, and the invisible
 # format characters (zero-width spaces and joiners, bidirectional overrides and marks, the byte
 # order mark): none belongs in a name; each can split a log line or a CSV row, or make one name

@@ -21,23 +21,17 @@ from pydantic import (
 from usage_pricing.core.factories import empty_dict, empty_list
 from usage_pricing.core.jsonsafe import JsonObject
 from usage_pricing.core.limits import (
-    APP_PATH,
     CLOCK_SKEW,
-    IDENTIFIER_PATTERN,
-    MAX_APP_PATH,
     MAX_EVENT_TEXT,
-    MAX_IDENTIFIER,
     MAX_RESOURCES,
+    AppPath,
+    Identifier,
     printable,
 )
 from usage_pricing.core.utc import EARLIEST, utc_iso
 from usage_pricing.usage.meta import OutputMeta
 from usage_pricing.usage.meters import Resource
 
-Identifier = Annotated[
-    str, Field(min_length=1, max_length=MAX_IDENTIFIER, pattern=IDENTIFIER_PATTERN)
-]
-AppPath = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 # Free text of an event: short and printable (limits.printable), whatever it feeds.
 EventText = Annotated[str, Field(max_length=MAX_EVENT_TEXT), AfterValidator(printable)]
 EVENT_SOURCE = "inference.tasks"
