@@ -159,6 +159,8 @@ def test_given_a_new_budget_when_put_then_201_with_the_current_period_and_get_li
         ({"period": "day", "limit": 1, "action": "stop"}, "action"),
         ({"period": "day", "limit": 1, "app": "Not An App"}, "app"),
         ({"period": "day", "limit": 1, "colour": "red"}, "colour"),
+        ({"period": "day", "limit": 1, "thresholds": []}, "thresholds"),
+        ({"period": "day", "limit": 1, "tz": ""}, "tz"),
     ],
 )
 def test_given_an_invalid_budget_when_put_then_400_names_the_field(
@@ -303,6 +305,12 @@ def test_given_a_held_task_when_billed_then_the_hold_is_settled_with_the_charge(
         (
             {"task_id": "t", "app": "team_a/flux", "estimate": {"usage_seconds": -1}},
             "estimate.usage_seconds",
+        ),
+        ({"task_id": "t", "app": "team_a/flux", "amount": 0}, "amount"),
+        ({"task_id": "t", "app": "team_a/flux", "amount": 10**15 + 1}, "amount"),
+        (
+            {"task_id": "t", "app": "team_a/flux", "estimate": {"pricing": {"prices": {}}}},
+            "estimate.pricing",
         ),
     ],
 )
@@ -528,3 +536,46 @@ def test_given_an_unsent_crossing_when_the_sweeper_function_runs_then_it_reports
     }
     assert sweeper.lambda_handler(sample_event("outbox"), LambdaContext())["sent"] == 0
     assert recorder.kinds() == [("Budget Threshold Crossed", 100)]
+
+
+def test_given_a_released_or_settled_hold_when_asked_again_then_it_is_a_409_and_nothing_is_held(
+    controls: Controls,
+) -> None:
+    # A 201 means a live hold: asking again after a release or a settlement must not answer the
+    # old 201 while nothing counts (that let a block budget be overspent).
+    assert controls.put("hard", {"period": "month", "limit": 50, "action": "block"})[0] == 201
+    body = {"task_id": "r1", "app": "team_a/flux", "amount": 40}
+    assert controls.authorize(body)[0] == 201
+    assert controls.release("r1") == (204, None)
+    status, problem = controls.authorize(body)
+    assert status == 409
+    assert problem["detail"] == "task r1's hold was released: a task is authorized once"
+    assert [e["field"] for e in problem["errors"]] == ["task_id"]
+    assert controls.get("hard")[1]["held"] == fig(0)
+    # (another team: the first team's budgets stay cached by the handler for a few seconds)
+    settled = {"task_id": "t1", "app": "team_b/flux", "amount": 10**9}
+    assert controls.put("soft", {"period": "month", "limit": 10**12}, team="team_b")[0] == 201
+    assert controls.authorize(settled, team="team_b")[0] == 201
+    assert controls.deliver(completed("t1", team="team_b", app="team_b/flux")) == []
+    status, problem = controls.authorize(settled, team="team_b")
+    assert status == 409
+    assert (
+        problem["detail"]
+        == "task t1's hold was billed: its hold is settled: a task is authorized once"
+    )
+
+
+def test_given_live_pricing_whose_formula_fails_on_an_estimate_then_the_hold_is_refused_not_zero(
+    controls: Controls,
+) -> None:
+    assert controls.patch("team_a/flux", {"total_expression": "1 / 0"})[0] == 200
+    assert controls.publish("team_a/flux")[0] == 200
+    assert controls.put("hard", {"period": "month", "limit": 1000, "action": "block"})[0] == 201
+    estimate = {"output_meta": {"inputs": [], "outputs": []}, "usage_seconds": 600}
+    status, problem = controls.authorize(
+        {"task_id": "e1", "app": "team_a/flux", "estimate": estimate}
+    )
+    assert status == 400, problem
+    assert [e["field"] for e in problem["errors"]] == ["estimate"]
+    assert problem["errors"][0]["message"].startswith("the app's live pricing fails on it: total: ")
+    assert controls.get("hard")[1]["held"] == fig(0)

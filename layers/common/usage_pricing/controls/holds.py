@@ -41,7 +41,6 @@ from usage_pricing.core.errors import (
     UsagePricingError,
 )
 from usage_pricing.core.limits import AppPath, Identifier
-from usage_pricing.core.money import INT64_MAX
 from usage_pricing.core.windows import zone
 from usage_pricing.storage.dynamo import translate_client_error
 
@@ -81,12 +80,18 @@ class BudgetBusyError(UsagePricingError):
         return {"Retry-After": "1"}
 
 
+# $10,000,000: 922 such holds at once before a counter could leave int64.
+MAX_HOLD = 10**15
+
+
 class AuthorizationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task_id: Identifier
     app: AppPath
-    amount: Annotated[int | None, Field(ge=0, le=INT64_MAX, strict=True)] = None
+    # A hold reserves at least one microcent and at most MAX_HOLD, so the sums of a budget's
+    # holds stay far inside int64 however many there are at once (docs/spend-controls.md).
+    amount: Annotated[int | None, Field(ge=1, le=MAX_HOLD, strict=True)] = None
     estimate: dict[str, Any] | None = None
     ttl_seconds: Annotated[int, Field(ge=MIN_TTL, le=MAX_TTL, strict=True)] = DEFAULT_TTL
 
@@ -286,10 +291,23 @@ class AuthorizationService:
         key = counter_key(budget.team_id, budget.budget_id, budget.generation, period_key(start))
         return start, end, key
 
-    @staticmethod
     def _again(
-        existing: dict[str, Any], request: AuthorizationRequest, amount: int
+        self, existing: dict[str, Any], request: AuthorizationRequest, amount: int
     ) -> Authorization:
+        """The same answer for the same request while its hold is live; never a 201 for a hold
+        that no longer counts (released, settled by billing, or expired)."""
+        state = existing.get("state")
+        expired = int(existing.get("hold_expires", 0)) <= int(self.clock().timestamp())
+        if state != "held" or expired:
+            why = (
+                "was billed: its hold is settled"
+                if state == "settled"
+                else ("was released" if state == "released" else "expired")
+            )
+            raise ConflictError(
+                f"task {request.task_id}'s hold {why}: a task is authorized once",
+                errors=[FieldIssue("task_id", f"its hold {why}")],
+            )
         if int(existing["amount"]) != amount or existing.get("app") != request.app:
             raise ConflictError(
                 f"task {request.task_id} already holds {int(existing['amount'])} microcents"

@@ -36,11 +36,11 @@ class BudgetRequest(BaseModel):
 
     app: Annotated[str | None, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)] = None
     period: Literal["day", "week", "month"]
-    tz: Annotated[str, Field(max_length=64)] = "UTC"
+    tz: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     limit: Annotated[int, Field(gt=0, le=INT64_MAX, strict=True)]
     thresholds: Annotated[
         list[Annotated[int, Field(ge=1, le=1000, strict=True)]],
-        Field(max_length=MAX_THRESHOLDS),
+        Field(min_length=1, max_length=MAX_THRESHOLDS),
     ] = list(DEFAULT_THRESHOLDS)
     action: Literal["alert", "block"] = "alert"
 

@@ -27,6 +27,15 @@ def price_estimate(
     estimate: dict[str, Any],
     now: datetime,
 ) -> int:
+    if "pricing" in estimate:
+        raise invalid_request(
+            [
+                FieldIssue(
+                    "estimate.pricing",
+                    "not allowed: an estimate is priced with the app's live pricing",
+                )
+            ]
+        )
     live = pricing.live_at(app, now)
     app_pricing = live.pricing if live else AppPricing()
     try:
@@ -36,4 +45,15 @@ def price_estimate(
         raise invalid_request(
             [FieldIssue(f"estimate.{i.field}", i.message) for i in issues]
         ) from None
-    return Charge(evaluator.price(app_pricing, request.pricing_input()), "completed").charged
+    result = evaluator.price(app_pricing, request.pricing_input())
+    # Fail closed: a formula error prices its component as 0, and a hold of less than the task
+    # will cost would let a block budget be overspent.
+    failed = {name: error for name, error in result.errors.items() if name != "description"}
+    if failed:
+        raise invalid_request(
+            [
+                FieldIssue("estimate", f"the app's live pricing fails on it: {name}: {error}")
+                for name, error in sorted(failed.items())
+            ]
+        )
+    return Charge(result, "completed").charged
