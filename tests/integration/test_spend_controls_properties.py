@@ -35,7 +35,7 @@ OPERATIONS = st.lists(
     st.one_of(
         st.tuples(st.just("charge"), st.integers(0, 3), st.integers(0, 40)),
         st.tuples(st.just("refund"), st.integers(0, 3), st.just(0)),
-        st.tuples(st.just("hold"), st.integers(0, 3), st.integers(0, 40)),
+        st.tuples(st.just("hold"), st.integers(0, 3), st.integers(1, 40)),
         st.tuples(st.just("release"), st.integers(0, 3), st.just(0)),
         st.tuples(st.just("tick"), st.integers(0, 0), st.integers(1, 1800)),
     ),
