@@ -189,3 +189,36 @@ class Billing:
 
     def aggregates(self, granularity: str = "D", team: str = "team_a") -> dict[str, int]:
         return aggregate_totals(self.aws.dynamodb, granularity, team)
+
+
+class Clock:
+    """One moment for the pricing store and billing alike; tests move it."""
+
+    def __init__(self, world: Billing, now: datetime) -> None:
+        self.now = now
+        world.pricing.store.clock = self
+        world.billing.consumer.service.clock = self
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def iso_micro(moment: datetime) -> str:
+    """A moment as the pricing store writes effective times: UTC, microseconds, a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def publish_pricing(
+    world: Billing,
+    body: dict[str, Any],
+    effective_at: datetime | None = None,
+    *,
+    app: str = "team_a/flux",
+) -> Any:
+    """PATCH the draft of `app`, then publish it now or from `effective_at`; the publish view."""
+    assert world.patch(app, body)[0] == 200
+    status, view = world.publish(
+        app, body=None if effective_at is None else {"effective_at": iso_micro(effective_at)}
+    )
+    assert status == 200, view
+    return view

@@ -13,7 +13,9 @@ import pytest
 
 from tests.conftest import AwsWorld
 
-from .billing_helpers import Billing, completed
+from .billing_helpers import Billing, Clock, completed
+from .billing_helpers import iso_micro as iso
+from .billing_helpers import publish_pricing as publish
 
 APP = "team_a/flux"
 V1 = {
@@ -34,18 +36,6 @@ SAMPLE = {
 T0 = datetime.now(UTC).replace(microsecond=0)
 
 
-class Clock:
-    """One moment for the pricing store and billing alike; tests move it."""
-
-    def __init__(self, world: Billing, now: datetime) -> None:
-        self.now = now
-        world.pricing.store.clock = self
-        world.billing.consumer.service.clock = self
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def world(aws: AwsWorld) -> Billing:
     return Billing(aws)
@@ -54,18 +44,6 @@ def world(aws: AwsWorld) -> Billing:
 @pytest.fixture
 def clock(world: Billing) -> Clock:
     return Clock(world, T0)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def publish(world: Billing, body: dict[str, Any], effective_at: datetime | None = None) -> None:
-    assert world.patch(APP, body)[0] == 200
-    status, view = world.publish(
-        APP, body=None if effective_at is None else {"effective_at": iso(effective_at)}
-    )
-    assert status == 200, view
 
 
 def quote(world: Billing, body: Any = None, *, app: str = APP, **kwargs: Any) -> tuple[int, Any]:

@@ -15,7 +15,14 @@ from tests.conftest import AwsWorld
 from usage_pricing.core.errors import ConflictError, NotFoundError
 from usage_pricing.core.limits import CLOCK_SKEW, MAX_SCHEDULED_VERSIONS
 
-from .billing_helpers import Billing, completed, run_concurrently
+from .billing_helpers import (
+    Billing,
+    Clock,
+    completed,
+    run_concurrently,
+)
+from .billing_helpers import iso_micro as iso
+from .billing_helpers import publish_pricing as publish
 
 V1 = {"prices": {"per_image": 200_000}, "inference_expression": "image_count(outputs) * prices.per_image"}  # fmt: skip
 V2 = {"prices": {"per_image": 300_000}}
@@ -26,18 +33,6 @@ T0 = datetime.now(UTC).replace(microsecond=0)
 FIFTEEN = "15 minutes"
 
 
-class Clock:
-    """One moment for the pricing store and billing alike; tests move it."""
-
-    def __init__(self, world: Billing, now: datetime) -> None:
-        self.now = now
-        world.pricing.store.clock = self
-        world.billing.consumer.service.clock = self
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def world(aws: AwsWorld) -> Billing:
     return Billing(aws)
@@ -46,19 +41,6 @@ def world(aws: AwsWorld) -> Billing:
 @pytest.fixture
 def clock(world: Billing) -> Clock:
     return Clock(world, T0)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def publish(world: Billing, body: dict[str, Any], effective_at: datetime | None = None) -> Any:
-    assert world.patch(APP, body)[0] == 200
-    status, view = world.publish(
-        APP, body=None if effective_at is None else {"effective_at": iso(effective_at)}
-    )
-    assert status == 200, view
-    return view
 
 
 def charged(world: Billing, task_id: str) -> tuple[int, int]:
