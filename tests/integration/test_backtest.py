@@ -1,20 +1,7 @@
 """POST /apps/{namespace}/{name}/pricing/backtest (docs/api.md) through the pricing function, against
-records billed through the billing function (moto tables from template.yaml).
-
-The hand-computed history: team_a's app team_a/flux, every task 600 s on llm/micro (resource fee
-R = 5,232,498 µ¢), billed under three versions:
-
-| task     | completed | version | images | status    | charged                           |
-|----------|-----------|---------|--------|-----------|-----------------------------------|
-| old      | T − 2 h   | 0       | 2      | completed | R (no pricing yet)                |
-| v1       | T + 60 s  | 1       | 2      | completed | R + 2 × 200,000                   |
-| failed   | T + 61 s  | 1       | 3      | failed    | 0 (total R + 600,000, discounted) |
-| review   | T + 62 s  | 1       | 2      | completed | R: inference ÷ 0, needs_review    |
-| refunded | T + 63 s  | 1       | 2      | refunded  | left out                          |
-| v2       | T + 240 s | 2       | 1      | completed | R + 300,000 (v2 from T + 180 s)   |
-
-plus tasks the backtest must not see: another team's run of the app, another app of team_a, and
-a task before the window."""
+records billed through the billing function (moto tables from template.yaml): the hand-computed
+history of tests/integration/history_helpers.py (its docstring holds the table of tasks, versions
+and what each was charged)."""
 
 from __future__ import annotations
 
