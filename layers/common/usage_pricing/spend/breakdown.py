@@ -196,7 +196,7 @@ class _LegacySlotsError(Exception):
     """A day item written before the slots existed: its local days need finer items."""
 
 
-def _group_figures(group_by: GroupBy, counters: dict[str, int]) -> list[tuple[str, int, int]]:
+def group_figures(group_by: GroupBy, counters: dict[str, int]) -> list[tuple[str, int, int]]:
     """(group, cost, calls) of one item; the groups add up to the item's cost."""
     cost, calls = counters.get(COST, 0), counters.get(CALLS, 0)
     out = []
@@ -221,7 +221,7 @@ def _group_figures(group_by: GroupBy, counters: dict[str, int]) -> list[tuple[st
     return out
 
 
-def _group_counters(group_by: GroupBy) -> list[str]:
+def group_counters(group_by: GroupBy) -> list[str]:
     if group_by == "fee":
         return [
             *(fee_share(g) for g in FEE_GROUPS),
@@ -292,7 +292,7 @@ class SpendAnalytics(SpendReader):
         """Sum the items of one granularity, each falling wholly in one bucket."""
         starts = [bucket_key(grid.previous_start), *(bucket_key(b) for b in grid.boundaries)]
         last_item = grid.end - source.step
-        counters = [COST, CALLS, REFUNDED_COST, *_group_counters(group_by)]
+        counters = [COST, CALLS, REFUNDED_COST, *group_counters(group_by)]
         tally = _Tally(len(grid))
         cells = self.aggregates.read(
             team_id, source, starts[0], bucket_key(last_item), counters=counters, apps=apps
@@ -306,7 +306,7 @@ class SpendAnalytics(SpendReader):
             c = cell.counters
             tally.add(index, cell.app, c.get(COST, 0), c.get(CALLS, 0), c.get(REFUNDED_COST, 0))
             if grouped:
-                for group, cost, calls in _group_figures(group_by, c):
+                for group, cost, calls in group_figures(group_by, c):
                     tally.add_group(index, group, cost, calls)
         return tally
 

@@ -36,7 +36,7 @@ from usage_pricing.core.money import MICROCENTS_PER_DOLLAR, to_dollars
 from usage_pricing.core.utc import EARLIEST, LATEST, YEARS
 from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.spend.aggregate_reader import AggregateRepository
-from usage_pricing.spend.breakdown import GROUP_ORDER, _group_counters, _group_figures
+from usage_pricing.spend.breakdown import GROUP_ORDER, group_counters, group_figures
 from usage_pricing.spend.query import OVERFLOW
 from usage_pricing.storage.aggregates import COST, Granularity, bucket_key, parse_bucket
 
@@ -257,7 +257,7 @@ class CostsFeed:
             return out
         first = datetime.fromtimestamp(position, UTC)
         last = first + timedelta(seconds=(count - 1) * width)
-        counters = [COST, *_group_counters("fee")] if by_fee else [COST]
+        counters = [COST, *group_counters("fee")] if by_fee else [COST]
         cells = self.aggregates.read(
             team_id,
             granularity,
@@ -274,7 +274,7 @@ class CostsFeed:
             app = cell.app if by_app else None
             bucket = out[index]
             if by_fee:
-                for group, cost, _calls in _group_figures("fee", cell.counters):
+                for group, cost, _calls in group_figures("fee", cell.counters):
                     bucket[(app, group)] = bucket.get((app, group), 0) + cost
             else:
                 cost = cell.counters.get(COST, 0)
