@@ -1,4 +1,6 @@
-"""POST /usage/cel/evaluate — preview draft pricing against sample usage."""
+"""POST /usage/cel/evaluate — preview draft pricing against sample usage; GET /keys/current —
+what the calling key may do (usage_pricing.edge.caller); and the gateway's fallback for routes
+nothing serves."""
 
 from typing import Annotated, Any
 
@@ -6,6 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing.core.observability import logged_http_handler, tracer
+from usage_pricing.core.scopes import SCOPES
+from usage_pricing.edge.caller import CallerView
 from usage_pricing.edge.http import Api
 from usage_pricing.pricing.preview import EvaluateRequest, PricingPreview
 from usage_pricing.runtime.wiring import Wiring
@@ -21,6 +25,12 @@ app = Api()
 def evaluate(request: Annotated[EvaluateRequest, Body()]) -> PricingPreview:
     evaluator = wiring.evaluator()
     return PricingPreview.of(evaluator.price(request.pricing, request.pricing_input()))
+
+
+# Any key that opens some route may ask what it opens.
+@app.get("/keys/current", scopes=SCOPES)
+def current_key() -> CallerView:
+    return CallerView.of(app.caller)
 
 
 @logged_http_handler

@@ -71,6 +71,7 @@ def test_the_declared_scopes_are_the_specs() -> None:
     }
     spec = {
         "POST /usage/cel/evaluate": ("billing:read",),
+        "GET /keys/current": ("apps:read", "apps:write", "billing:read", "billing:write"),
         "GET /usage/breakdown": ("billing:read",),
         "GET /v1/organization/costs": ("billing:read",),
         "GET /usage/summary": ("billing:read",),

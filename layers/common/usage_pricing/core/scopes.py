@@ -13,6 +13,11 @@ MISSING_KEY = "missing API key: send Authorization: Bearer <key>"
 UNAVAILABLE = "unavailable"
 
 
+# Every scope a route can require; what a key's (possibly broader) scopes grant is read against
+# these. "billing" grants both billing scopes, "*" all four (scope_grants).
+SCOPES = ("apps:read", "apps:write", "billing:read", "billing:write")
+
+
 def scope_grants(granted: str, required: str) -> bool:
     if granted in ("*", required):
         return True
@@ -42,6 +47,10 @@ class Caller(NamedTuple):
         if not isinstance(scopes, str):
             raise UnauthorizedError("the authorizer passed no usable scopes")
         return cls(team_id=str(context["team_id"]), scopes=frozenset(scopes.split()))
+
+    def grants(self) -> tuple[str, ...]:
+        """The route scopes (SCOPES) this caller's key grants, in SCOPES order."""
+        return tuple(scope for scope in SCOPES if has_scope(self.scopes, scope))
 
     def require(self, *any_of: str) -> None:
         """Pass when any one of the scopes is granted."""
