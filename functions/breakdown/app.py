@@ -15,7 +15,7 @@ from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.spend.breakdown import Breakdown, SpendAnalytics
+from usage_pricing.spend.breakdown import BREAKDOWN_CSV, Breakdown, SpendAnalytics
 from usage_pricing.spend.costs import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -26,14 +26,7 @@ from usage_pricing.spend.costs import (
     CostsQuery,
     render_page,
 )
-from usage_pricing.spend.exports import (
-    JSON_MEDIA_TYPE,
-    csv_or_json_responses,
-    csv_response,
-    json_response,
-    refuse_overflow_csv,
-    wants_csv,
-)
+from usage_pricing.spend.exports import JSON_MEDIA_TYPE, respond
 from usage_pricing.spend.params import (
     MAX_APP_FILTERS,
     AppName,
@@ -54,10 +47,7 @@ analytics = SpendAnalytics(aggregates)
 costs = CostsFeed(aggregates, wiring.cursor_signer())
 app = Api()
 
-CSV_HEADER = ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count")
-RESPONSES = csv_or_json_responses(
-    "The breakdown (JSON), or its rows as text/csv", Breakdown, CSV_HEADER
-)
+RESPONSES = BREAKDOWN_CSV.responses("The breakdown (JSON), or its rows as text/csv", Breakdown)
 
 
 @app.get("/usage/breakdown", scopes=("billing:read",), responses=RESPONSES)
@@ -75,10 +65,8 @@ def breakdown(
 ) -> Response[str]:
     query = SpendQuery(range, start, end, tz, bucket, group_by, tuple(apps or ()))
     answer = analytics.breakdown(app.caller.team_id, query)
-    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
-        refuse_overflow_csv(answer.errors)
-        return csv_response("breakdown.csv", CSV_HEADER, answer.csv_rows())
-    return json_response(answer.model)
+    accept = app.resolver.current_event.headers.get("accept")
+    return respond(answer, format_param=format, accept=accept)
 
 
 @app.get(

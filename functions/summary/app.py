@@ -8,13 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.spend.exports import (
-    csv_or_json_responses,
-    csv_response,
-    json_response,
-    refuse_overflow_csv,
-    wants_csv,
-)
+from usage_pricing.spend.exports import respond
 from usage_pricing.spend.params import (
     AppsQuery,
     EndQuery,
@@ -24,16 +18,13 @@ from usage_pricing.spend.params import (
     TzQuery,
 )
 from usage_pricing.spend.query import SpendQuery
-from usage_pricing.spend.summary import SpendSummary, UsageSummary
+from usage_pricing.spend.summary import SUMMARY_CSV, SpendSummary, UsageSummary
 
 summaries = SpendSummary(Wiring().aggregates())
 app = Api()
 
-CSV_HEADER = ("dimension", "value", "seconds")
-RESPONSES = csv_or_json_responses(
-    "Usage seconds (JSON), or one row per tier, type and model as text/csv",
-    UsageSummary,
-    CSV_HEADER,
+RESPONSES = SUMMARY_CSV.responses(
+    "Usage seconds (JSON), or one row per tier, type and model as text/csv", UsageSummary
 )
 
 
@@ -50,10 +41,8 @@ def summary(
 ) -> Response[str]:
     query = SpendQuery(range, start, end, tz, apps=tuple(apps or ()))
     answer = summaries.summary(app.caller.team_id, query)
-    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
-        refuse_overflow_csv(answer.errors)
-        return csv_response("summary.csv", CSV_HEADER, answer.csv_rows())
-    return json_response(answer.model)
+    accept = app.resolver.current_event.headers.get("accept")
+    return respond(answer, format_param=format, accept=accept)
 
 
 @logged_http_handler

@@ -12,12 +12,7 @@ from usage_pricing.core.limits import IDENTIFIER
 from usage_pricing.core.observability import logged_http_handler, tracer
 from usage_pricing.edge.http import Api
 from usage_pricing.runtime.wiring import Wiring
-from usage_pricing.spend.exports import (
-    csv_or_json_responses,
-    csv_response,
-    json_response,
-    wants_csv,
-)
+from usage_pricing.spend.exports import respond
 from usage_pricing.spend.params import (
     DEFAULT_LIMIT,
     AppsQuery,
@@ -30,7 +25,7 @@ from usage_pricing.spend.params import (
     StatusQuery,
     TzQuery,
 )
-from usage_pricing.spend.tasks import CSV_COLUMNS, TaskCost, TaskList, TaskListQuery, TaskPage
+from usage_pricing.spend.tasks import TASKS_CSV, TaskCost, TaskList, TaskListQuery, TaskPage
 
 wiring = Wiring()
 ledger = wiring.ledger()
@@ -39,12 +34,10 @@ app = Api()
 # The task ids a task event can carry (limits.IDENTIFIER, as usage.events.Identifier); any other is
 # no task, and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
 TASK_ID = IDENTIFIER
-TASKS_RESPONSES = csv_or_json_responses(
+TASKS_RESPONSES = TASKS_CSV.responses(
     "A page of the task list (JSON), or its rows as text/csv; while more "
     'remain, a Link: <…>; rel="next" header names the next page',
     TaskPage,
-    CSV_COLUMNS,
-    overflow_422=False,
 )
 
 
@@ -85,9 +78,8 @@ def task_list(
     )
     answer = tasks.page(app.caller.team_id, query, app.resolver.lambda_context)
     headers = {"Link": next_page_link(answer.next_cursor)} if answer.next_cursor else {}
-    if wants_csv(format, app.resolver.current_event.headers.get("accept")):
-        return csv_response("tasks.csv", CSV_COLUMNS, answer.csv_rows(), headers)
-    return json_response(answer.model, headers)
+    accept = app.resolver.current_event.headers.get("accept")
+    return respond(answer, format_param=format, accept=accept, headers=headers)
 
 
 @logged_http_handler

@@ -13,7 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import AwsWorld
-from usage_pricing.spend.exports import FORMULA_TRIGGERS, csv_cell, csv_text
+from usage_pricing.spend.breakdown import BREAKDOWN_CSV
+from usage_pricing.spend.exports import FORMULA_TRIGGERS, CsvExport, csv_cell, csv_text
+from usage_pricing.spend.summary import SUMMARY_CSV
+from usage_pricing.spend.tasks import TASKS_CSV
 
 from .analytics_helpers import NOW, Analytics
 from .billing_helpers import completed
@@ -134,3 +137,33 @@ def test_property_any_text_is_written_as_itself_or_behind_one_apostrophe(text: s
         assert not visible.startswith((*FORMULA_TRIGGERS, *FULLWIDTH_TRIGGERS, "'")) or (
             text.lstrip("-").replace(".", "", 1).isdigit()
         )
+
+
+@pytest.mark.parametrize(
+    ("function", "logical_id", "path", "export"),
+    [
+        ("breakdown", "BreakdownFunction", "/usage/breakdown", BREAKDOWN_CSV),
+        ("summary", "SummaryFunction", "/usage/summary", SUMMARY_CSV),
+        ("task_cost", "TaskCostFunction", "/usage/tasks", TASKS_CSV),
+    ],
+)
+def test_given_each_csv_route_when_asked_for_csv_then_it_writes_its_exports_header_and_file_name(
+    world: Analytics, function: str, logical_id: str, path: str, export: CsvExport
+) -> None:
+    """A CSV's header, file name and rows are one definition (spend.exports.CsvExport beside the
+    answer that writes the rows): the route answers exactly that header and file name, and
+    every row has a cell for each column."""
+    world.bill(
+        completed("csv-3", completed_at=NOW - timedelta(hours=1)),
+        completed("csv-4", completed_at=NOW - timedelta(hours=2), status="failed"),
+    )
+    module = world.aws.handler(function, logical_id)
+    window = {"start": "2026-11-21", "end": "2026-11-23"}
+    response = world.call(module, path, {"format": "csv", **window})
+    assert response["statusCode"] == 200, response["body"]
+    disposition = response["headers"]["Content-Disposition"]
+    assert disposition == f'attachment; filename="{export.filename}"'
+    rows = list(csv.reader(io.StringIO(response["body"])))
+    assert tuple(rows[0]) == export.header
+    assert len(rows) > 1
+    assert all(len(row) == len(export.header) for row in rows)

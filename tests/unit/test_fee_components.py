@@ -57,7 +57,7 @@ from usage_pricing.storage.aggregates import FEE_GROUPS
 from usage_pricing.ledger.aggregate_writer import record_counters
 from usage_pricing.ledger.repository import record_from_item, record_item
 from usage_pricing.pricing.repository import PricingRecordVersion
-from usage_pricing.spend.tasks import CSV_COLUMNS
+from usage_pricing.spend.tasks import TASKS_CSV
 
 pricing = AppPricing(storage_expression="inference_fee + 7", inference_expression="100")
 settings = Settings.from_env({"PLATFORM_STORAGE_FEE": "3"})
@@ -94,7 +94,7 @@ print(json.dumps({
     "per_fee": list(PerFee.model_fields),
     "aggregate_groups": list(FEE_GROUPS),
     "aggregate_counters": {k: v for k, v in record_counters(back).items() if k.startswith("f")},
-    "csv": [c for c in CSV_COLUMNS if c.endswith("_fee_microcents")],
+    "csv": [c for c in TASKS_CSV.header if c.endswith("_fee_microcents")],
 }))
 """
 

@@ -17,27 +17,26 @@ import re
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
 from usage_pricing.core.errors import FieldIssue, InvalidRequestError
 from usage_pricing.core.utc import EARLIEST, LATEST, YEARS, parse_rfc3339, utc_seconds
 
+# A window's `range` and a breakdown's `bucket`, defined once each: the names are the API's
+# values (validated and listed in OpenAPI from these Literals), and each name says its length.
 RangeName = Literal["1h", "1d", "7d", "30d", "90d"]
 BucketSize = Literal["1m", "1h", "1d"]
+_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 
-RANGES: dict[str, timedelta] = {
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "90d": timedelta(days=90),
-}
-STEPS: dict[str, timedelta] = {
-    "1m": timedelta(minutes=1),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-}
+
+def _length(name: str) -> timedelta:
+    """The length a range or bucket name says: a count and a unit, "90d" or "1m"."""
+    return int(name[:-1]) * _UNITS[name[-1]]
+
+
+RANGES: dict[str, timedelta] = {name: _length(name) for name in get_args(RangeName)}
+STEPS: dict[str, timedelta] = {name: _length(name) for name in get_args(BucketSize)}
 MAX_BUCKETS = 1_500
 # Minute aggregates expire after 3 days (storage.aggregates.MINUTE_RETENTION): 1m buckets
 # cannot reach further back.

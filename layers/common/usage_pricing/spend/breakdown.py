@@ -28,6 +28,7 @@ from usage_pricing.core.windows import (
     plan_buckets,
     utc_key,
 )
+from usage_pricing.spend.exports import CsvExport
 from usage_pricing.spend.query import (
     OVERFLOW,
     GroupBy,
@@ -236,6 +237,12 @@ def group_counters(group_by: GroupBy) -> list[str]:
 GROUP_ORDER = {name: index for index, name in enumerate((*FEE_GROUPS, *TIERS, UNATTRIBUTED))}
 
 
+# One row per bucket and group with a non-zero cost or count (BreakdownAnswer.csv_rows).
+BREAKDOWN_CSV = CsvExport(
+    "breakdown.csv", ("bucket_start", "group", "cost_microcents", "cost_usd", "call_count")
+)
+
+
 class BreakdownAnswer(NamedTuple):
     """A breakdown with what its CSV needs too (calls per bucket and app or group)."""
 
@@ -245,9 +252,12 @@ class BreakdownAnswer(NamedTuple):
     group_by: GroupBy
     errors: list[FigureError]
 
+    @property
+    def export(self) -> CsvExport:
+        return BREAKDOWN_CSV
+
     def csv_rows(self) -> Iterable[tuple[str, str, int, str, int]]:
-        """bucket_start, group, cost_microcents, cost_usd, call_count: one row per bucket and
-        group with a non-zero cost or count."""
+        """BREAKDOWN_CSV's rows: one per bucket and group with a non-zero cost or count."""
         by_app = self.group_by == "app"
         for index, label in enumerate(self.grid.labels):
             costs = self.tally.cost[index] if by_app else self.tally.group_cost[index]

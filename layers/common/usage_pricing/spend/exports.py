@@ -15,13 +15,16 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
 from usage_pricing.core.errors import FieldIssue, UsagePricingError
 from usage_pricing.core.limits import FORMAT_CHARACTERS
+
+if TYPE_CHECKING:
+    from usage_pricing.core.views import FigureError
 
 CSV_MEDIA_TYPE = "text/csv"
 JSON_MEDIA_TYPE = "application/json"
@@ -113,21 +116,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def csv_response(
-    filename: str,
-    header: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    headers: Mapping[str, str] | None = None,
-) -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        body=csv_text(header, rows),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
-    )
-
-
-def refuse_overflow_csv(errors: Sequence[Any]) -> None:
+def refuse_overflow_csv(errors: Sequence[FigureError]) -> None:
     """Raise the 422 for a CSV answer with figures outside int64 (errors: FigureError-likes)."""
     if errors:
         raise FigureOutOfRangeError(
@@ -137,30 +126,80 @@ def refuse_overflow_csv(errors: Sequence[Any]) -> None:
         )
 
 
-def csv_or_json_responses(
-    description: str,
-    model: type[BaseModel],
-    csv_header: Sequence[str],
-    *,
-    overflow_422: bool = True,
-) -> dict[int, Any]:
-    """The OpenAPI responses of a route that answers JSON or its rows as text/csv; with the 422
-    a CSV answer holding a figure outside int64 gets (refuse_overflow_csv)."""
-    responses: dict[int, Any] = {
-        200: {
-            "description": description,
-            "content": {
-                "application/json": {"model": model},
-                "text/csv": {"schema": {"type": "string", "description": ",".join(csv_header)}},
-            },
-        },
-    }
-    if overflow_422:
-        responses[422] = {
-            "description": "CSV asked for, and a figure lies outside int64 (JSON answers it as "
-            "null with an entry in errors)",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+class CsvExport(NamedTuple):
+    """What a CSV answer is: its file name and header row. Each one is defined once, in the
+    module whose answer type writes its rows (`csv_rows`), so the header and the rows it names
+    change together; the route's OpenAPI responses and the response itself are made from it here.
+    `int64_422`: the answer can hold a figure outside int64 (null in JSON with an entry in
+    `errors`), which CSV has no place for, so such a CSV answer is a 422 (refuse_overflow_csv)."""
+
+    filename: str
+    header: tuple[str, ...]
+    int64_422: bool = True
+
+    def responses(self, description: str, model: type[BaseModel]) -> dict[int, Any]:
+        """The OpenAPI responses of a route that answers JSON or these rows as text/csv."""
+        responses: dict[int, Any] = {
+            200: {
+                "description": description,
+                "content": {
+                    JSON_MEDIA_TYPE: {"model": model},
+                    CSV_MEDIA_TYPE: {
+                        "schema": {"type": "string", "description": ",".join(self.header)}
+                    },
+                },
             },
         }
-    return responses
+        if self.int64_422:
+            responses[422] = {
+                "description": "CSV asked for, and a figure lies outside int64 (JSON answers it "
+                "as null with an entry in errors)",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+        return responses
+
+    def response(
+        self, rows: Iterable[Sequence[Any]], headers: Mapping[str, str] | None = None
+    ) -> Response[str]:
+        return Response(
+            status_code=200,
+            content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+            body=csv_text(self.header, rows),
+            headers={
+                "Content-Disposition": f'attachment; filename="{self.filename}"',
+                **(headers or {}),
+            },
+        )
+
+
+class Exportable(Protocol):
+    """An answer a spend route gives as JSON (`model`) or as CSV (`export`'s header and
+    `csv_rows`), with the figures it could not give (`errors`)."""
+
+    @property
+    def model(self) -> BaseModel: ...
+
+    @property
+    def export(self) -> CsvExport: ...
+
+    @property
+    def errors(self) -> Sequence[FigureError]: ...
+
+    def csv_rows(self) -> Iterable[Sequence[Any]]: ...
+
+
+def respond(
+    answer: Exportable,
+    *,
+    format_param: str | None,
+    accept: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
+    """The answer as the client asked for it (wants_csv): its rows as CSV, or its model as JSON."""
+    if wants_csv(format_param, accept):
+        if answer.export.int64_422:
+            refuse_overflow_csv(answer.errors)
+        return answer.export.response(answer.csv_rows(), headers)
+    return json_response(answer.model, headers)

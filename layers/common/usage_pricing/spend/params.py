@@ -3,23 +3,33 @@ handlers validate and document them alike (docs/api.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable
+from typing import Annotated, Literal, get_args
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from usage_pricing.core.limits import APP_PATH, MAX_APP_PATH
-from usage_pricing.core.windows import BucketSize, RangeName
+from usage_pricing.core.windows import RANGES, STEPS, BucketSize, RangeName
 
 MAX_APP_FILTERS = 20
 TaskStatus = Literal["completed", "failed", "cancelled", "refunded", "needs_review"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
+
+
+def _one_of(names: Iterable[str]) -> str:
+    """ "a, b or c": the values a parameter takes, for its description."""
+    *rest, last = names
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
 # The app path billing accepts (limits.APP_PATH, as events.AppPath).
 AppName = Annotated[str, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)]
 
 RangeQuery = Annotated[
-    RangeName | None, Query(description="1h, 1d, 7d, 30d or 90d back from now; or start/end")
+    RangeName | None,
+    Query(description=f"{_one_of(RANGES)} back from now; or start/end"),
 ]
 StartQuery = Annotated[
     str | None,
@@ -39,7 +49,7 @@ TzQuery = Annotated[
 ]
 BucketQuery = Annotated[
     BucketSize | None,
-    Query(description="1m, 1h or 1d; default by span: 1m up to 2 h, 1h up to 2 days, else 1d"),
+    Query(description=f"{_one_of(STEPS)}; default by span: 1m up to 2 h, 1h up to 2 days, else 1d"),
 ]
 GroupByQuery = Annotated[
     Literal["app", "fee", "tier"], Query(description="app (default), fee or tier")
@@ -58,7 +68,7 @@ FormatQuery = Annotated[
 ]
 StatusQuery = Annotated[
     list[TaskStatus] | None,
-    Query(description="completed, failed, cancelled, refunded or needs_review (repeatable)"),
+    Query(description=f"{_one_of(get_args(TaskStatus))} (repeatable)"),
 ]
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT:,} (default {DEFAULT_LIMIT})")

@@ -14,13 +14,20 @@ from pydantic import BaseModel, Field
 from usage_pricing.core.limits import MAX_SUMMARY_VALUES
 from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.core.windows import plan_period, utc_key
+from usage_pricing.spend.exports import CsvExport
 from usage_pricing.spend.query import (
     OVERFLOW,
     SpendQuery,
     SpendReader,
     source_granularity,
 )
-from usage_pricing.storage.aggregates import OTHER, USAGE_TOTAL, bucket_key, parse_usage_counter
+from usage_pricing.storage.aggregates import (
+    OTHER,
+    USAGE_DIMENSIONS,
+    USAGE_TOTAL,
+    bucket_key,
+    parse_usage_counter,
+)
 
 
 class UsageSummary(BaseModel):
@@ -89,14 +96,22 @@ def most_seconds(values: dict[str, int], keep: int = MAX_SUMMARY_VALUES) -> dict
     return kept
 
 
+# One row per tier, type and model with usage (SummaryAnswer.csv_rows).
+SUMMARY_CSV = CsvExport("summary.csv", ("dimension", "value", "seconds"))
+
+
 class SummaryAnswer(NamedTuple):
     model: UsageSummary
     dimensions: dict[str, dict[str, int]]
     errors: list[FigureError]
 
+    @property
+    def export(self) -> CsvExport:
+        return SUMMARY_CSV
+
     def csv_rows(self) -> Iterable[tuple[str, str, int]]:
-        """dimension, value, seconds: one row per tier, type and model with usage."""
-        for dimension in ("tier", "type", "model"):
+        """SUMMARY_CSV's rows: one per tier, type and model with usage."""
+        for dimension in USAGE_DIMENSIONS:
             for value, seconds in sorted(self.dimensions[dimension].items()):
                 if seconds:
                     yield dimension, value, seconds

@@ -34,9 +34,10 @@ from usage_pricing.core.deadline import BudgetPolicy
 from usage_pricing.core.fees import COMPONENTS, declare_fields
 from usage_pricing.core.money import to_dollars
 from usage_pricing.core.utc import sortable, utc_iso
-from usage_pricing.core.views import Fee, FeeView
+from usage_pricing.core.views import Fee, FeeView, FigureError
 from usage_pricing.core.windows import RangeName, Span, resolve_span
 from usage_pricing.ledger.records import RESOURCE, BillingRecord
+from usage_pricing.spend.exports import CsvExport
 from usage_pricing.spend.params import DEFAULT_LIMIT
 from usage_pricing.spend.task_index import TaskIndex
 
@@ -47,21 +48,26 @@ TIMEOUT_MS = 10_000
 MARGIN_MS = 2_500
 MAX_ITEMS = 5_000
 MAX_QUERIES = 50  # ≥ 2 per partition of the largest app filter (spend_params.MAX_APP_FILTERS)
-CSV_COLUMNS = (
-    "task_id",
-    "app",
-    "app_version",
-    "status",
-    "billing_status",
-    "completed_at",
-    # resource_fee_microcents, resource_fee_usd, … total_usd: every component (fees.COMPONENTS)
-    *(f"{c.field}_{unit}" for c in COMPONENTS for unit in ("microcents", "usd")),
-    "discount_microcents",
-    "discount_usd",
-    "charged_microcents",
-    "charged_usd",
-    "refunded",
-    "pricing_version",
+# One row per task of the page (TaskPageAnswer.csv_rows); no figure of a record can pass int64.
+TASKS_CSV = CsvExport(
+    "tasks.csv",
+    (
+        "task_id",
+        "app",
+        "app_version",
+        "status",
+        "billing_status",
+        "completed_at",
+        # resource_fee_microcents, resource_fee_usd, … total_usd: every component (fees.COMPONENTS)
+        *(f"{c.field}_{unit}" for c in COMPONENTS for unit in ("microcents", "usd")),
+        "discount_microcents",
+        "discount_usd",
+        "charged_microcents",
+        "charged_usd",
+        "refunded",
+        "pricing_version",
+    ),
+    int64_422=False,
 )
 
 
@@ -178,12 +184,18 @@ def _window_of(position: _Position, span: Span, now: datetime) -> _Position:
 class TaskPageAnswer(NamedTuple):
     model: TaskPage
     records: list[BillingRecord]
+    errors: tuple[FigureError, ...] = ()
 
     @property
     def next_cursor(self) -> str | None:
         return self.model.next_cursor
 
+    @property
+    def export(self) -> CsvExport:
+        return TASKS_CSV
+
     def csv_rows(self) -> Iterable[Sequence[object]]:
+        """TASKS_CSV's rows: one per task, in the page's order."""
         for record, view in zip(self.records, self.model.data, strict=True):
             row: list[object] = [
                 view.task_id,
