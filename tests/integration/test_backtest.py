@@ -208,7 +208,11 @@ def test_given_charges_near_int64_when_backtested_then_an_overflowing_sum_is_nul
     status, answer = history.backtest({"pricing": huge})
     assert status == 200, answer
     assert answer["proposed"] == {"charged": {"value": None, "dollars": None}}
-    assert "proposed.charged" in answer["overflow"] and "difference" in answer["overflow"]
+    outside = "the sum lies outside int64"
+    assert answer["figure_errors"] == [
+        {"field": field, "message": outside}
+        for field in ("per_fee.adjustment.proposed", "proposed.charged", "difference")
+    ]
     assert answer["current"]["charged"] == money(R + (R + 400_000) + R + (R + 300_000))
 
 

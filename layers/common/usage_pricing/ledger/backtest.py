@@ -11,7 +11,8 @@ what it was charged. Failed and cancelled tasks stay 0 (discounted in full), ref
 left out, tasks that need review count with what they were charged. Nothing is written.
 
 Figures are integer microcents. A sum that leaves int64 is reported as null and named in
-`overflow` (absent otherwise), never as a wrong number.
+`figure_errors` ({field, message}, the spend answers' shape; absent otherwise), never as a wrong
+number.
 
 Every request is bounded (docs/api.md): a deadline inside the function's timeout (Lambda's remaining
 time less MARGIN_MS) checked between tasks, and a read budget (MAX_ITEMS records in at most
@@ -46,7 +47,7 @@ from usage_pricing.core.fees import ADJUSTMENT, FEE_GROUPS, FEES, declare_fields
 from usage_pricing.core.money import to_dollars
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import sortable, utc_iso
-from usage_pricing.core.views import Figures, absent
+from usage_pricing.core.views import FigureError, Figures, absent
 from usage_pricing.core.windows import Span, resolve_span
 from usage_pricing.ledger.records import BillingRecord
 from usage_pricing.ledger.repository import LedgerRepository, RecordReads
@@ -163,10 +164,12 @@ class Backtest(BaseModel):
         "window, app and body to price the older tasks that come next. Each answer's figures "
         "cover its own tasks; add the answers up. Absent when not truncated.",
     )
-    overflow: list[str] | None = Field(
+    figure_errors: list[FigureError] | None = Field(
         default=None,
         exclude_if=absent,
-        description="Figures whose sum leaves int64 (reported as null); absent when none do.",
+        description="Figures whose sum leaves int64 (reported as null), each {field, message} "
+        "as in the spend answers' `errors` (the name `errors` is the formula-error tally here); "
+        "absent when none do.",
     )
 
 
@@ -421,7 +424,7 @@ class BacktestService:
             ],
             truncated=reason is not None,
             truncated_reason=reason,
-            overflow=[e.field for e in figures.errors] or None,
+            figure_errors=figures.result(),
         ), position
 
     @staticmethod
