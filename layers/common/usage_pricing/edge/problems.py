@@ -14,6 +14,17 @@ from usage_pricing.core.errors import FieldIssue, UsagePricingError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:usage-pricing:problem:"
+# A problem is bounded whatever the request held: a message may echo what a client sent (a task
+# id in a path, a route's path, a field's name), so each text is cut to a fixed length, marked
+# with "…", and at most MAX_LISTED field issues are listed (the detail counts the rest).
+MAX_DETAIL = 1_000
+MAX_ISSUE_TEXT = 300
+MAX_LISTED = 100
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def problem_document(
@@ -24,10 +35,16 @@ def problem_document(
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": bounded(detail, MAX_DETAIL),
     }
     if errors:
-        document["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        document["errors"] = [
+            {
+                "field": bounded(e.field, MAX_ISSUE_TEXT),
+                "message": bounded(e.message, MAX_ISSUE_TEXT),
+            }
+            for e in errors[:MAX_LISTED]
+        ]
     return document
 
 
