@@ -20,7 +20,6 @@ from usage_pricing.controls.model import (
 )
 from usage_pricing.controls.periods import (
     counter_expiry,
-    iso,
     now_minute,
     period_bounds,
     period_key,
@@ -28,6 +27,7 @@ from usage_pricing.controls.periods import (
 from usage_pricing.controls.store import ControlsStore, CounterState, Transaction
 from usage_pricing.controls.thresholds import crossed
 from usage_pricing.core.errors import ConflictError, FieldIssue, InvalidRequestError, NotFoundError
+from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import zone
 
 SAVE_ATTEMPTS = 3
@@ -83,8 +83,8 @@ class BudgetService:
                 # budget deleted and made again under the same id: the generation is a moment.
                 generation=_generation(now, existing, rescoped),
                 since=period_key(start) if rescoped or existing is None else existing.since,
-                created_at=existing.created_at if existing else iso(now),
-                updated_at=iso(now),
+                created_at=existing.created_at if existing else utc_seconds(now),
+                updated_at=utc_seconds(now),
             )
             try:
                 self.store.put_budget(budget, revision)
@@ -159,13 +159,13 @@ class BudgetService:
             limit=Amount.of(budget.limit),
             thresholds=budget.thresholds,
             action=budget.action,
-            period_start=iso(start),
-            period_end=iso(end),
+            period_start=utc_seconds(start),
+            period_end=utc_seconds(end),
             spent=Amount.of(state.spent),
             held=Amount.of(held),
             remaining=Amount.of(budget.limit - state.spent - held),
             crossed=crossed(budget.thresholds, budget.limit, state.spent),
-            as_of=iso(now),
+            as_of=utc_seconds(now),
             created_at=budget.created_at,
             updated_at=budget.updated_at,
         )

@@ -36,13 +36,14 @@ from usage_pricing.controls.model import Budget
 from usage_pricing.controls.outbox import CLEARED, CROSSED, Entry, outbox_put
 from usage_pricing.controls.periods import (
     counter_expiry,
-    iso,
     now_minute,
     period_bounds,
     period_key,
 )
 from usage_pricing.controls.store import ControlsStore, CounterState
-from usage_pricing.controls.thresholds import INT64_MAX, INT64_MIN, transitions
+from usage_pricing.controls.thresholds import transitions
+from usage_pricing.core.money import INT64_MAX, INT64_MIN
+from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import zone
 
 
@@ -224,7 +225,7 @@ class BudgetCharges:
                         event_id(budget, period, threshold, number, "crossed"),
                         CROSSED,
                         self._detail(budget, start, end, threshold, state.spent + amount, record)
-                        | {"crossed_at": iso(now)},
+                        | {"crossed_at": utc_seconds(now)},
                     )
                     self.pending.append(entry)
                     outbox.append(outbox_put(self.store, entry, now))
@@ -317,7 +318,7 @@ class BudgetCharges:
                     event_id(budget, key["sk"], threshold, number, "cleared"),
                     CLEARED,
                     self._detail(budget, start, end, threshold, state.spent - amount, record)
-                    | {"cleared_at": iso(now)},
+                    | {"cleared_at": utc_seconds(now)},
                 )
                 self.pending.append(out)
                 items.append(outbox_put(self.store, out, now))
@@ -356,8 +357,8 @@ class BudgetCharges:
         detail: dict[str, Any] = {
             "budget_id": budget.budget_id,
             "team_id": budget.team_id,
-            "period_start": iso(start),
-            "period_end": iso(end),
+            "period_start": utc_seconds(start),
+            "period_end": utc_seconds(end),
             "threshold": threshold,
             "limit": budget.limit,
             "spent": spent,

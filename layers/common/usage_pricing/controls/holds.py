@@ -28,7 +28,6 @@ from usage_pricing.controls.keys import bucket_attribute, counter_key, hold_key
 from usage_pricing.controls.model import Amount, Budget
 from usage_pricing.controls.periods import (
     counter_expiry,
-    iso,
     now_minute,
     period_bounds,
     period_key,
@@ -41,6 +40,7 @@ from usage_pricing.core.errors import (
     UsagePricingError,
 )
 from usage_pricing.core.limits import AppPath, Identifier
+from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import zone
 from usage_pricing.storage.dynamo import translate_client_error
 
@@ -162,7 +162,7 @@ class AuthorizationService:
                 task_id=request.task_id,
                 app=request.app,
                 held=Amount.of(amount),
-                expires_at=iso(datetime.fromtimestamp(expiry_minute * 60, UTC)),
+                expires_at=utc_seconds(datetime.fromtimestamp(expiry_minute * 60, UTC)),
                 budgets=[
                     BudgetRemaining(
                         budget_id=b.budget_id,

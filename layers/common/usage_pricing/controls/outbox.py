@@ -22,6 +22,7 @@ from usage_pricing.controls.keys import UNSENT, UNSENT_INDEX, outbox_key
 from usage_pricing.controls.store import ControlsStore
 from usage_pricing.core.errors import ConflictError, StorageError
 from usage_pricing.core.observability import logger
+from usage_pricing.core.utc import utc_iso
 from usage_pricing.storage.dynamo import storage_errors
 
 SOURCE = "usage-pricing"
@@ -82,7 +83,7 @@ def outbox_put(store: ControlsStore, entry: Entry, now: datetime) -> dict[str, A
                 "detail_type": entry.detail_type,
                 "detail": json.dumps(entry.detail, sort_keys=True),
                 UNSENT: UNSENT,
-                "created_at": now.astimezone(UTC).isoformat(),
+                "created_at": utc_iso(now),
                 "claim_until": int(now.timestamp()) + CLAIM_SECONDS,
                 "expires_at": int((now + OUTBOX_RETENTION).timestamp()),
             },
@@ -130,7 +131,7 @@ class OutboxRelay:
                     UpdateExpression="REMOVE #u SET sent_at = :at",
                     ConditionExpression="attribute_exists(#u)",
                     ExpressionAttributeNames={"#u": UNSENT},
-                    ExpressionAttributeValues={":at": self.clock().astimezone(UTC).isoformat()},
+                    ExpressionAttributeValues={":at": utc_iso(self.clock())},
                 )
         except ConflictError:
             return False  # already marked by another sender

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import local_midnight
 
 Period = Literal["day", "week", "month"]
@@ -43,11 +44,7 @@ def period_bounds(period: Period, tz: ZoneInfo, moment: datetime) -> tuple[datet
 
 def period_key(start: datetime) -> str:
     """A period's start as the counter items key it: UTC, whole seconds, fixed width."""
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_seconds(start)
 
 
 # Counters outlive their period by this much (DynamoDB TTL), for late refunds and audits.

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+from usage_pricing.core.money import INT64_MAX, INT64_MIN
 
 
 def level(threshold: int, limit: int) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from usage_pricing.controls.periods import iso
+from usage_pricing.core.utc import utc_seconds
 from usage_pricing.spend.aggregate_reader import AggregateRepository
 
 
@@ -34,7 +34,11 @@ class SpendSoFar:
         answer = reader.breakdown(
             team_id,
             SpendQuery(
-                start=iso(start), end=iso(end), tz=tz, bucket=bucket, apps=(app,) if app else ()
+                start=utc_seconds(start),
+                end=utc_seconds(end),
+                tz=tz,
+                bucket=bucket,
+                apps=(app,) if app else (),
             ),
         )
         return sum(sum(bucket_costs.values()) for bucket_costs in answer.tally.cost)
