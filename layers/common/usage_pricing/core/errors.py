@@ -18,9 +18,10 @@ class FieldIssue(NamedTuple):
 
 def join_issues(issues: Sequence[FieldIssue], *, shown: int | None = None) -> str:
     """Field issues as one line of a detail or a dead letter's reason: "field: message; …". With
-    `shown`, only the first `shown` issues, then "(and N more)" when there are others. The one
-    way the layer words a list of issues in a message."""
-    text = "; ".join(f"{i.field}: {i.message}" for i in issues[:shown])
+    `shown`, only the first `shown` issues, then "(and N more)" when there are others. An issue
+    of no one field (a rule across fields) is its message alone. The one way the layer words a
+    list of issues in a message."""
+    text = "; ".join(f"{i.field}: {i.message}" if i.field else i.message for i in issues[:shown])
     if shown is not None and len(issues) > shown:
         text += f" (and {len(issues) - shown} more)"
     return text

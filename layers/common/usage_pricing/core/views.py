@@ -47,12 +47,19 @@ class DescriptionView(BaseModel):
     error: str | None = Field(default=None, exclude_if=absent)
 
 
-# A figure an answer cannot state, named like a problem's errors ({field, message}, as
-# core.errors.FieldIssue): the spend answers' `errors`. A comment, not a docstring: the
-# docstring would become the OpenAPI schema's description.
-class FigureError(BaseModel):
-    field: str = Field(description="The figure, as a dotted path: total_cost, per_model.0.cost…")
+# A message about one field, in the shape of a problem's `errors` ({field, message}, as
+# core.errors.FieldIssue carries it inside the layer): the one such type of every answer. A
+# figure an answer cannot state (the spend answers' `errors`, the backtest's `figure_errors`:
+# FigureError) and a warning about what a request sent (the pricing store's `warnings`) are both
+# one. A comment, not a docstring: the docstring would become the OpenAPI schema's description.
+class FieldMessage(BaseModel):
+    field: str = Field(
+        description="The field, as a dotted path: description, total_cost, per_model.0.cost…"
+    )
     message: str
+
+
+FigureError = FieldMessage
 
 
 class Figures:
@@ -78,6 +85,7 @@ __all__ = [
     "DescriptionView",
     "Fee",
     "FeeView",
+    "FieldMessage",
     "FigureError",
     "Figures",
     "absent",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
-from usage_pricing.core.errors import StorageError, join_issues
+from usage_pricing.core.errors import FieldIssue, StorageError, join_issues
 from usage_pricing.core.fees import FEES
 from usage_pricing.core.jsonsafe import JsonInputError, parse_json
 from usage_pricing.core.limits import MAX_EVENT_BYTES
@@ -160,20 +160,28 @@ class Processed(NamedTuple):
     conflict: bool = False
 
 
+# A dead letter's reason names this many of an event's issues, then how many more there are.
+SHOWN_ISSUES = 5
+
+
 def describe_invalid(error: Exception) -> str:
+    """A dead letter's reason for an event that is no valid task event: its first issues, worded
+    as every list of issues is (core.errors.join_issues)."""
     if isinstance(error, ValidationError):
-        parts = []
-        for issue in error.errors()[:5]:
-            location = ".".join(
-                str(p)
-                for p in issue["loc"]
-                if p not in ("event", "Task Completed", "Task Refunded")
+        issues = [
+            FieldIssue(
+                ".".join(
+                    str(p)
+                    for p in issue["loc"]
+                    if p not in ("event", "Task Completed", "Task Refunded")
+                ),
+                issue["msg"].removeprefix("Value error, "),
             )
-            message = issue["msg"].removeprefix("Value error, ")
-            parts.append(f"{location}: {message}" if location else message)
-        return "invalid event: " + "; ".join(parts)
+            for issue in error.errors()
+        ]
+        return "invalid event: " + join_issues(issues, shown=SHOWN_ISSUES)
     if isinstance(error, JsonInputError) and error.errors:
-        return "invalid event: " + join_issues(error.errors[:5])
+        return "invalid event: " + join_issues(error.errors, shown=SHOWN_ISSUES)
     return f"invalid event: {error}"
 
 

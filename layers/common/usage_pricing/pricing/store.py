@@ -31,6 +31,7 @@ from usage_pricing.core.limits import (
 )
 from usage_pricing.core.scopes import Caller
 from usage_pricing.core.utc import LATEST, parse_rfc3339, sortable
+from usage_pricing.core.views import FieldMessage
 from usage_pricing.pricing.cel import CelEngine
 from usage_pricing.pricing.evaluator import PricingEvaluator
 from usage_pricing.pricing.model import (
@@ -130,11 +131,6 @@ class DraftPricing(BaseModel):
     pricing: AppPricing
 
 
-class FieldWarning(BaseModel):
-    field: str
-    message: str
-
-
 class AppPricingView(BaseModel):
     app: str
     live: LivePricing | None = None
@@ -143,7 +139,7 @@ class AppPricingView(BaseModel):
         description="Versions published to take effect later, soonest first (owner only).",
     )
     draft: DraftPricing | None = None
-    warnings: list[FieldWarning] = Field(
+    warnings: list[FieldMessage] = Field(
         default_factory=empty_list,
         description="Advice: on the saved draft (PATCH); on a publish, each version still "
         "scheduled to take effect after the one published, which will replace it then unless "
@@ -286,7 +282,7 @@ class PricingStore:
         updated = self._apply(base, patch)
         self.repository.save_draft(app, updated, revision, self.clock())
         warnings = [
-            FieldWarning(field="description", message=message)
+            FieldMessage(field="description", message=message)
             for message in description_warnings(patch.description or "")
         ]
         return self.view(app).model_copy(update={"warnings": warnings})
@@ -336,7 +332,7 @@ class PricingStore:
         # A version scheduled to take effect after this one replaces it then (the latest to have
         # taken effect is live): say so, rather than let the earlier schedule win silently.
         warnings = [
-            FieldWarning(
+            FieldMessage(
                 field="effective_at",
                 message=f"version {later.version} is scheduled to take effect at "
                 f"{later.effective_at} and will replace version {published.version} then, "
