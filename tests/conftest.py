@@ -1,5 +1,8 @@
-"""Shared fixtures. Environment is fixed before any handler or layer module is imported, because
-handlers read their configuration once at cold start."""
+"""What every suite shares: the environment (fixed before any handler or layer module is
+imported, because handlers read their configuration once at cold start), loading a handler as a
+cold start would, the sample events, property-test depth, one moto session (AwsWorld) and the
+one local stack of a session. Each suite's own fixtures are in its conftest.py: unit (the CEL
+engines), integration (moto worlds per test), browser (Chromium and faults)."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ os.environ.update(
     }
 )
 
-from usage_pricing import PricingEvaluator, new_engine  # noqa: E402
+from usage_pricing import new_engine  # noqa: E402
 from usage_pricing.pricing.cel import CelEngine  # noqa: E402
 
 # make test runs each property test at a depth that keeps the suite within five minutes; make fuzz
@@ -51,26 +54,11 @@ def engine_named(name: str) -> CelEngine:
     return _ENGINES[name]
 
 
-@pytest.fixture(params=ENGINE_NAMES)
-def engine(request: pytest.FixtureRequest) -> CelEngine:
-    return engine_named(request.param)
-
-
-@pytest.fixture
-def evaluator(engine: CelEngine) -> PricingEvaluator:
-    return PricingEvaluator(engine)
-
-
 class LambdaContext:
     function_name = "test"
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
     aws_request_id = "test-request"
-
-
-@pytest.fixture
-def lambda_context() -> LambdaContext:
-    return LambdaContext()
 
 
 def load_handler(name: str, env: dict[str, str] | None = None) -> ModuleType:
@@ -79,11 +67,6 @@ def load_handler(name: str, env: dict[str, str] | None = None) -> ModuleType:
     from local.functions import import_handler
 
     return import_handler(ROOT / "functions" / name / "app.py", f"handler_{name}", env or {})
-
-
-@pytest.fixture
-def handler_loader() -> Callable[..., ModuleType]:
-    return load_handler
 
 
 def sample_event(name: str) -> dict[str, Any]:
@@ -124,21 +107,10 @@ class _MotoSession:
 _MOTO: list[_MotoSession] = []
 
 
-def _moto_session() -> _MotoSession:
+def moto_session() -> _MotoSession:
     if not _MOTO:
         _MOTO.append(_MotoSession())
     return _MOTO[0]
-
-
-@pytest.fixture
-def aws_tables() -> Any:
-    """moto's mock_aws with every table of template.yaml created; yields a DynamoDB resource."""
-    from local.template import create_tables
-
-    moto = _moto_session()
-    with moto.fresh():
-        create_tables(moto.dynamodb_client, moto.template)
-        yield moto.dynamodb
 
 
 class AwsWorld:
@@ -148,7 +120,7 @@ class AwsWorld:
     def __init__(self) -> None:
         from local.template import create_queues, create_tables
 
-        moto = _moto_session()
+        moto = moto_session()
         create_tables(moto.dynamodb_client, moto.template)
         self.sqs = moto.sqs
         self.queue_urls = create_queues(self.sqs, moto.template)
@@ -169,7 +141,7 @@ class AwsWorld:
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every item of every table, as DynamoDB returns it (queues must be empty: a snapshot
         that silently dropped a message would restore a different world)."""
-        client = _moto_session().dynamodb_client
+        client = moto_session().dynamodb_client
         for url in self.queue_urls.values():
             attributes = self.sqs.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -190,7 +162,7 @@ class AwsWorld:
 
     def restore(self, tables: dict[str, list[dict[str, Any]]]) -> None:
         """Put a snapshot's items into this world's (fresh, empty) tables."""
-        client = _moto_session().dynamodb_client
+        client = moto_session().dynamodb_client
         for name, items in tables.items():
             for start in range(0, len(items), 25):
                 chunk = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
@@ -214,21 +186,6 @@ class AwsWorld:
 
 
 BUILT_MAX_AGE = 60.0
-
-
-@pytest.fixture(scope="module")
-def aws_built() -> dict[str, Any]:
-    """The module's cache for AwsWorld.once: worlds built once and restored per test."""
-    return {}
-
-
-@pytest.fixture
-def aws() -> Any:
-    from local.atomic import serialize_dynamodb
-
-    serialize_dynamodb()
-    with _moto_session().fresh():
-        yield AwsWorld()
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,36 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AwsWorld
+from tests.conftest import AwsWorld, moto_session
 
 from .history_helpers import History, shared_history
+
+
+@pytest.fixture
+def aws_tables() -> Any:
+    """moto's mock_aws with every table of template.yaml created; yields a DynamoDB resource."""
+    from local.template import create_tables
+
+    moto = moto_session()
+    with moto.fresh():
+        create_tables(moto.dynamodb_client, moto.template)
+        yield moto.dynamodb
+
+
+@pytest.fixture(scope="module")
+def aws_built() -> dict[str, Any]:
+    """The module's cache for AwsWorld.once: worlds built once and restored per test."""
+    return {}
+
+
+@pytest.fixture
+def aws() -> Any:
+    """moto's AWS with every table and queue of template.yaml, fresh for this test."""
+    from local.atomic import serialize_dynamodb
+
+    serialize_dynamodb()
+    with moto_session().fresh():
+        yield AwsWorld()
 
 
 @pytest.fixture

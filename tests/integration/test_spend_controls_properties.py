@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import _moto_session
+from tests.conftest import moto_session
 from tests.unit.test_aggregate_schema import record as base_record
 
 BASE = datetime(2026, 11, 10, 6, 0, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_given_any_interleaving_then_budgets_crossings_and_holds_stay_exact(
     from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository
 
     serialize_dynamodb()
-    moto = _moto_session()
+    moto = moto_session()
     with moto.fresh():
         create_tables(moto.dynamodb_client, moto.template)
         now = [BASE]
@@ -185,7 +185,7 @@ def test_given_eight_billing_workers_charging_one_budget_at_once_then_spend_and_
     from usage_pricing.ledger.repository import LedgerOutcome, LedgerRepository
 
     serialize_dynamodb()
-    moto = _moto_session()
+    moto = moto_session()
     with moto.fresh():
         create_tables(moto.dynamodb_client, moto.template)
         store = ControlsStore(moto.dynamodb.Table("ControlsTable"))
@@ -238,7 +238,7 @@ def test_given_budgets_in_45_and_30_minute_zones_when_charges_straddle_local_mid
     from usage_pricing.ledger.repository import LedgerRepository
 
     serialize_dynamodb()
-    moto = _moto_session()
+    moto = moto_session()
     with moto.fresh():
         create_tables(moto.dynamodb_client, moto.template)
         store = ControlsStore(moto.dynamodb.Table("ControlsTable"))
