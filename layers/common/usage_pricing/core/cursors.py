@@ -113,10 +113,6 @@ class CursorSigner:
     def __repr__(self) -> str:
         return f"CursorSigner(configured={self._key is not None})"
 
-    @property
-    def configured(self) -> bool:
-        return self._key is not None
-
     def require(self) -> None:
         """Fail closed: a route that pages refuses to run without the deployment's secret."""
         if self._key is None:

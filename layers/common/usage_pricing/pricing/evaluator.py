@@ -122,9 +122,6 @@ class PricingResult:
     def total(self) -> Fee:
         return self.fees[-1]
 
-    def by_field(self) -> dict[str, Fee]:
-        return {c.field: fee for c, fee in zip(COMPONENTS, self.fees, strict=True)}
-
     def __getattr__(self, name: str) -> Fee:
         # Only called for names that are not attributes; never for the slots themselves.
         position = _FIELD_POSITION.get(name)

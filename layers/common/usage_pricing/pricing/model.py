@@ -96,10 +96,6 @@ class AppPricing(BaseModel):
         default=None, description="Read-only: set when the pricing is saved."
     )
 
-    def formula(self, component: FeeComponent) -> str:
-        source: str = getattr(self, component.expression)
-        return source
-
     def fee_sources(self) -> list[str | None]:
         """Every component's formula in evaluation order; None where empty (the default
         applies)."""
