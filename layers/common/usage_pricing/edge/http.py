@@ -81,15 +81,32 @@ def field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# A query parameter given twice reaches the resolver as a list (API Gateway joins the values
+# with commas); for a parameter that takes one value, pydantic's own words ("Input should be a
+# valid string") would blame the value. Errors about a list as a whole keep theirs.
+REPEATED = "is given more than once; give it once"
+_LIST_ERRORS = frozenset({"too_long", "too_short"})
+
+
 def issues_from_validation(errors: Sequence[Mapping[str, Any]]) -> list[FieldIssue]:
     issues = []
     for error in errors:
         message = str(error.get("msg", "invalid value"))
-        field = field_path(error.get("loc", ()))
+        loc = error.get("loc", ())
+        field = field_path(loc)
+        given = error.get("input")
         if error.get("type") == "json_invalid":
             field, message = "body", "body is not valid JSON"
         elif error.get("type") == "missing" and field == "body":
             message = "a JSON body is required"
+        elif (
+            len(loc) == 2
+            and loc[0] == "query"
+            and isinstance(given, list)
+            and len(given) > 1
+            and error.get("type") not in _LIST_ERRORS
+        ):
+            message = REPEATED
         issues.append(FieldIssue(field, message))
     return issues
 
