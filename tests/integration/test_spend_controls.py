@@ -579,3 +579,25 @@ def test_given_live_pricing_whose_formula_fails_on_an_estimate_then_the_hold_is_
     assert [e["field"] for e in problem["errors"]] == ["estimate"]
     assert problem["errors"][0]["message"].startswith("the app's live pricing fails on it: total: ")
     assert controls.get("hard")[1]["held"] == fig(0)
+
+
+def test_given_a_block_budget_deleted_or_raised_a_moment_ago_when_a_hold_asks_then_it_is_granted(
+    controls: Controls,
+) -> None:
+    """The authorization handler caches a team's budgets for seconds; a grant is checked against
+    the budgets' revision in its transaction, and a refusal, which writes nothing, is made only
+    on budgets read for the request: a budget just deleted or raised never refuses."""
+    assert controls.put("hard", {"period": "month", "limit": 100, "action": "block"})[0] == 201
+    assert controls.authorize({"task_id": "c1", "app": "team_a/flux", "amount": 100})[0] == 201
+    status, _ = controls.authorize({"task_id": "c2", "app": "team_a/flux", "amount": 50})
+    assert status == 402  # the handler now caches the team's one block budget
+    assert controls.put("hard", {"period": "month", "limit": 150, "action": "block"})[0] == 200
+    status, hold = controls.authorize({"task_id": "c2", "app": "team_a/flux", "amount": 50})
+    assert status == 201, hold
+    assert hold["budgets"] == [{"budget_id": "hard", "remaining": fig(0)}]
+    status, _ = controls.authorize({"task_id": "c3", "app": "team_a/flux", "amount": 50})
+    assert status == 402
+    assert controls.delete("hard") == (204, None)
+    status, hold = controls.authorize({"task_id": "c3", "app": "team_a/flux", "amount": 50})
+    assert status == 201, hold
+    assert hold["budgets"] == []

@@ -169,6 +169,11 @@ class BudgetCharges:
         self._cache[team_id] = (now, revision, budgets)
         return revision, budgets
 
+    def cached(self, team_id: str) -> bool:
+        """Whether `budgets` would answer from the cache, not from a read."""
+        found = self._cache.get(team_id)
+        return found is not None and self.monotonic() - found[0] < self.cache_seconds
+
     def stale(self, team_id: str) -> None:
         self._cache.pop(team_id, None)
 

@@ -130,7 +130,12 @@ class AuthorizationService:
         self.sleep = sleep
 
     def authorize(self, team_id: str, request: AuthorizationRequest, amount: int) -> Authorization:
+        # A grant is checked by the transaction's revision condition; a refusal writes nothing,
+        # so nothing would check it: it is only made on budgets read for this request, never on
+        # the cached list (a budget deleted or raised a moment ago must not refuse).
+        confirmed = False
         for attempt in range(ATTEMPTS):
+            confirmed = confirmed or not self.cache.cached(team_id)
             revision, budgets = self.cache.budgets(team_id)
             now = self.clock()
             minute = now_minute(now)
@@ -155,6 +160,10 @@ class AuthorizationService:
                         }
                     )
             if refusals:
+                if not confirmed:
+                    confirmed = True
+                    self.cache.stale(team_id)
+                    continue
                 raise BudgetExceededError(refusals)
             expiry_minute = (int(now.timestamp()) + request.ttl_seconds) // 60
             bucket = bucket_attribute(expiry_minute)
