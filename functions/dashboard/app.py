@@ -32,6 +32,7 @@ from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
 from usage_pricing.core.observability import logged_http_handler
 from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
 from usage_pricing.edge.http import Api
+from usage_pricing.edge.keys import KEY_PREFIX
 from usage_pricing.spend.params import (
     DEFAULT_LIMIT,
     MAX_APP_FILTERS,
@@ -99,10 +100,10 @@ ASSETS = {
 def rules() -> dict[str, Any]:
     """The server's rules the page needs, from the layer's own constants, so the page never
     spells one itself: the fee components and their formulas, the windows' ranges and
-    bucket sizes, the time zones a window takes, what spend groups by, the list limits, the
-    budgets' periods, actions and thresholds, and how money is counted. Choices are listed
-    with the first the server's default where it has one; the page labels them in its own words
-    and shows a value it has no words for as it is.
+    bucket sizes, the time zones a window takes, what spend groups by (the first is the
+    default), the list limits, the budgets' periods, actions and thresholds, how money is
+    counted, and how a key starts. Choices validated by a Literal are listed from it (get_args):
+    the page labels them in its own words and shows a value it has no words for as it is.
 
     Only light layer modules are read (no pricing engine, no storage): the dashboard's cold
     start stays small (tests/unit/test_cold_import.py). Rules that live in modules owned by
@@ -140,6 +141,7 @@ def rules() -> dict[str, Any]:
         "max_prices": MAX_PRICES,
         "max_price_name": MAX_PRICE_NAME,
         "money": {"microcents_per_dollar": MICROCENTS_PER_DOLLAR},
+        "key_prefix": KEY_PREFIX,
     }
 
 

@@ -1295,8 +1295,10 @@ def test_given_the_servers_rules_then_the_budget_form_offers_their_periods_and_a
     assert page.inner_text("#budget-thresholds-help") == (
         "Up to 10 whole percentages of the limit, each 1 to 1000; empty: 25, 75."
     )
-    # Spend's groupings are the server's too.
+    # Spend's groupings, the key's prefix and microcents per dollar are the server's too.
     assert [o[0] for o in page.evaluate(options, "spend-group")] == served_groups(stack)
+    assert page.get_attribute("#api-key", "placeholder") == "inf_…"
+    assert page.inner_text("footer .per-dollar") == "100,000,000"
 
 
 def served_groups(stack: Stack) -> list[str]:

@@ -157,6 +157,7 @@ def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
     assert (rules["max_app_filters"], rules["max_prices"]) == (MAX_APP_FILTERS, MAX_PRICES)
     assert rules["max_price_name"] == MAX_PRICE_NAME == 64
     assert rules["money"] == {"microcents_per_dollar": MICROCENTS_PER_DOLLAR}
+    assert rules["key_prefix"] == "inf_"
     # Every zone offered is one a window takes (windows.zone raises for any other).
     assert "UTC" in rules["time_zones"] and "Asia/Kolkata" in rules["time_zones"]
     for name in rules["time_zones"]:

@@ -7,7 +7,7 @@ import { ApiError, api, cancelRetry, showTransient } from './api.js';
 import { buildBudgetForm, deleteBudget, editBudget, loadBudgets, saveBudget } from './budgets.js';
 import { chooseZone, fillRanges, fillTimeZones, toggleCustom } from './controls.js';
 import { tabBlocked } from './access.js';
-import { $, el, showError } from './dom.js';
+import { $, $$, el, showError } from './dom.js';
 import { report, setKeyStatus } from './errors.js';
 import { colourFor, seriesLooks, toDollars, zonedToUtc } from './format.js';
 import {
@@ -34,7 +34,7 @@ async function useKey(key) {
   cancelRetry('key-status');
   if (!state.key) {
     sessionStorage.removeItem(KEY_STORAGE);
-    showError('key-error', 'Type an API key (it starts with inf_).');
+    showError('key-error', `Type an API key (it starts with ${rules.key_prefix}).`);
     keyPresent();
     return;
   }
@@ -156,6 +156,8 @@ function start() {
   fillTimeZones();
   buildPricing();
   buildBudgetForm();
+  $('#api-key').placeholder = `${rules.key_prefix}…`;
+  for (const span of $$('.per-dollar')) span.textContent = Number(rules.money.microcents_per_dollar).toLocaleString('en-US');
   if (!window.Chart) showError('spend-error', 'The chart library did not load; figures are shown in the tables only.');
 
   $('#api-key').value = state.key;
