@@ -58,6 +58,8 @@ async function checkKey() {
       throw new ApiError(200, { title: 'Bad answer', detail: 'GET /keys/current did not say what the key may do' }, '/keys/current', { kind: 'not-json' });
     }
     state.access = access;
+    // An app opened under another key opens again, its actions drawn for this one.
+    state.pricing.view = null;
     setKeyStatus('Key accepted', true);
   } catch (error) {
     if (!fresh()) return;
