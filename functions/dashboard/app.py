@@ -18,13 +18,28 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from usage_pricing import NotFoundError
+from usage_pricing.controls.choices import (
+    DEFAULT_ACTION,
+    DEFAULT_THRESHOLDS,
+    MAX_THRESHOLD_PERCENT,
+    MAX_THRESHOLDS,
+    BudgetAction,
+    Period,
+)
 from usage_pricing.core.fees import COMPONENTS, Default
 from usage_pricing.core.limits import MAX_PRICE_NAME, MAX_PRICES
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
 from usage_pricing.core.observability import logged_http_handler
 from usage_pricing.core.windows import MAX_BUCKETS, RANGES, STEPS, _zone_names
 from usage_pricing.edge.http import Api
-from usage_pricing.spend.params import DEFAULT_LIMIT, MAX_APP_FILTERS, MAX_LIMIT, TaskStatus
+from usage_pricing.edge.keys import KEY_PREFIX
+from usage_pricing.spend.params import (
+    DEFAULT_LIMIT,
+    MAX_APP_FILTERS,
+    MAX_LIMIT,
+    SpendGroup,
+    TaskStatus,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {
@@ -85,7 +100,10 @@ ASSETS = {
 def rules() -> dict[str, Any]:
     """The server's rules the page needs, from the layer's own constants, so the page never
     spells one itself: the fee components and their formulas, the windows' ranges and
-    bucket sizes, the time zones a window takes, the list limits, and how money is counted.
+    bucket sizes, the time zones a window takes, what spend groups by (the first is the
+    default), the list limits, the budgets' periods, actions and thresholds, how money is
+    counted, and how a key starts. Choices validated by a Literal are listed from it (get_args):
+    the page labels them in its own words and shows a value it has no words for as it is.
 
     Only light layer modules are read (no pricing engine, no storage): the dashboard's cold
     start stays small (tests/unit/test_cold_import.py). Rules that live in modules owned by
@@ -111,9 +129,19 @@ def rules() -> dict[str, Any]:
         "max_app_filters": MAX_APP_FILTERS,
         "task_page": {"default": DEFAULT_LIMIT, "max": MAX_LIMIT},
         "task_statuses": list(get_args(TaskStatus)),
+        "spend_groups": list(get_args(SpendGroup)),
+        "budget": {
+            "periods": list(get_args(Period)),
+            "actions": list(get_args(BudgetAction)),
+            "default_action": DEFAULT_ACTION,
+            "default_thresholds": list(DEFAULT_THRESHOLDS),
+            "max_thresholds": MAX_THRESHOLDS,
+            "max_threshold_percent": MAX_THRESHOLD_PERCENT,
+        },
         "max_prices": MAX_PRICES,
         "max_price_name": MAX_PRICE_NAME,
         "money": {"microcents_per_dollar": MICROCENTS_PER_DOLLAR},
+        "key_prefix": KEY_PREFIX,
     }
 
 

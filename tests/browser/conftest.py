@@ -38,18 +38,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 KEY = "inf_local_dev"
-# Routes the page degrades without: it asks whether the backtest exists (docs/api.md: its button stays
-# hidden until then) and falls back to a lookup by id on an API without the task list. On such an
-# API their 404 is expected (Chromium logs it as a failed load); the page says what is missing.
-# The scheduled-versions list and the budgets are probed the same way (a 404 "no such route" on an
-# API without them; the budgets' write probe deletes a random id that cannot exist: 404).
-EXPECTED_PROBES = (
-    re.compile(r"^/apps/[^/]+/[^/]+/pricing/backtest$"),
-    re.compile(r"^/apps/[^/]+/[^/]+/pricing/scheduled$"),
-    re.compile(r"^/usage/tasks$"),
-    re.compile(r"^/budgets$"),
-    re.compile(r"^/budgets/dashboard-probe-[0-9a-f]+$"),
-)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -93,10 +81,13 @@ class Dashboard:
     expected_failures: list[tuple[str, int]] = field(default_factory=list)
     expected_aborts: list[str] = field(default_factory=list)
     held: list[Any] = field(default_factory=list)
+    # Every request the tab sent, as (method, path): what the page never asked is checked here.
+    sent: list[tuple[str, str]] = field(default_factory=list)
 
     # ---- watching the tab
 
     def watch(self) -> None:
+        self.page.on("request", lambda r: self.sent.append((r.method, urlsplit(r.url).path)))
         self.page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
         self.page.on("console", self._console)
         self.page.on("response", self._response)
@@ -118,8 +109,6 @@ class Dashboard:
         if response.status < 400:
             return
         path = urlsplit(response.url).path
-        if any(p.search(path) for p in EXPECTED_PROBES) and response.status == 404:
-            return
         if any(
             status == response.status
             and (path == expected or (expected.endswith("*") and path.startswith(expected[:-1])))

@@ -94,7 +94,7 @@ def test_the_key_is_accepted_and_kept_in_session_storage_only(
 
 
 def test_a_rejected_key_is_shown_beside_the_key(dashboard: Dashboard) -> None:
-    dashboard.expect_failure("/usage/breakdown", 401)
+    dashboard.expect_failure("/keys/current", 401)
     dashboard.open()
     dashboard.use_key("inf_neverissuedneverissued")
     dashboard.page.wait_for_selector("#key-error:not([hidden])")
@@ -407,13 +407,11 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
         == "image_count(outputs) * prices.per_image"
     )
     assert view["live"] is None
-    # The backtest button exists exactly when the API has the route (docs/api.md).
-    probe = dashboard.stack.request(
-        "POST", "/apps/team_local/browser-draft/pricing/backtest", json={"limit": 0}
-    )
-    has_backtest = not (probe.status_code == 404 and probe.json()["detail"] == "no such route")
-    page.wait_for_selector("#pricing-backtest[data-probed]", state="attached")
-    assert page.is_visible("#pricing-backtest") == has_backtest
+    # The key may write its own namespace (GET /keys/current): every write action is offered,
+    # and nothing was tried to find that out (no backtest ran when the app opened).
+    assert page.get_attribute("#panel-pricing", "data-writable") == "yes"
+    assert page.is_visible("#pricing-backtest") and page.is_hidden("#pricing-readonly")
+    assert ("POST", "/apps/team_local/browser-draft/pricing/backtest") not in dashboard.sent
     # Publishing asks first, then makes the saved draft live.
     page.click("#pricing-publish")
     page.wait_for_selector("#publish-confirm:not([hidden])")
@@ -425,13 +423,7 @@ def test_a_good_formula_previews_and_saves_a_draft(dashboard: Dashboard) -> None
     assert f"live version {live['version']}" in page.inner_text("#pricing-action-status")
 
 
-def _tasks_route_exists(stack: Stack) -> bool:
-    return stack.request("GET", "/usage/tasks?limit=1").status_code != 404
-
-
 def test_the_task_list_pages(dashboard: Dashboard, stack: Stack) -> None:
-    if not _tasks_route_exists(stack):
-        pytest.skip("this API has no GET /usage/tasks yet (the analytics branch adds it)")
     page = dashboard.page
     dashboard.open("tasks")
     dashboard.use_key()
@@ -540,15 +532,17 @@ def test_a_task_opens_its_cost_by_id(dashboard: Dashboard) -> None:
 
 def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: Stack) -> None:
     page = dashboard.page
-    # A key without billing:read: the 403 appears on the Spend tab, the page still works.
+    # A key without billing:read: the Spend tab says so without asking for its data (no 403).
     reader = stack.new_key("team_browser", "apps:read")
-    dashboard.expect_failure("/usage/breakdown", 403)
     dashboard.open()
     dashboard.use_key(reader)
     page.wait_for_selector("#key-status.ok")
-    dashboard.wait_ready("spend")
-    assert "403" in page.inner_text("#spend-error")
-    assert "billing:read" in page.inner_text("#spend-error")
+    page.wait_for_selector("#panel-spend[data-scope='missing']")
+    assert page.inner_text("#spend-scope") == (
+        "This API key lacks the billing:read scope, which the Spend tab needs: ask your team's "
+        "admin for a key with billing:read."
+    )
+    assert not [path for _, path in dashboard.sent if path.startswith("/usage/")]
     # Editing another team's namespace: the 403 names the namespace, beside the save button.
     dashboard.use_key()
     page.wait_for_function(
@@ -571,19 +565,18 @@ def test_errors_are_shown_beside_what_caused_them(dashboard: Dashboard, stack: S
         ("POST", "/apps/team_other/someone-elses/pricing/publish", None),
     ):
         assert stack.request(method, path, key=other, json=body).status_code == 200
-    # The backtest is the owner's alone: its probe is a 403 and the button stays hidden.
-    dashboard.expect_failure("/apps/team_other/someone-elses/pricing/backtest", 403)
-    page.fill("#pricing-app", "team_other/someone-elses")
-    page.click("#pricing-load")
-    page.wait_for_selector("#pricing-editor:not([hidden])")
+    # Not ours to change (GET /keys/current names this key's namespace, team_local): the
+    # actions that write are hidden, and the page says why; none of them was tried.
+    _open_app(dashboard, "team_other/someone-elses")
     assert page.input_value("#prices-table .price-name") == "per_run"
     assert page.inner_text("#pricing-versions").startswith(page.input_value("#pricing-app"))
-    page.wait_for_selector("#pricing-backtest[data-probed='yes']", state="attached")
+    assert page.get_attribute("#panel-pricing", "data-writable") == "no"
     assert page.is_hidden("#pricing-backtest")
-    # Not ours to change: the actions that write are hidden, and the page says why in the
-    # API's words (the probe's 403 names the namespace).
     assert page.is_hidden("#pricing-save") and page.is_hidden("#pricing-publish")
-    assert "namespace team_other" in page.inner_text("#pricing-readonly")
+    assert "apps in another team's namespace are read-only" in page.inner_text("#pricing-readonly")
+    assert not [
+        p for _, p in dashboard.sent if p.startswith("/apps/team_other/someone-elses/pricing/")
+    ]
     # A malformed app name: the 400 names its field, beside the app picker.
     dashboard.expect_failure("/apps/Bad%20Name/x/pricing", 400)
     page.fill("#pricing-app", "Bad Name/x")
@@ -611,8 +604,7 @@ def test_a_bad_window_is_shown_beside_the_dates(dashboard: Dashboard) -> None:
     beside = page.locator("#spend-start-error, #spend-end-error").filter(has_text="")
     shown = [t for t in beside.all_inner_texts() if t.strip()]
     assert shown, "an error beside the date pickers"
-    # An API with windows names the field (end ≤ start); one without says it has none.
-    assert any("end" in t or "start" in t or "Custom dates" in t for t in shown), shown
+    assert any("end" in t or "start" in t for t in shown), shown
     assert page.is_disabled("#spend-csv")
 
 
@@ -691,19 +683,13 @@ TABS = ("spend", "usage", "tasks", "pricing", "budgets")
 SHOTS = Path(os.environ.get("BROWSER_REPORT", Path(__file__).resolve().parents[2] / "build" / "browser")) / "tabs"  # fmt: skip
 
 
-def _route_missing(stack: Stack, method: str, path: str, **kwargs: Any) -> bool:
-    response = stack.request(method, path, **kwargs)
-    # "no such route" behind the gateway's fallback, "no route for GET /…" from the local router.
-    detail = response.json().get("detail", "") if response.status_code == 404 else ""
-    return detail == "no such route" or detail.startswith(f"no route for {method} /")
-
-
 def _open_app(dashboard: Dashboard, app: str) -> None:
+    """Opens an app on the Pricing tab; returns once its editor and its actions are drawn."""
     page = dashboard.page
     page.fill("#pricing-app", app)
     page.click("#pricing-load")
     page.wait_for_selector("#pricing-editor:not([hidden])")
-    page.wait_for_selector("#pricing-backtest[data-probed='yes']", state="attached")
+    page.wait_for_selector("#panel-pricing[data-writable]")
 
 
 def _shoot(dashboard: Dashboard, name: str) -> None:
@@ -887,7 +873,7 @@ def test_given_a_503_while_checking_the_key_then_the_key_is_not_marked_wrong_and
 ) -> None:
     page = dashboard.page
     dashboard.open()
-    dashboard.fail("/usage/breakdown", 503, retry_after=1)
+    dashboard.fail("/keys/current", 503, retry_after=1)
     dashboard.use_key()
     page.wait_for_selector(
         "#key-status:has-text('Could not check the key: Storage unavailable, retrying in 1 s')"
@@ -901,8 +887,6 @@ def test_given_a_503_while_checking_the_key_then_the_key_is_not_marked_wrong_and
 def test_given_a_failed_page_load_then_the_pager_says_that_page_is_not_loaded(
     dashboard: Dashboard, stack: Stack
 ) -> None:
-    if not _tasks_route_exists(stack):
-        pytest.skip("this API has no GET /usage/tasks yet")
     page = dashboard.page
     dashboard.open("tasks")
     dashboard.use_key()
@@ -924,8 +908,6 @@ def test_given_a_failed_page_load_then_the_pager_says_that_page_is_not_loaded(
 def test_given_a_page_of_tasks_then_the_count_says_which_tasks_of_the_window_it_shows(
     dashboard: Dashboard, stack: Stack
 ) -> None:
-    if not _tasks_route_exists(stack):
-        pytest.skip("this API has no GET /usage/tasks yet")
     page = dashboard.page
     dashboard.open("tasks")
     dashboard.use_key()
@@ -1064,8 +1046,6 @@ def test_given_a_scheduled_version_when_cancelled_then_the_list_no_longer_has_it
     dashboard: Dashboard, stack: Stack
 ) -> None:
     app = "team_local/browser-cancel"
-    if _route_missing(stack, "GET", f"/apps/{app}/pricing/scheduled"):
-        pytest.skip("this API has no GET …/pricing/scheduled yet (the scheduling branch adds it)")
     _draft(stack, app, 1000)
     when = (datetime.now(UTC) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     published = stack.request("POST", f"/apps/{app}/pricing/publish", json={"effective_at": when})
@@ -1086,15 +1066,52 @@ def test_given_a_key_with_apps_read_only_then_no_write_action_is_offered_and_the
 ) -> None:
     reader = stack.new_key("team_local", "apps:read billing:read")
     page = dashboard.page
-    dashboard.expect_failure("/apps/team_local/flux-dev/pricing/backtest", 403)
     dashboard.open("pricing")
     dashboard.use_key(reader)
     _open_app(dashboard, "team_local/flux-dev")
     for action in ("#pricing-save", "#pricing-publish", "#schedule-form", "#pricing-backtest"):
         assert page.is_hidden(action), action
-    assert page.inner_text("#pricing-readonly").startswith(
-        "Read-only: this API key lacks the apps:write scope."
+    assert page.inner_text("#pricing-readonly") == (
+        "Read-only: this API key lacks the apps:write scope. Saving, publishing, scheduling, "
+        "cancelling scheduled versions and backtesting need it; the editor still previews."
     )
+    # Learnt from GET /keys/current alone: no write was tried to find out.
+    assert ("GET", "/keys/current") in dashboard.sent
+    assert not [m for m, p in dashboard.sent if p.startswith("/apps/") and m != "GET"]
+    # The editor still previews (the key has billing:read).
+    page.wait_for_selector("#preview[data-state='ready']")
+
+
+@BOTH
+def test_given_an_apps_write_key_of_another_namespace_then_that_apps_pricing_is_read_only(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    writer = stack.new_key("team_browser_other", "apps:read apps:write billing:read")
+    page = dashboard.page
+    dashboard.open("pricing")
+    dashboard.use_key(writer)
+    _open_app(dashboard, "team_local/flux-dev")
+    assert page.get_attribute("#panel-pricing", "data-writable") == "no"
+    for action in ("#pricing-save", "#pricing-publish", "#schedule-form", "#pricing-backtest"):
+        assert page.is_hidden(action), action
+    assert page.inner_text("#pricing-readonly") == (
+        "Read-only: apps in another team's namespace are read-only. team_local is not this "
+        "key's namespace (it edits the apps of team_browser_other); the editor still previews."
+    )
+    # Scheduled versions are the owner's: the page says so instead of asking for a 404.
+    assert (
+        page.inner_text("#scheduled-status")
+        == "Scheduled versions are shown to the app's owner only."
+    )
+    assert [p for _, p in dashboard.sent if p.startswith("/apps/")] == [
+        "/apps/team_local/flux-dev/pricing"
+    ]
+    # The same key on its own namespace's app: every action is offered.
+    assert stack.request("PATCH", "/apps/team_browser_other/mine/pricing", key=writer, json={"prices": {"per_run": 5}}).status_code == 200  # fmt: skip
+    _open_app(dashboard, "team_browser_other/mine")
+    assert page.get_attribute("#panel-pricing", "data-writable") == "yes"
+    assert page.is_visible("#pricing-save") and page.is_visible("#pricing-backtest")
+    assert page.is_hidden("#pricing-readonly")
 
 
 @BOTH
@@ -1117,8 +1134,6 @@ def test_given_the_usage_tab_when_csv_is_downloaded_then_it_is_the_servers_csv(
 def test_given_the_tasks_tab_when_csv_is_downloaded_then_it_is_the_servers_csv_of_that_page(
     dashboard: Dashboard, stack: Stack, tmp_path: Path
 ) -> None:
-    if not _tasks_route_exists(stack):
-        pytest.skip("this API has no GET /usage/tasks yet")
     page = dashboard.page
     dashboard.open("tasks")
     dashboard.use_key()
@@ -1132,37 +1147,13 @@ def test_given_the_tasks_tab_when_csv_is_downloaded_then_it_is_the_servers_csv_o
     assert target.read_bytes().decode("utf-8") == server
 
 
-# ---- Budgets (docs/api.md#spend-controls): runs for real once the API has GET /budgets
-
-
-def _budgets_missing(stack: Stack) -> bool:
-    return _route_missing(stack, "GET", "/budgets")
-
-
-@BOTH
-def test_given_an_api_without_budgets_then_the_tab_says_budgets_are_not_available(
-    dashboard: Dashboard, stack: Stack
-) -> None:
-    if not _budgets_missing(stack):
-        pytest.skip("this API has budgets: the tab shows them (tests below)")
-    page = dashboard.page
-    dashboard.open("budgets")
-    dashboard.use_key()
-    page.wait_for_selector("#panel-budgets[data-state='unavailable']")
-    assert page.inner_text("#budgets-unavailable") == "Budgets are not available on this API."
-    assert page.is_hidden("#budgets-content")
-
-
-def _skip_without_budgets(stack: Stack) -> None:
-    if _budgets_missing(stack):
-        pytest.skip("this API has no budgets yet (GET /budgets answers 404 no such route)")
+# ---- Budgets (docs/api.md#spend-controls)
 
 
 @BOTH
 def test_given_a_budget_made_through_the_api_then_the_tab_shows_its_spend_against_its_limit(
     dashboard: Dashboard, stack: Stack, viewport: str
 ) -> None:
-    _skip_without_budgets(stack)
     budget = f"browser-{viewport}"
     body = {"period": "month", "limit": 100_000_000, "thresholds": [50, 80, 100]}
     assert stack.request("PUT", f"/budgets/{budget}", json=body).status_code in (200, 201)
@@ -1182,7 +1173,6 @@ def test_given_a_budget_made_through_the_api_then_the_tab_shows_its_spend_agains
 def test_given_a_billing_write_key_when_a_budget_is_saved_from_the_form_then_the_api_has_it(
     dashboard: Dashboard, stack: Stack
 ) -> None:
-    _skip_without_budgets(stack)
     page = dashboard.page
     dashboard.open("budgets")
     dashboard.use_key()
@@ -1204,7 +1194,6 @@ def test_given_a_billing_write_key_when_a_budget_is_saved_from_the_form_then_the
 def test_given_a_budget_the_api_refuses_when_saved_then_each_field_error_shows_by_its_field(
     dashboard: Dashboard, stack: Stack
 ) -> None:
-    _skip_without_budgets(stack)
     page = dashboard.page
     dashboard.open("budgets")
     dashboard.use_key()
@@ -1228,12 +1217,158 @@ def test_given_a_budget_the_api_refuses_when_saved_then_each_field_error_shows_b
 def test_given_a_key_without_billing_write_then_budgets_are_read_only_and_the_page_says_why(
     dashboard: Dashboard, stack: Stack
 ) -> None:
-    _skip_without_budgets(stack)
+    assert stack.request("PUT", "/budgets/browser-read", json={"period": "day", "limit": 5}).status_code in (200, 201)  # fmt: skip
     reader = stack.new_key("team_local", "billing:read")
     page = dashboard.page
-    dashboard.expect_failure("/budgets/dashboard-probe-*", 403)
     dashboard.open("budgets")
     dashboard.use_key(reader)
     page.wait_for_selector("#panel-budgets[data-writable='no']")
+    dashboard.wait_ready("budgets")
+    page.locator(".budget[data-budget-id='browser-read']").wait_for()
     assert page.is_hidden("#budget-form")
-    assert "billing:write" in page.inner_text("#budgets-readonly")
+    assert page.is_hidden(".budget-edit[data-budget-id='browser-read']")
+    assert page.is_hidden(".budget-delete[data-budget-id='browser-read']")
+    assert page.inner_text("#budgets-readonly") == (
+        "Read-only: this API key lacks the billing:write scope, which creating, changing and "
+        "deleting budgets need."
+    )
+    # Learnt from GET /keys/current: nothing was deleted or written to find out.
+    assert [m for m, p in dashboard.sent if p.startswith("/budgets")] == ["GET"]
+
+
+def test_given_a_key_without_billing_read_then_the_billing_tabs_say_so_and_ask_nothing(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    author = stack.new_key("team_local", "apps:read apps:write")
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    # Another key, without billing:read: nothing the first key was shown stays in view.
+    dashboard.use_key(author)
+    page.wait_for_selector("#panel-spend[data-scope='missing']")
+    before = len(dashboard.sent)
+    assert page.is_visible("#spend-scope")
+    assert page.is_hidden("#spend-chart") and page.is_hidden("#top-apps")
+    page.click("#tab-budgets")
+    page.wait_for_selector("#panel-budgets[data-scope='missing']")
+    assert page.inner_text("#budgets-scope") == (
+        "This API key lacks the billing:read scope, which the Budgets tab needs: ask your "
+        "team's admin for a key with billing:read."
+    )
+    page.click("#tab-tasks")
+    page.wait_for_selector("#panel-tasks[data-scope='missing']")
+    assert page.inner_text("#tasks-scope").endswith(
+        "A task can still be looked up by its id below."
+    )
+    assert page.is_visible("#task-id") and page.is_hidden("#tasks-table")
+    page.click("#tab-usage")
+    page.wait_for_selector("#panel-usage[data-scope='missing']")
+    # Pricing needs apps:read only: it loads, and its preview says what it lacks.
+    page.click("#tab-pricing")
+    assert page.get_attribute("#panel-pricing", "data-scope") == "granted"
+    _open_app(dashboard, "team_local/flux-dev")
+    page.wait_for_selector("#preview-description:has-text('billing:read')")
+    billing = ("/usage/breakdown", "/usage/summary", "/usage/tasks", "/usage/cel/evaluate", "/budgets")  # fmt: skip
+    assert not [p for _, p in dashboard.sent[before:] if p.startswith(billing)]
+
+
+def test_given_the_servers_rules_then_the_budget_form_offers_their_periods_and_actions(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    served = requests.get(f"{stack.url}/dashboard/rules.json", timeout=30).json()["budget"]
+    assert (served["periods"], served["actions"]) == (["day", "week", "month"], ["alert", "block"])
+    page = dashboard.page
+
+    # A server that adds a period the page has no words for: offered as its own value.
+    def more(route: Any) -> None:
+        rules = route.fetch().json()
+        rules["budget"]["periods"].append("quarter")
+        rules["budget"]["default_thresholds"] = [25, 75]
+        route.fulfill(json=rules)
+
+    page.route("**/dashboard/rules.json", more)
+    dashboard.open("budgets")
+    options = "(id) => Array.from(document.querySelectorAll(`#${id} option`), (o) => [o.value, o.textContent, o.selected])"  # fmt: skip
+    assert page.evaluate(options, "budget-period") == [
+        ["day", "Day", False],
+        ["week", "Week (from Monday)", False],
+        ["month", "Month", True],
+        ["quarter", "quarter", False],
+    ]
+    assert page.evaluate(options, "budget-action") == [
+        ["alert", "Alert", True],
+        ["block", "Block new runs", False],
+    ]
+    assert page.get_attribute("#budget-thresholds", "placeholder") == "25, 75"
+    assert page.inner_text("#budget-thresholds-help") == (
+        "Up to 10 whole percentages of the limit, each 1 to 1000; empty: 25, 75."
+    )
+    # Spend's groupings, the key's prefix and microcents per dollar are the server's too.
+    assert [o[0] for o in page.evaluate(options, "spend-group")] == served_groups(stack)
+    assert page.get_attribute("#api-key", "placeholder") == "inf_…"
+    assert page.inner_text("footer .per-dollar") == "100,000,000"
+
+
+def served_groups(stack: Stack) -> list[str]:
+    rules = requests.get(f"{stack.url}/dashboard/rules.json", timeout=30).json()
+    return list(rules["spend_groups"])
+
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]  # fmt: skip
+
+
+def test_given_app_names_then_each_takes_a_colour_blind_safe_colour_and_no_chart_repeats_one(
+    dashboard: Dashboard,
+) -> None:
+    page = dashboard.page
+    dashboard.open()
+    own = page.evaluate(
+        "(names) => names.map((n) => window.dashboard.colourFor(n))", ["a/x", "a/y"]
+    )
+    assert all(colour in OKABE_ITO for colour in own)
+    # Two names whose own colours clash: the first by name keeps its own, the later takes the
+    # next free slot of the palette.
+    names = [f"team_local/app-{n}" for n in range(40)]
+    owns = page.evaluate("(names) => names.map((n) => window.dashboard.colourFor(n))", names)
+    first, later = next(
+        (a, b) for i, a in enumerate(names) for b in names[i + 1 :] if owns[names.index(a)] == owns[names.index(b)]
+    )  # fmt: skip
+    looks = page.evaluate("(names) => window.dashboard.seriesLooks(names)", [later, first])
+    assert looks[first] == {"colour": owns[names.index(first)], "round": 0}
+    slot = OKABE_ITO.index(owns[names.index(first)])
+    assert looks[later] == {"colour": OKABE_ITO[(slot + 1) % 8], "round": 0}
+    # Eight names: eight different colours, all plain; a ninth starts a hatched round.
+    eight = page.evaluate("(names) => window.dashboard.seriesLooks(names)", names[:8])
+    assert sorted(look["colour"] for look in eight.values()) == sorted(OKABE_ITO)
+    assert {look["round"] for look in eight.values()} == {0}
+    nine = page.evaluate("(names) => window.dashboard.seriesLooks(names)", names[:9])
+    assert [look["round"] for look in nine.values()].count(1) == 1
+    assert len({(look["colour"], look["round"]) for look in nine.values()}) == 9
+    # The same names in another order: the same looks (nothing depends on rank).
+    again = page.evaluate(
+        "(names) => window.dashboard.seriesLooks(names)", list(reversed(names[:9]))
+    )
+    assert again == nine
+
+
+def test_given_an_app_on_the_spend_chart_then_it_keeps_its_colour_in_the_table_grouped_by_fee(
+    dashboard: Dashboard,
+) -> None:
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    chart = page.evaluate(
+        "() => Object.fromEntries(Chart.getChart('spend-chart').data.datasets.map((d) => [d.label, d.backgroundColor]))"
+    )
+    named = {label: colour for label, colour in chart.items() if not label.startswith("Other")}
+    assert named and set(named.values()) <= set(OKABE_ITO)
+    assert len(set(named.values())) == len(named)  # no two series alike
+    swatches = "() => Object.fromEntries(Array.from(document.querySelectorAll('#top-apps tbody tr'), (r) => [r.cells[0].textContent, r.querySelector('.swatch').dataset.colour]))"  # fmt: skip
+    assert {app: page.evaluate(swatches)[app] for app in named} == named
+    # Another view: spend grouped by fee; the apps' table keeps each app's colour.
+    with page.expect_request(lambda r: "group_by=fee" in r.url):
+        page.select_option("#spend-group", "fee")
+    dashboard.wait_ready("spend")
+    assert {app: page.evaluate(swatches)[app] for app in named} == named

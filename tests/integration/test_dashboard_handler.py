@@ -113,6 +113,7 @@ def test_given_the_page_when_its_modules_are_followed_then_each_is_served_as_jav
 def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
     handler: ModuleType,
 ) -> None:
+    from usage_pricing.controls.model import BudgetRequest
     from usage_pricing.core.fees import COMPONENTS
     from usage_pricing.core.limits import MAX_PRICE_NAME, MAX_PRICES
     from usage_pricing.core.money import MICROCENTS_PER_DOLLAR
@@ -137,9 +138,26 @@ def test_given_the_rules_route_then_it_answers_the_layers_own_constants(
         "refunded",
         "needs_review",
     ]
+    assert rules["spend_groups"] == ["app", "fee", "tier"]
+    # The budget form's choices are the ones the API's budget body takes, defaults included.
+    assert rules["budget"] == {
+        "periods": ["day", "week", "month"],
+        "actions": ["alert", "block"],
+        "default_action": "alert",
+        "default_thresholds": [50, 80, 100],
+        "max_thresholds": 10,
+        "max_threshold_percent": 1000,
+    }
+    for period in rules["budget"]["periods"]:
+        for action in rules["budget"]["actions"]:
+            body = BudgetRequest.model_validate({"period": period, "limit": 1, "action": action})
+            assert (body.period, body.action) == (period, action)
+    default = BudgetRequest.model_validate({"period": "day", "limit": 1})
+    assert (default.action, default.thresholds) == ("alert", [50, 80, 100])
     assert (rules["max_app_filters"], rules["max_prices"]) == (MAX_APP_FILTERS, MAX_PRICES)
     assert rules["max_price_name"] == MAX_PRICE_NAME == 64
     assert rules["money"] == {"microcents_per_dollar": MICROCENTS_PER_DOLLAR}
+    assert rules["key_prefix"] == "inf_"
     # Every zone offered is one a window takes (windows.zone raises for any other).
     assert "UTC" in rules["time_zones"] and "Asia/Kolkata" in rules["time_zones"]
     for name in rules["time_zones"]:

@@ -22,13 +22,6 @@ export class ApiError extends Error {
     this.fields = Array.isArray(problem.errors) ? problem.errors : [];
   }
 
-  /** The API has no such route: "no such route" from the resolver behind the gateway's
-   * fallback, "no route for GET /path" from the local stack's router. */
-  get noSuchRoute() {
-    const detail = String(this.problem.detail || '');
-    return this.status === 404 && (detail === 'no such route' || /^no route for [A-Z]+ \//.test(detail));
-  }
-
   /** Not the request's fault: worth trying again as it is. */
   get transient() {
     return this.kind === 'timeout' || this.kind === 'network' || this.status === 503;

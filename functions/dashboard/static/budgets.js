@@ -1,13 +1,16 @@
 /* The Budgets tab (docs/api.md#spend-controls): each budget's period spend and holds as a bar against its limit,
  * its thresholds marked, the thresholds crossed this period listed; a form to create, change
- * and delete budgets for a key with billing:write, read-only otherwise. On an API without the
- * budget routes (404 "no such route") it says so and offers nothing. */
+ * and delete budgets for a key with billing:write (as GET /keys/current said, access.js),
+ * read-only otherwise, with the reason. The form's periods and actions are the server's
+ * (rules.json), in the page's words. */
 
-import { ApiError, api } from './api.js';
+import { budgetWrite } from './access.js';
+import { api } from './api.js';
 import { loading, settle } from './controls.js';
 import { $, $$, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
 import { big, money, time } from './format.js';
+import { rules } from './rules.js';
 import { begin, state } from './state.js';
 
 const FIELDS = {
@@ -26,7 +29,7 @@ const valueOf = (figure) => (figure !== null && typeof figure === 'object' ? big
 export async function loadBudgets() {
   const fresh = begin('budgets');
   clearErrors($('#panel-budgets'));
-  $('#budgets-unavailable').hidden = true;
+  showAccess(budgetWrite());
   loading('budgets', 'budgets');
   const params = [];
   try {
@@ -36,46 +39,39 @@ export async function loadBudgets() {
     renderBudgets(state.budgets.list);
     $('#budgets-content').hidden = false;
     settle('budgets', params, 'ready');
-    probeWrite(fresh);
   } catch (error) {
     if (!fresh()) return;
     state.budgets.list = null;
     $('#budgets-list').replaceChildren();
-    if (error instanceof ApiError && error.noSuchRoute) {
-      $('#budgets-content').hidden = true;
-      $('#budgets-unavailable').hidden = false;
-      settle('budgets', params, 'unavailable');
-      return;
-    }
     report(error, 'budgets-error', {}, loadBudgets, fresh);
     settle('budgets', params, 'error');
   }
 }
 
-/**
- * Whether the key may change budgets, learnt without changing anything: deleting a budget id
- * that cannot exist (the API's ids are [a-z0-9_-]{1,64}; this one is random) answers 404 to a
- * key with billing:write and 403 to one without.
- */
-async function probeWrite(fresh) {
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
-  let writable = false;
-  let reason = 'the API did not say';
-  try {
-    await api(`/budgets/dashboard-probe-${random}`, { method: 'DELETE' });
-    writable = true;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404 && !error.noSuchRoute) writable = true;
-    else if (error instanceof ApiError) reason = error.message;
-  }
-  if (!fresh()) return;
+/** Shows the form and each budget's Change and Delete exactly when the key may use them. */
+function showAccess({ writable, reason }) {
   state.budgets.writable = writable;
   $('#budget-form').hidden = !writable;
   for (const button of $$('.budget-edit, .budget-delete')) button.hidden = !writable;
   const note = $('#budgets-readonly');
   note.hidden = writable;
-  note.textContent = writable ? '' : `Read-only: ${reason}. Creating, changing and deleting budgets needs the billing:write scope.`;
+  note.textContent = reason;
   $('#panel-budgets').dataset.writable = writable ? 'yes' : 'no';
+}
+
+// The page's words for the server's periods and actions; one the server adds without words
+// here is offered as its own value.
+const PERIOD_LABELS = { day: 'Day', week: 'Week (from Monday)', month: 'Month' };
+const ACTION_LABELS = { alert: 'Alert', block: 'Block new runs' };
+
+/** The form's choices, from the server's rules (rules.json: budget). */
+export function buildBudgetForm() {
+  const budget = rules.budget;
+  const preferred = budget.periods.includes('month') ? 'month' : budget.periods[0];
+  $('#budget-period').replaceChildren(...budget.periods.map((period) => el('option', { value: period, text: PERIOD_LABELS[period] || period, selected: period === preferred })));
+  $('#budget-action').replaceChildren(...budget.actions.map((action) => el('option', { value: action, text: ACTION_LABELS[action] || action, selected: action === budget.default_action })));
+  $('#budget-thresholds').placeholder = budget.default_thresholds.join(', ');
+  $('#budget-thresholds-help').textContent = `Up to ${budget.max_thresholds} whole percentages of the limit, each 1 to ${budget.max_threshold_percent}; empty: ${budget.default_thresholds.join(', ')}.`;
 }
 
 function renderBudgets(budgets) {
@@ -147,7 +143,7 @@ export function editBudget(id) {
   $('#budget-tz').value = budget.tz || 'UTC';
   $('#budget-limit').value = String(valueOf(budget.limit));
   $('#budget-thresholds').value = (budget.thresholds || []).join(', ');
-  $('#budget-action').value = budget.action || 'alert';
+  $('#budget-action').value = budget.action || rules.budget.default_action;
   $('#budget-id').focus();
 }
 

@@ -29,6 +29,12 @@ export function fillRanges() {
     select.replaceChildren(el('option', { value: '', text: 'Automatic', selected: true }),
       ...rules.buckets.map((bucket) => el('option', { value: bucket, text: names[bucket] || bucket })));
   }
+  const groups = $('#spend-group');
+  if (groups) {
+    // The server's groupings, its default (the first) chosen; the page's words where it has them.
+    const words = { app: 'App', fee: 'Fee', tier: 'Tier' };
+    groups.replaceChildren(...rules.spend_groups.map((group, index) => el('option', { value: group, text: words[group] || group, selected: index === 0 })));
+  }
   const statuses = $('#tasks-status');
   if (statuses) {
     statuses.replaceChildren(el('option', { value: '', text: 'Any', selected: true }),

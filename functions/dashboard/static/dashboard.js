@@ -4,11 +4,12 @@
  * microcents (1 USD = 100,000,000), summed as BigInt, shown as the server's dollars. */
 
 import { ApiError, api, cancelRetry, showTransient } from './api.js';
-import { deleteBudget, editBudget, loadBudgets, saveBudget } from './budgets.js';
+import { buildBudgetForm, deleteBudget, editBudget, loadBudgets, saveBudget } from './budgets.js';
 import { chooseZone, fillRanges, fillTimeZones, toggleCustom } from './controls.js';
-import { $, showError } from './dom.js';
+import { tabBlocked } from './access.js';
+import { $, $$, el, showError } from './dom.js';
 import { report, setKeyStatus } from './errors.js';
-import { toDollars, zonedToUtc } from './format.js';
+import { colourFor, seriesLooks, toDollars, zonedToUtc } from './format.js';
 import {
   addPriceRow, buildPricing, cancelScheduled, goTo, loadPricingTab, openPricing, publishNow, runBacktest,
   savePricing, scheduleInstant, schedulePreview, schedulePublish, updatePriceDollars,
@@ -33,7 +34,7 @@ async function useKey(key) {
   cancelRetry('key-status');
   if (!state.key) {
     sessionStorage.removeItem(KEY_STORAGE);
-    showError('key-error', 'Type an API key (it starts with inf_).');
+    showError('key-error', `Type an API key (it starts with ${rules.key_prefix}).`);
     keyPresent();
     return;
   }
@@ -42,19 +43,30 @@ async function useKey(key) {
   await checkKey();
 }
 
+/** What the key may do, asked once (GET /keys/current): a 401 marks the key wrong; a timeout, a
+ * 503 or an answer that is not JSON judges nothing and is retried; the answer decides which tabs
+ * load and which actions show. */
 async function checkKey() {
   const fresh = begin('key');
   setKeyStatus('Checking key…');
   state.loaded = {};
+  state.access = null;
   try {
-    const probe = await api('/usage/breakdown', { params: [['range', rules.ranges[0]]] });
+    const access = await api('/keys/current');
     if (!fresh()) return;
-    state.windows = probe.bucket !== undefined; // an API with start/end windows echoes its bucket
+    if (!access || !Array.isArray(access.grants) || typeof access.namespace !== 'string') {
+      throw new ApiError(200, { title: 'Bad answer', detail: 'GET /keys/current did not say what the key may do' }, '/keys/current', { kind: 'not-json' });
+    }
+    state.access = access;
+    // An app opened under another key opens again, its actions drawn for this one.
+    state.pricing.view = null;
     setKeyStatus('Key accepted', true);
   } catch (error) {
     if (!fresh()) return;
     if (error instanceof ApiError && error.status === 403) {
-      setKeyStatus('Key accepted; it cannot read spend (no billing:read scope)', true);
+      // A key the API knows that opens none of the routes the page uses.
+      state.access = { team_id: '', namespace: '', scopes: [], grants: [] };
+      setKeyStatus('Key accepted, but it grants none of the scopes this page uses', true);
     } else if (error instanceof ApiError && (error.transient || error.kind === 'not-json')) {
       // The key was not judged: nothing about it is marked wrong; the check runs again.
       showTransient('key-status', error, checkKey, fresh, (text) => setKeyStatus(`Could not check the key: ${text}`));
@@ -70,6 +82,7 @@ async function checkKey() {
 
 function forgetKey() {
   state.key = '';
+  state.access = null;
   sessionStorage.removeItem(KEY_STORAGE);
   $('#api-key').value = '';
   setKeyStatus('Key forgotten');
@@ -106,12 +119,26 @@ function onTabKey(event) {
   selectTab(TABS[(moves[event.key] + TABS.length) % TABS.length], true);
 }
 
+/** Loads the shown tab once the key's access is known; a tab whose read scope the key lacks
+ * says so instead of asking the API for a 403. */
 function loadCurrentTab(force) {
-  if (!keyPresent()) return;
+  if (!keyPresent() || !state.access) return;
   const tab = currentTab();
   if (!force && state.loaded[tab]) return;
   state.loaded[tab] = true;
-  LOADERS[tab]();
+  const panel = document.getElementById(`panel-${tab}`);
+  const blocked = tabBlocked(tab);
+  let note = document.getElementById(`${tab}-scope`);
+  if (blocked && !note) {
+    note = el('p', { id: `${tab}-scope`, class: 'notice scope-note', role: 'status' });
+    panel.prepend(note);
+  }
+  if (note) {
+    note.textContent = blocked;
+    note.hidden = !blocked;
+  }
+  panel.dataset.scope = blocked ? 'missing' : 'granted';
+  if (!blocked) LOADERS[tab]();
 }
 
 /* ---------------------------------------------------------------- wiring */
@@ -130,6 +157,9 @@ function start() {
   fillRanges();
   fillTimeZones();
   buildPricing();
+  buildBudgetForm();
+  $('#api-key').placeholder = `${rules.key_prefix}…`;
+  for (const span of $$('.per-dollar')) span.textContent = Number(rules.money.microcents_per_dollar).toLocaleString('en-US');
   if (!window.Chart) showError('spend-error', 'The chart library did not load; figures are shown in the tables only.');
 
   $('#api-key').value = state.key;
@@ -220,8 +250,9 @@ function start() {
 
   const hash = window.location.hash.slice(1);
   keyPresent();
-  if (state.key) setKeyStatus('Using the key saved in this tab');
   selectTab(TABS.includes(hash) ? hash : 'spend', false);
+  // A key saved in this tab is asked about again: what it may do can have changed.
+  if (state.key) checkKey();
 }
 
 // For tests and the curious: the state the page draws from (read-only use intended), and the
@@ -231,6 +262,8 @@ window.dashboard = {
   rules,
   toDollars: (value) => toDollars(BigInt(value)),
   zonedToUtc,
+  colourFor,
+  seriesLooks: (names) => Object.fromEntries(seriesLooks(names)),
   spendCsv: () => (state.spend ? spendCsv(state.spend) : Promise.resolve('')),
 };
 

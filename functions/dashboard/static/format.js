@@ -6,7 +6,9 @@
  * holds the two to the same output). Every amount is shown the same way, "$" + dollars, with
  * the exact microcents on hover.
  *
- * Times: every instant is shown in the zone chosen on the page (one choice for every tab). */
+ * Times: every instant is shown in the zone chosen on the page (one choice for every tab).
+ *
+ * Colours: one per name, from a colour-blind-safe palette (below). */
 
 import { el } from './dom.js';
 import { rules } from './rules.js';
@@ -130,23 +132,82 @@ export function zonedToUtc(local, tz) {
   return new Date(Math.min(...candidates)).toISOString().replace('.000Z', 'Z');
 }
 
-/**
- * A series' colour from its name alone (FNV-1a over its UTF-16 units): an app keeps its colour
- * in every view, whatever its rank. Hue from the hash, lightness from three steps so that
- * neighbouring hues still differ.
+/*
+ * Colours: Okabe and Ito's eight ("Color Universal Design", 2008), chosen so that they stay apart
+ * for the common colour-vision deficiencies (red-green, blue-yellow) and in grey print. A name's
+ * own colour is a slot of that palette, from its hash (FNV-1a over its UTF-16 units): it is the
+ * same in every view, tab and reload, whatever the name's rank. One chart never shows two series
+ * in one colour: its names are taken in code-unit order and a name whose slot an earlier name
+ * holds takes the next free slot. Beyond eight names the palette starts again with a hatched fill
+ * (round 1, 2, …), so a colour is never the only difference between two series.
  */
-export function colourFor(name) {
+export const PALETTE = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000'];
+// Everything merged into "Other": a grey that is none of the palette's.
+export const OTHER_COLOUR = '#999999';
+
+function slotOf(name) {
   let hash = 0x811c9dc5;
   for (let i = 0; i < name.length; i += 1) {
     hash ^= name.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  const hue = hash % 360;
-  const lightness = [36, 48, 60][(hash >>> 12) % 3];
-  return `hsl(${hue}, 70%, ${lightness}%)`;
+  return hash % PALETTE.length;
 }
 
-export const OTHER_COLOUR = '#999999';
+/** A name's own colour (its slot), before any clash in a chart moves it. */
+export function colourFor(name) {
+  return PALETTE[slotOf(String(name))];
+}
+
+/** The looks of the series one chart shows: name → {colour, round} (round 0 is a plain fill,
+ * round n the n-th hatch), no two names alike. */
+export function seriesLooks(names) {
+  const rounds = [];
+  const looks = new Map();
+  for (const name of Array.from(new Set(names.map(String))).sort()) {
+    let round = 0;
+    while (rounds[round] && rounds[round].size === PALETTE.length) round += 1;
+    if (!rounds[round]) rounds[round] = new Set();
+    let slot = slotOf(name);
+    while (rounds[round].has(slot)) slot = (slot + 1) % PALETTE.length;
+    rounds[round].add(slot);
+    looks.set(name, { colour: PALETTE[slot], round });
+  }
+  return looks;
+}
+
+const HATCH_ANGLES = [45, -45, 0, 90];
+
+/** A look as a CSS background (swatches): the colour, hatched from round 1 on. */
+export function cssFill({ colour, round }) {
+  if (!round) return colour;
+  const angle = HATCH_ANGLES[(round - 1) % HATCH_ANGLES.length];
+  return `repeating-linear-gradient(${angle}deg, ${colour} 0 4px, #ffffff 4px 6px)`;
+}
+
+const patterns = new Map();
+
+/** A look as a Chart.js fill: the colour, or from round 1 on a hatched canvas pattern. */
+export function chartFill({ colour, round }) {
+  if (!round) return colour;
+  const key = `${colour}|${round}`;
+  if (!patterns.has(key)) {
+    const tile = document.createElement('canvas');
+    tile.width = 8;
+    tile.height = 8;
+    const context = tile.getContext('2d');
+    context.fillStyle = colour;
+    context.fillRect(0, 0, 8, 8);
+    context.strokeStyle = '#ffffff';
+    context.lineWidth = 2;
+    context.beginPath();
+    const angle = HATCH_ANGLES[(round - 1) % HATCH_ANGLES.length];
+    if (angle === 45) { context.moveTo(0, 8); context.lineTo(8, 0); } else if (angle === -45) { context.moveTo(0, 0); context.lineTo(8, 8); } else if (angle === 0) { context.moveTo(0, 4); context.lineTo(8, 4); } else { context.moveTo(4, 0); context.lineTo(4, 8); }
+    context.stroke();
+    patterns.set(key, context.createPattern(tile, 'repeat'));
+  }
+  return patterns.get(key);
+}
 
 /** JSON with integers beyond 2^53 kept exact (as BigInt) where the browser exposes source text. */
 export function parseJson(text) {

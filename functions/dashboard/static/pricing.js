@@ -1,8 +1,9 @@
 /* The Pricing tab: an app's draft in an editor with a live preview, save, publish now or at a
  * date-time in the chosen zone, the scheduled versions (listed, cancellable), and the backtest
- * over a chosen window. What the key may do is learnt from a harmless probe: the actions it
- * cannot perform are hidden, and the page says why in the API's own words. */
+ * over a chosen window. What the key may do is what GET /keys/current said (access.js): the
+ * actions it cannot perform are hidden, and the page says why in plain words. */
 
+import { grants, pricingWrite } from './access.js';
 import { ApiError, api } from './api.js';
 import { loading, rangeLabel, rememberApps, settle } from './controls.js';
 import { $, $$, clearErrors, el, scrollTable, showError } from './dom.js';
@@ -26,7 +27,8 @@ const SAMPLE_USAGE = {
   usage_seconds: 60,
   task_inputs: {},
 };
-// The actions a key needs apps:write on the app's namespace for.
+// The actions a key needs apps:write on the app's namespace for (save, publish, schedule,
+// backtest; each scheduled version's Cancel and each price's Remove are drawn with them).
 const WRITE_ACTIONS = ['#pricing-save', '#pricing-publish', '#schedule-form', '#pricing-backtest', '#backtest-form', '#price-add'];
 
 export function buildPricing() {
@@ -65,7 +67,7 @@ function splitApp(value) {
 
 export function loadPricingTab() {
   if (!$('#pricing-app').value && state.apps.size) $('#pricing-app').value = Array.from(state.apps).sort()[0];
-  if (!state.apps.size) {
+  if (!state.apps.size && grants('billing:read')) {
     // Learn the team's apps from its spend, so the picker has something to offer.
     api('/usage/breakdown', { params: [['range', rules.ranges[rules.ranges.length - 1]]] }).then((data) => {
       rememberApps(data.models || []);
@@ -103,14 +105,17 @@ export async function openPricing() {
   const fresh = begin('pricing');
   // Nothing can be saved or published while another app loads: the editor shows one app only.
   Object.assign(state.pricing, { app: null, view: null });
+  delete $('#panel-pricing').dataset.writable;
   $('#pricing-editor').hidden = true;
   loading('pricing', `the pricing of ${parts.join('/')}`);
   try {
     const view = await api(appPath(parts));
     if (!fresh()) return;
     state.pricing.app = parts;
+    const access = pricingWrite(parts[0]);
+    state.pricing.writable = access.writable;
     showPricing(view);
-    probeWrite(parts, fresh);
+    showAccess(access);
     loadScheduled(parts, fresh);
     settle('pricing', [['app', parts.join('/')]], 'ready');
   } catch (error) {
@@ -233,6 +238,12 @@ export function goTo(name, line, column) {
 
 async function preview() {
   if (!state.key) return;
+  if (!grants('billing:read')) {
+    // POST /usage/cel/evaluate needs billing:read: say so rather than earn a 403 per keystroke.
+    $('#preview tbody').replaceChildren();
+    $('#preview-description').textContent = 'No live preview: it needs the billing:read scope, which this API key lacks.';
+    return;
+  }
   const pricing = editorPricing();
   const sample = sampleUsage();
   if (!pricing || !sample) return;
@@ -348,36 +359,26 @@ export function schedulePublish() {
   if (instant) publish(instant);
 }
 
-/** The owner's scheduled versions, soonest first (GET …/pricing/scheduled). An API without the
- * route lists what the owner's view carries, and says so. */
+/** The owner's scheduled versions, soonest first (GET …/pricing/scheduled). The API shows them to
+ * the app's owner only: for an app of another namespace the page says so without asking. */
 async function loadScheduled(parts, fresh) {
   const status = $('#scheduled-status');
+  if (!state.access || parts[0] !== state.access.namespace) {
+    $('#scheduled-list').replaceChildren();
+    status.textContent = 'Scheduled versions are shown to the app\'s owner only.';
+    return;
+  }
   try {
     const answer = await api(`${appPath(parts)}/scheduled`);
     if (!fresh()) return;
     showScheduled(answer.scheduled || []);
   } catch (error) {
     if (!fresh()) return;
-    if (error instanceof ApiError && error.noSuchRoute) {
-      const view = state.pricing.view;
-      showScheduled(view && Array.isArray(view.scheduled) ? view.scheduled : []);
-      status.textContent = 'This API cannot list or cancel scheduled versions yet (no GET …/pricing/scheduled).';
-      $('#scheduled-section').dataset.cancellable = 'no';
-      return;
-    }
-    if (error instanceof ApiError && error.status === 404) {
-      // Not the owner: the API shows scheduled versions to the owner only.
-      $('#scheduled-list').replaceChildren();
-      status.textContent = 'Scheduled versions are shown to the app\'s owner only.';
-      return;
-    }
     report(error, 'scheduled-error', {}, () => loadScheduled(parts, fresh), fresh);
   }
 }
 
 function showScheduled(versions) {
-  const section = $('#scheduled-section');
-  delete section.dataset.cancellable;
   $('#scheduled-status').textContent = versions.length ? '' : 'None scheduled.';
   if (!versions.length) {
     $('#scheduled-list').replaceChildren();
@@ -403,7 +404,7 @@ export async function cancelScheduled(version) {
     await loadScheduled(parts, () => true);
     status.textContent = `Cancelled version ${version}.`;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404 && !error.noSuchRoute) {
+    if (error instanceof ApiError && error.status === 404) {
       await loadScheduled(parts, () => true);
       status.textContent = `Version ${version} is no longer scheduled.`;
       return;
@@ -412,36 +413,14 @@ export async function cancelScheduled(version) {
   }
 }
 
-/**
- * What this key may do with this app, learnt without changing anything: a backtest of one task
- * with an empty pricing writes nothing and needs what saving needs (apps:write on the app's own
- * namespace). 200: every action is offered. 403: the actions that write are hidden and the page
- * says why in the API's words. An API without the backtest keeps the actions (each answers
- * for itself when used) and hides only the backtest.
- */
-async function probeWrite(parts, fresh) {
-  const button = $('#pricing-backtest');
-  delete button.dataset.probed;
-  let writable = true;
-  let backtest = true;
-  let reason = '';
-  try {
-    await api(`${appPath(parts)}/backtest`, { method: 'POST', params: [['limit', '1']], body: { pricing: {} } });
-  } catch (error) {
-    if (!fresh()) return;
-    if (error instanceof ApiError && (error.noSuchRoute || error.status === 405)) backtest = false;
-    else if (error instanceof ApiError && error.status === 403) { writable = false; reason = error.message; }
-  }
-  if (!fresh()) return;
-  state.pricing.writable = writable;
+/** Shows the write actions exactly when the key may use them on this app, and says why not. */
+function showAccess({ writable, reason }) {
   for (const selector of WRITE_ACTIONS) $(selector).hidden = !writable;
   for (const remove of $$('.price-remove, .scheduled-cancel')) remove.hidden = !writable;
-  button.hidden = !(writable && backtest);
-  $('#backtest-form').hidden = button.hidden;
   const note = $('#pricing-readonly');
   note.hidden = writable;
-  note.textContent = writable ? '' : `Read-only: ${reason}. Saving, publishing, scheduling, cancelling and backtesting need the apps:write scope on this app's namespace; the editor still previews.`;
-  button.dataset.probed = 'yes';
+  note.textContent = reason;
+  $('#panel-pricing').dataset.writable = writable ? 'yes' : 'no';
 }
 
 export async function runBacktest() {

@@ -4,11 +4,12 @@ import { api } from './api.js';
 import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
 import { $, $$, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
-import { big, colourFor, dollarsText, formatTime, money, OTHER_COLOUR, toDollars } from './format.js';
+import { big, chartFill, cssFill, dollarsText, formatTime, money, OTHER_COLOUR, seriesLooks, toDollars } from './format.js';
 import { begin, state } from './state.js';
 
 // At most this many series: beyond it the smallest share one "Other" series (a chart of 40
-// stacked colours is unreadable). Each series' colour comes from its name, never its rank.
+// stacked colours is unreadable; the palette has 8). Each series' colour comes from its name,
+// never its rank (format.js, seriesLooks).
 const MAX_SERIES = 8;
 
 export function ensureChart(id, config) {
@@ -27,8 +28,7 @@ export async function loadSpend() {
   if (bucket) params.push(['bucket', bucket]);
   const groupBy = $('#spend-group').value;
   params.push(['group_by', groupBy]);
-  const custom = $('#spend-range').value === 'custom';
-  if (custom && !params.some(([name]) => name === 'start')) {
+  if ($('#spend-range').value === 'custom' && !params.some(([name]) => name === 'start')) {
     showError('spend-start-error', 'Choose a start date.');
     settle('spend', params, 'error');
     return;
@@ -41,17 +41,9 @@ export async function loadSpend() {
   try {
     const data = await api('/usage/breakdown', { params });
     if (!fresh()) return;
-    state.windows = data.bucket !== undefined;
     const notes = [];
-    // An API from before time windows answers every query as its default range.
-    if (data.bucket === undefined && (custom || bucket)) {
-      const fields = custom ? ['spend-start-error', 'Custom dates need an API with start/end windows; this one answered its default range.'] : ['spend-bucket-error', 'This API does not take a bucket size yet; it chose one itself.'];
-      showError(...fields);
-      if (custom) { state.spend = null; renderSpend(null); settle('spend', params, 'error'); return; }
-    }
-    if (data.tz !== undefined && data.tz !== state.tz) notes.push(`The API answered in time zone ${data.tz}.`);
+    if (data.tz !== state.tz) notes.push(`The API answered in time zone ${data.tz}.`);
     const view = spendView(data, groupBy, params);
-    if (view.fallback) showError('spend-group-error', `This API does not group by ${groupBy} yet: showing apps.`);
     if (Array.isArray(data.errors) && data.errors.length) {
       notes.push(`Some figures could not be computed: ${data.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`);
     }
@@ -76,7 +68,7 @@ export async function loadSpend() {
 
 /** What the Spend tab shows, computed once: the chart, the tables and the CSV all read it. */
 function spendView(data, groupBy, params) {
-  const grouped = groupBy !== 'app' && data.timeseries.every((bucket) => bucket.per_group);
+  const grouped = groupBy !== 'app';
   const key = grouped ? 'per_group' : 'per_app';
   const totals = new Map();
   for (const bucket of data.timeseries) {
@@ -84,24 +76,38 @@ function spendView(data, groupBy, params) {
       totals.set(group, (totals.get(group) || 0n) + big(cost));
     }
   }
-  const ranked = Array.from(totals.keys()).sort((a, b) => {
-    const diff = totals.get(b) - totals.get(a);
-    return diff > 0n ? 1 : diff < 0n ? -1 : a.localeCompare(b);
-  });
-  const room = ranked.length > MAX_SERIES ? MAX_SERIES - 1 : MAX_SERIES;
-  const shown = ranked.slice(0, room);
-  const merged = ranked.slice(room);
-  const series = shown.map((group) => ({ name: group, members: [group], colour: colourFor(group) }));
+  const { shown, merged, looks } = shownOf(totals);
+  const series = shown.map((group) => ({ name: group, members: [group], look: looks.get(group) }));
   if (merged.length) {
-    series.push({ name: `Other (${merged.length} ${grouped ? 'groups' : 'apps'})`, members: merged, colour: OTHER_COLOUR });
+    series.push({ name: `Other (${merged.length} ${grouped ? 'groups' : 'apps'})`, members: merged, look: OTHER_LOOK });
   }
-  const tz = data.tz || state.tz;
+  // Apps keep their colours in the top-apps table whatever the chart is grouped by.
+  let appLooks = looks;
+  if (grouped) {
+    const appTotals = new Map((data.per_model || []).map((row) => [row.app_endpoint, big(row.cost)]));
+    appLooks = shownOf(appTotals).looks;
+  }
+  const { tz } = data;
   const buckets = data.timeseries.map((bucket) => ({
     date: bucket.date,
     label: formatTime(bucket.date, { compact: true, tz }),
     values: series.map((s) => s.members.reduce((sum, member) => sum + big((bucket[key] || {})[member] || 0), 0n)),
   }));
-  return { data, params, groupBy: grouped ? groupBy : 'app', requestedGroupBy: groupBy, fallback: groupBy !== 'app' && !grouped, series, buckets, tz };
+  return { data, params, groupBy, series, buckets, tz, looks, appLooks };
+}
+
+const OTHER_LOOK = { colour: OTHER_COLOUR, round: 0 };
+
+/** The names a chart shows, largest first: all of them up to MAX_SERIES, else the MAX_SERIES − 1
+ * largest and "Other"; with the look each shown name has in that chart (format.js). */
+function shownOf(totals) {
+  const ranked = Array.from(totals.keys()).sort((a, b) => {
+    const diff = totals.get(b) - totals.get(a);
+    return diff > 0n ? 1 : diff < 0n ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  });
+  const room = ranked.length > MAX_SERIES ? MAX_SERIES - 1 : MAX_SERIES;
+  const shown = ranked.slice(0, room);
+  return { shown, merged: ranked.slice(room), looks: seriesLooks(shown) };
 }
 
 function renderSpend(view) {
@@ -156,14 +162,14 @@ function renderSpend(view) {
       label: series.name,
       data: view.buckets.map((bucket) => Number(bucket.values[index]) / 1e8),
       microcents: view.buckets.map((bucket) => bucket.values[index].toString()),
-      backgroundColor: series.colour,
+      backgroundColor: chartFill(series.look),
       borderColor: '#1b1f24',
       borderWidth: 0.5,
     }));
     chart.update();
   }
   cards.total.replaceChildren(money(data.total_cost));
-  cards.refunded.replaceChildren(data.refunded_cost === undefined ? el('span', { title: 'This API does not report refunds yet', text: 'n/a' }) : money(data.refunded_cost));
+  cards.refunded.replaceChildren(money(data.refunded_cost));
   if (data.trend_percent === undefined || data.trend_percent === null) {
     cards.trend.replaceChildren(el('span', { title: 'No spend in the previous period of equal length', text: '–' }));
   } else {
@@ -175,12 +181,12 @@ function renderSpend(view) {
     el('span', { text: `${formatTime(data.period_start, { compact: true, tz: view.tz })} → ${formatTime(data.period_end, { compact: true, tz: view.tz })}` }),
     el('small', { text: ` ${view.tz}${bucketName}` }),
   );
-  const groupWord = { app: 'app', fee: 'fee', tier: 'tier' }[view.groupBy];
+  const groupWord = view.groupBy;
   $('#spend-chart').setAttribute('aria-label',
     `Stacked bar chart of spend by ${groupWord}: ${view.buckets.length} buckets, ${view.series.length} series, total ${data.total_cost === null ? 'beyond int64' : dollarsText(data.total_cost)}. The same data is in the table below the chart.`);
 
   $('#top-apps tbody').replaceChildren(...(data.per_model || []).map((row) => el('tr', {},
-    el('td', {}, swatch(colourFor(row.app_endpoint)), row.app_endpoint),
+    el('td', {}, swatch(view.appLooks.get(row.app_endpoint) || OTHER_LOOK), row.app_endpoint),
     el('td', { class: 'num', text: Number(row.call_count).toLocaleString('en-US') }),
     el('td', { class: 'num' }, money(row.cost)))));
   if (!(data.per_model || []).length) {
@@ -191,7 +197,7 @@ function renderSpend(view) {
   if (groups) {
     $('#groups-heading').textContent = `By ${groupWord}`;
     $('#groups tbody').replaceChildren(...groups.map((row) => el('tr', {},
-      el('td', {}, swatch(colourFor(row.group)), row.group),
+      el('td', {}, swatch(view.looks.get(row.group) || OTHER_LOOK), row.group),
       el('td', { class: 'num', text: Number(row.call_count).toLocaleString('en-US') }),
       el('td', { class: 'num' }, money(row.cost)))));
   }
@@ -201,8 +207,8 @@ function renderSpend(view) {
   csv.disabled = false;
 }
 
-function swatch(colour) {
-  return el('span', { class: 'swatch', 'aria-hidden': 'true', 'data-colour': colour });
+function swatch(look) {
+  return el('span', { class: 'swatch', 'aria-hidden': 'true', 'data-colour': cssFill(look) });
 }
 
 /** Colours are set through the CSSOM (the policy allows no inline style attribute). */
@@ -213,7 +219,7 @@ function paintSwatches(root) {
 export function renderSpendTable(view) {
   if (!view) return;
   const head = el('tr', {}, el('th', { scope: 'col', text: 'Bucket' }),
-    ...view.series.map((series) => el('th', { scope: 'col', class: 'num' }, swatch(series.colour), series.name)),
+    ...view.series.map((series) => el('th', { scope: 'col', class: 'num' }, swatch(series.look), series.name)),
     el('th', { scope: 'col', class: 'num', text: 'Total' }));
   const rows = view.buckets.map((bucket) => el('tr', {}, el('th', { scope: 'row', text: bucket.label }),
     ...bucket.values.map((value) => el('td', { class: 'num' }, money(value))),

@@ -6,13 +6,15 @@ export const ZONE_STORAGE = 'usage-pricing.time-zone';
 export const state = {
   key: sessionStorage.getItem(KEY_STORAGE) || '',
   tz: sessionStorage.getItem(ZONE_STORAGE) || 'UTC',
+  // What the key may do (GET /keys/current: team_id, namespace, scopes, grants); null until known.
+  access: null,
   apps: new Set(),
   charts: {},
   spend: null,
   loaded: {},
   sequence: {},
   tasks: { cursors: [null], page: 0, params: null, available: true, shownParams: null },
-  pricing: { app: null, view: null, removed: new Set(), backtest: false, previewTimer: 0, writable: true },
+  pricing: { app: null, view: null, removed: new Set(), previewTimer: 0, writable: false },
   budgets: { writable: false, list: null },
 };
 

@@ -2,7 +2,7 @@
  * then task id; it has no newest-first order and no total, so the page says which tasks of the
  * window it shows rather than sorting a page on its own), its CSV, and a task's cost. */
 
-import { ApiError, api } from './api.js';
+import { api } from './api.js';
 import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
 import { $, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
@@ -56,14 +56,6 @@ export async function loadTasks(direction) {
     delete $('#panel-tasks').dataset.page;
     $('#tasks-table tbody').replaceChildren();
     $('#tasks-count').textContent = '';
-    if (error instanceof ApiError && error.noSuchRoute) {
-      pages.available = false;
-      $('#tasks-note').textContent = 'This API has no task list (GET /usage/tasks) yet. Look a task up by its id below.';
-      $('#tasks-note').hidden = false;
-      $('#tasks-page').textContent = '–';
-      settle('tasks', params, 'unavailable');
-      return;
-    }
     pages.failed = target; // Retry asks for the page that failed, from its own cursor
     report(error, 'tasks-error', windowFields('tasks'), () => loadTasks('again'), fresh);
     // The pager says what is on screen: nothing of the page that failed.

@@ -4,9 +4,9 @@ import { api } from './api.js';
 import { downloadCsv, fileZone, loading, settle, windowFields, windowParams, windowWords } from './controls.js';
 import { $, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
-import { colourFor, formatSeconds } from './format.js';
+import { chartFill, formatSeconds, seriesLooks } from './format.js';
 import { ensureChart } from './spend.js';
-import { begin, state } from './state.js';
+import { begin } from './state.js';
 
 let shownParams = null;
 
@@ -15,11 +15,6 @@ export async function loadUsage() {
   const fresh = begin(prefix);
   clearErrors($('#panel-usage'));
   const params = windowParams(prefix);
-  if ($('#usage-range').value === 'custom' && state.windows === false) {
-    showError('usage-start-error', 'Custom dates need an API with start/end windows; this one would answer its default range.');
-    settle('usage', params, 'error');
-    return;
-  }
   loading('usage', `usage, ${windowWords(prefix)}`);
   $('#usage-total').replaceChildren('…');
   $('#usage-csv').disabled = true;
@@ -44,7 +39,8 @@ export async function loadUsage() {
       });
       if (chart) {
         chart.data.labels = entries.map(([name]) => name);
-        chart.data.datasets = [{ label: dimension, data: entries.map(([, seconds]) => Number(seconds)), backgroundColor: entries.map(([name]) => colourFor(name)), borderColor: '#1b1f24', borderWidth: 0.5 }];
+        const looks = seriesLooks(entries.map(([name]) => name));
+        chart.data.datasets = [{ label: dimension, data: entries.map(([, seconds]) => Number(seconds)), backgroundColor: entries.map(([name]) => chartFill(looks.get(name))), borderColor: '#1b1f24', borderWidth: 0.5 }];
         chart.update();
       }
       document.getElementById(id).setAttribute('aria-label', `Usage by ${dimension}: ${entries.map(([name, seconds]) => `${name} ${formatSeconds(seconds)}`).join(', ') || 'none'}`);

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from usage_pricing.controls.choices import (
+    DEFAULT_ACTION,
+    DEFAULT_THRESHOLDS,
+    MAX_THRESHOLD_PERCENT,
+    MAX_THRESHOLDS,
+    BudgetAction,
+    Period,
+)
 from usage_pricing.core.limits import APP_PATH, MAX_APP_PATH
 from usage_pricing.core.money import INT64_MAX, to_dollars
 from usage_pricing.core.windows import zone
@@ -16,8 +24,6 @@ MAX_BUDGETS = 100  # per team (docs/spend-controls.md)
 # At most this many budgets apply to one task (the team's plus its app's): every one is an item
 # of the charge's transaction, with up to MAX_THRESHOLDS outbox items, inside DynamoDB's 100.
 MAX_APPLICABLE = 5
-MAX_THRESHOLDS = 10
-DEFAULT_THRESHOLDS = (50, 80, 100)
 
 
 class Amount(BaseModel):
@@ -35,14 +41,14 @@ class BudgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     app: Annotated[str | None, Field(max_length=MAX_APP_PATH, pattern=APP_PATH)] = None
-    period: Literal["day", "week", "month"]
+    period: Period
     tz: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     limit: Annotated[int, Field(gt=0, le=INT64_MAX, strict=True)]
     thresholds: Annotated[
-        list[Annotated[int, Field(ge=1, le=1000, strict=True)]],
+        list[Annotated[int, Field(ge=1, le=MAX_THRESHOLD_PERCENT, strict=True)]],
         Field(min_length=1, max_length=MAX_THRESHOLDS),
     ] = list(DEFAULT_THRESHOLDS)
-    action: Literal["alert", "block"] = "alert"
+    action: BudgetAction = DEFAULT_ACTION
 
     @field_validator("tz")
     @classmethod
@@ -69,11 +75,11 @@ class Budget(BaseModel):
     budget_id: str
     team_id: str
     app: str | None = None
-    period: Literal["day", "week", "month"]
+    period: Period
     tz: str
     limit: int
     thresholds: list[int]
-    action: Literal["alert", "block"]
+    action: BudgetAction
     generation: int
     since: str
     created_at: str

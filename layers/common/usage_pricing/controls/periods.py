@@ -6,13 +6,11 @@ jump lands), so a period is 23, 24 or 25 hours long on a DST day and any :30/:45
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
+from usage_pricing.controls.choices import Period
 from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import local_midnight
-
-Period = Literal["day", "week", "month"]
 
 
 def _first_day(period: Period, day: date) -> date:

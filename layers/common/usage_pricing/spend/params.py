@@ -14,6 +14,8 @@ from usage_pricing.core.windows import RANGES, STEPS, BucketSize, RangeName
 
 MAX_APP_FILTERS = 20
 TaskStatus = Literal["completed", "failed", "cancelled", "refunded", "needs_review"]
+# What the breakdown groups its spend by (the first is the default).
+SpendGroup = Literal["app", "fee", "tier"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
 
@@ -51,9 +53,7 @@ BucketQuery = Annotated[
     BucketSize | None,
     Query(description=f"{_one_of(STEPS)}; default by span: 1m up to 2 h, 1h up to 2 days, else 1d"),
 ]
-GroupByQuery = Annotated[
-    Literal["app", "fee", "tier"], Query(description="app (default), fee or tier")
-]
+GroupByQuery = Annotated[SpendGroup, Query(description="app (default), fee or tier")]
 AppsQuery = Annotated[
     list[AppName] | None,
     Query(
