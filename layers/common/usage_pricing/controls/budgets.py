@@ -70,6 +70,11 @@ class BudgetService:
             start, end = period_bounds(request.period, zone(request.tz), now)
             scope = (request.app, request.period, request.tz)
             rescoped = existing is None or (existing.app, existing.period, existing.tz) != scope
+            if rescoped:
+                # The seed's read, tried before the budget becomes visible: a period too large
+                # to read (a 422) or unreadable now (a 503) refuses the PUT with nothing saved,
+                # instead of leaving a budget that never counted the period so far.
+                self.spend_so_far(team_id, request.app, request.tz, start, end)
             budget = Budget(
                 budget_id=budget_id,
                 team_id=team_id,
@@ -94,14 +99,29 @@ class BudgetService:
                 raise ConflictError("the team's budgets changed meanwhile; try again") from (
                     cancelled
                 )
-            if rescoped:
-                # After the budget is visible to billing (the revision above): charges from now
-                # on add to its counter; what the period spent before comes from the aggregates.
-                spent = self.spend_so_far(team_id, budget.app, budget.tz, start, end)
-                key = counter_key(team_id, budget_id, budget.generation, period_key(start))
-                self.store.seed(key, spent, counter_expiry(end))
+            if rescoped or budget.since == period_key(start):
+                self._seed(budget, start, end)
             return self._view(budget, now), existing is None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _seed(self, budget: Budget, start: datetime, end: datetime) -> None:
+        """Add to the counter of the period the budget (or its scope) began in what that period
+        spent before the counter counted it, once (the counter's `seeded` mark).
+
+        After the budget is visible to billing (the revision its PUT bumped), charges add to
+        the counter. The seed is the period's spend from the aggregates (a consistent read) less
+        the counter's spend read just before it: a charge committed before that counter read is
+        in both and counted once, a charge committed after it adds to the counter itself. Only
+        a charge committed between the two reads is counted twice: an over-count, the
+        fail-closed direction. A PUT whose seed failed (storage unavailable) left the counter
+        unseeded; the same PUT again, which changes no scope, seeds it then, exactly."""
+        key = counter_key(budget.team_id, budget.budget_id, budget.generation, period_key(start))
+        item = self.store.get(key)
+        if item is not None and item.get("seeded"):
+            return
+        counted = CounterState.of(item).spent
+        so_far = self.spend_so_far(budget.team_id, budget.app, budget.tz, start, end)
+        self.store.seed(key, max(0, so_far - counted), counter_expiry(end))
 
     def get(self, team_id: str, budget_id: str) -> BudgetView:
         check_budget_id(budget_id)

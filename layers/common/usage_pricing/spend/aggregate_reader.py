@@ -52,11 +52,19 @@ class AggregateRepository:
     counters the caller needs, optionally only for some apps."""
 
     def __init__(
-        self, table: Any, *, shards: int = DEFAULT_SHARDS, max_items: int = MAX_AGGREGATE_ITEMS
+        self,
+        table: Any,
+        *,
+        shards: int = DEFAULT_SHARDS,
+        max_items: int = MAX_AGGREGATE_ITEMS,
+        consistent: bool = False,
     ) -> None:
         self.table = table
         self.shards = shards
         self.max_items = max_items
+        # Consistent reads (twice the read units) for what decides money: a budget's seed must
+        # see every charge committed before it, never an eventually consistent past.
+        self.consistent = consistent
         self.stats = ReadStats()
         client = getattr(getattr(table, "meta", None), "client", None)
         events = getattr(getattr(client, "meta", None), "events", None)
@@ -97,6 +105,8 @@ class AggregateRepository:
                 "#app IN (" + ", ".join(f":a{i}" for i in range(len(app_list))) + ")"
             )
         request["ExpressionAttributeNames"] = names
+        if self.consistent:
+            request["ConsistentRead"] = True
         for shard in range(self.shards):
             values[":pk"] = partition_key(team_id, granularity, shard)
             request["ExpressionAttributeValues"] = values

@@ -18,7 +18,14 @@ class SpendSoFar:
     exact local-calendar sums: usage_pricing.spend.breakdown)."""
 
     def __init__(self, aggregates: AggregateRepository, clock: Callable[[], datetime]) -> None:
-        self.aggregates = aggregates
+        # The same table and budgets, read consistently: a charge committed before the seed
+        # must be in it (controls.budgets.BudgetService._seed).
+        self.aggregates = AggregateRepository(
+            aggregates.table,
+            shards=aggregates.shards,
+            max_items=aggregates.max_items,
+            consistent=True,
+        )
         self.clock = clock
 
     def __call__(

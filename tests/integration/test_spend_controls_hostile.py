@@ -1,0 +1,99 @@
+"""Spend controls under hostile or unlucky input (docs/spend-controls.md): what a budget, a hold
+or the outbox makes us read, store and do, and what happens when a step between two writes fails.
+Each test names the class of bug it stands for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.conftest import AwsWorld
+from tests.integration.billing_helpers import completed
+from tests.integration.test_spend_controls import Controls, Recorder, fig
+from usage_pricing.core.errors import AnswerTooLargeError, StorageError
+
+
+@pytest.fixture
+def controls(aws: AwsWorld, recorder: Recorder) -> Iterator[Controls]:
+    yield Controls(aws)
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    from usage_pricing.runtime.wiring import Wiring
+
+    found = Recorder()
+    monkeypatch.setattr(Wiring, "publisher_factory", found.publisher)
+    return found
+
+
+class FailingSeed:
+    """The budgets handler's period-so-far read, failing with `error` on the calls numbered in
+    `failing` (1 is the first)."""
+
+    def __init__(self, real: Any, error: Exception, failing: range | set[int]) -> None:
+        self.real = real
+        self.error = error
+        self.failing = failing
+        self.calls = 0
+
+    def __call__(
+        self, team_id: str, app: str | None, tz: str, start: datetime, end: datetime
+    ) -> int:
+        self.calls += 1
+        if self.calls in self.failing:
+            raise self.error
+        return int(self.real(team_id, app, tz, start, end))
+
+
+# ---- a budget made visible before its seed: a failed seed must not leave it under-counting ----
+
+
+def test_given_the_seed_read_fails_once_when_the_put_is_retried_then_the_budget_counts_the_period_so_far(
+    controls: Controls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Class: two steps (make the budget visible, then add what the period spent) where the second
+    # fails. The retry of the same PUT changes no scope, so it used to skip the seed for good: a
+    # block budget then let the period's earlier spend through again.
+    assert controls.deliver(completed("t1")) == []
+    c = controls.charged("t1")
+    seed = FailingSeed(
+        controls.budgets.budgets.spend_so_far, StorageError("throttled", retryable=True), {2}
+    )
+    monkeypatch.setattr(controls.budgets.budgets, "spend_so_far", seed)
+    body = {"period": "month", "limit": 2 * c, "action": "block"}
+    status, problem = controls.put("m", body)
+    assert status == 503, problem  # the read after the budget became visible failed
+    assert seed.calls == 2
+    assert controls.get("m")[1]["spent"] == fig(0)  # visible, not yet seeded
+    # A charge while it is unseeded: the counter has it already, the seed must not add it again.
+    assert controls.deliver(completed("t2")) == []
+    c2 = controls.charged("t2")
+    status, view = controls.put("m", body)
+    assert status == 200, view
+    assert view["spent"] == fig(c + c2)
+    # seeded once: a third PUT adds nothing
+    assert controls.put("m", body)[1]["spent"] == fig(c + c2)
+    status, problem = controls.authorize(
+        {"task_id": "h1", "app": "team_a/flux", "amount": 2 * c - (c + c2) + 1}
+    )
+    assert status == 402, problem
+
+
+def test_given_a_period_too_large_to_read_when_a_budget_is_put_then_422_and_no_budget_is_left_behind(
+    controls: Controls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The seed's read has the spend answers' item budget (a 422 past it). Asked after the
+    # budget was saved, the 422 left a budget that never counted the period so far.
+    seed = FailingSeed(
+        controls.budgets.budgets.spend_so_far, AnswerTooLargeError("too many items"), range(1, 100)
+    )
+    monkeypatch.setattr(controls.budgets.budgets, "spend_so_far", seed)
+    status, problem = controls.put("m", {"period": "month", "limit": 10**9})
+    assert status == 422, problem
+    assert problem["detail"] == "too many items"
+    assert controls.get("m")[0] == 404
+    assert controls.list()[1] == {"data": []}
