@@ -97,3 +97,44 @@ def test_given_a_period_too_large_to_read_when_a_budget_is_put_then_422_and_no_b
     assert problem["detail"] == "too many items"
     assert controls.get("m")[0] == 404
     assert controls.list()[1] == {"data": []}
+
+
+# ---- an estimate's amount has the same bounds as an amount ----------------------------------
+
+
+def test_given_an_estimate_that_prices_at_zero_when_authorized_then_400_names_estimate_and_nothing_is_held(
+    controls: Controls,
+) -> None:
+    # Class: the same input by two routes with one bound checked on only one. `amount` must be
+    # 1 to 10^15; an estimate that prices at 0 answered a 201 for a hold that holds nothing.
+    assert controls.put("hard", {"period": "month", "limit": 1000, "action": "block"})[0] == 201
+    estimate = {"output_meta": {"inputs": [], "outputs": []}, "usage_seconds": 0}
+    status, problem = controls.authorize(
+        {"task_id": "z1", "app": "team_a/free", "estimate": estimate}
+    )
+    assert status == 400, problem
+    assert problem["errors"] == [
+        {"field": "estimate", "message": "prices at 0 microcents: there is nothing to hold"}
+    ]
+    assert controls.get("hard")[1]["held"] == fig(0)
+
+
+def test_given_an_estimate_above_the_largest_hold_when_authorized_then_400_names_estimate(
+    controls: Controls,
+) -> None:
+    # 10^15 microcents is the largest hold (its sums stay inside int64); an estimate priced
+    # above it was held all the same.
+    assert controls.patch("team_a/flux", {"total_expression": "10000000000000000"})[0] == 200
+    assert controls.publish("team_a/flux")[0] == 200
+    estimate = {"output_meta": {"inputs": [], "outputs": []}, "usage_seconds": 1}
+    status, problem = controls.authorize(
+        {"task_id": "big", "app": "team_a/flux", "estimate": estimate}
+    )
+    assert status == 400, problem
+    assert problem["errors"] == [
+        {
+            "field": "estimate",
+            "message": "prices at 10000000000000000 microcents, more than the largest hold "
+            "(1000000000000000)",
+        }
+    ]

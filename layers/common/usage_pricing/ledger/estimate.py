@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from usage_pricing.controls.holds import MAX_HOLD
 from usage_pricing.core.errors import FieldIssue
 from usage_pricing.edge.http import invalid_request, issues_from_validation
 from usage_pricing.ledger.charges import Charge
@@ -56,4 +57,21 @@ def price_estimate(
                 for name, error in sorted(failed.items())
             ]
         )
-    return Charge(result, "completed").charged
+    charged = Charge(result, "completed").charged
+    # The bounds of `amount` (controls.holds): a hold of 0 holds nothing (a 201 must mean an
+    # amount that counts against the budgets), and one above MAX_HOLD would let the sums of a
+    # budget's holds leave int64.
+    if charged < 1:
+        raise invalid_request(
+            [FieldIssue("estimate", f"prices at {charged} microcents: there is nothing to hold")]
+        )
+    if charged > MAX_HOLD:
+        raise invalid_request(
+            [
+                FieldIssue(
+                    "estimate",
+                    f"prices at {charged} microcents, more than the largest hold ({MAX_HOLD})",
+                )
+            ]
+        )
+    return charged
