@@ -78,3 +78,12 @@ MAX_AGGREGATE_ITEMS = 20_000
 # The usage summary shows at most this many values per dimension (the most seconds first); the
 # rest are added up under `other`, so its answer has a bounded size whatever the team runs.
 MAX_SUMMARY_VALUES = 100
+
+# What one response may carry, measured as Lambda returns it (the proxy result as JSON, its body
+# escaped): Lambda refuses a synchronous response over 6 MB, which the client would see as a
+# gateway 502 with no problem document. The edge (edge.http.Api) answers a larger one with a
+# 422 instead; answers that grow with a team's data are shaped to stay well below it.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+# A costs-feed page holds at most this many results (docs/costs-feed.md): one per bucket, app and
+# fee group, each at most ~450 bytes with the longest app path, so a page stays under ~4 MB.
+MAX_COST_RESULTS = 8_000

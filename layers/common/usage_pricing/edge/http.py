@@ -37,6 +37,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from usage_pricing.core.errors import (
+    AnswerTooLargeError,
     FieldIssue,
     ForbiddenError,
     InvalidRequestError,
@@ -47,7 +48,7 @@ from usage_pricing.core.errors import (
     join_issues,
 )
 from usage_pricing.core.jsonsafe import parse_json
-from usage_pricing.core.limits import MAX_BODY_BYTES
+from usage_pricing.core.limits import MAX_BODY_BYTES, MAX_RESPONSE_BYTES
 from usage_pricing.core.observability import logger
 from usage_pricing.core.scopes import Caller
 from usage_pricing.edge.problems import (
@@ -273,7 +274,7 @@ class Api:
             self._body = (_body_text(event), admitted.body)
         self.resolver.append_context(caller=admitted.caller)
         try:
-            return self.resolver.resolve(event, context)
+            return bounded_response(self.resolver.resolve(event, context))
         finally:
             self._body = None
 
@@ -283,6 +284,31 @@ class Api:
         if self._body is not None and self._body[0] == text:
             return self._body[1]
         return parse_json(text)
+
+
+# json.dumps writes a character as at most 6 (\uXXXX): a body shorter than this cannot make the
+# proxy result exceed MAX_RESPONSE_BYTES, and is not measured.
+_UNMEASURED = (MAX_RESPONSE_BYTES - 64 * 1024) // 6
+
+
+def bounded_response(result: dict[str, Any]) -> dict[str, Any]:
+    """`result`, or a 422 problem when Lambda would refuse to return it (over 6 MB as JSON: the
+    client would get a gateway 502 and nothing to act on). An answer that grows with what a team
+    has stored is shaped to stay below this; this is the edge's guarantee for every route."""
+    body = result.get("body")
+    if not isinstance(body, str) or len(body) <= _UNMEASURED:
+        return result
+    size = len(json.dumps(result))
+    if size <= MAX_RESPONSE_BYTES:
+        return result
+    logger.warning("answer too large to return", extra={"bytes": size, "limit": MAX_RESPONSE_BYTES})
+    return problem_event_response(
+        AnswerTooLargeError(
+            f"this answer would be {size:,} bytes, more than the {MAX_RESPONSE_BYTES:,} a "
+            "response may carry: ask for less (a shorter window, a coarser bucket, fewer apps "
+            "or a smaller page)"
+        )
+    )
 
 
 def _header(event: Mapping[str, Any], name: str) -> str | None:

@@ -31,7 +31,8 @@ from typing import Annotated, Literal, NamedTuple
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from usage_pricing.core.cursors import CursorSigner
-from usage_pricing.core.errors import FieldIssue, InvalidRequestError
+from usage_pricing.core.errors import AnswerTooLargeError, FieldIssue, InvalidRequestError
+from usage_pricing.core.limits import MAX_COST_RESULTS
 from usage_pricing.core.money import MICROCENTS_PER_DOLLAR, to_dollars
 from usage_pricing.core.utc import EARLIEST, LATEST, YEARS
 from usage_pricing.core.views import FigureError, Figures, absent
@@ -176,6 +177,7 @@ class CostsFeed:
         self.aggregates = aggregates
         self.signer = signer
         self.clock = clock
+        self.max_results = MAX_COST_RESULTS
 
     def page(self, team_id: str, query: CostsQuery) -> CostsPage:
         granularity = WIDTHS[query.bucket_width]
@@ -197,10 +199,11 @@ class CostsFeed:
             if not (first <= position < stop and (position - first) % width == 0):
                 raise _invalid("page", "lies outside this query's window")
         count = min(query.limit, (stop - position) // width)
-        page_end = position + count * width
         results = self._read(
             team_id, query, granularity=granularity, position=position, count=count, width=width
         )
+        count = _fitting(results, self.max_results)
+        page_end = position + count * width
         figures = Figures(OVERFLOW)
         data = []
         for index in range(count):
@@ -280,6 +283,23 @@ class CostsFeed:
                 cost = cell.counters.get(COST, 0)
                 bucket[(app, None)] = bucket.get((app, None), 0) + cost
         return out
+
+
+def _fitting(results: list[dict[tuple[str | None, str | None], int]], most: int) -> int:
+    """How many of the buckets read fit in one page of at most `most` results (a bucket is never
+    split): the page ends before the bucket that would pass it, and next_page starts there. A
+    single bucket with more results than that cannot be paged: a 422 asking for fewer."""
+    total = 0
+    for index, bucket in enumerate(results):
+        total += sum(1 for microcents in bucket.values() if microcents)
+        if total > most:
+            if index == 0:
+                raise AnswerTooLargeError(
+                    f"one bucket holds more than {most:,} results (one per app and line item): "
+                    "filter project_ids or group by fewer fields"
+                )
+            return index
+    return len(results)
 
 
 _QUOTED_AMOUNT = re.compile(r'"amount":\{"value":"(-?[0-9]+\.[0-9]+)"')
