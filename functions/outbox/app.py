@@ -18,7 +18,7 @@ relay = wiring.outbox_relay()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if relay is None:
         raise RuntimeError("CONTROLS_TABLE is not configured")
-    sent, oldest = relay.sweep()
+    sent, oldest = relay.sweep(context)
     metrics.add_metric(name="ThresholdEventsSwept", unit=MetricUnit.Count, value=sent)
     metrics.add_metric(
         name="OldestUnsentThresholdEventSeconds", unit=MetricUnit.Seconds, value=oldest

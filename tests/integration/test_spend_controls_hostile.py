@@ -5,7 +5,7 @@ Each test names the class of bug it stands for."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -138,3 +138,39 @@ def test_given_an_estimate_above_the_largest_hold_when_authorized_then_400_names
             "(1000000000000000)",
         }
     ]
+
+
+# ---- the outbox sweeper's work per run is bounded, however many events are unsent -----------
+
+
+def test_given_more_unsent_events_than_one_sweep_may_try_then_it_stops_reports_the_oldest_left_and_the_next_goes_on(
+    aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Class: work that grows with what a team makes us store. During an EventBridge outage a
+    # team whose charges and refunds keep crossing and clearing leaves any number of unsent
+    # events; the sweep tried every one in one run, past its 60 s timeout, and reported nothing.
+    from usage_pricing.controls import outbox
+    from usage_pricing.controls.outbox import Entry, OutboxRelay, outbox_put
+    from usage_pricing.controls.store import ControlsStore
+    from usage_pricing.core.deadline import BudgetPolicy
+
+    store = ControlsStore(aws.dynamodb.Table("ControlsTable"))
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    for n in range(5):
+        entry = Entry(f"team_a.m.1.p.100.{n + 1}.crossed", "Budget Threshold Crossed", {"n": n})
+        store.transact([outbox_put(store, entry, start + timedelta(seconds=n))], "put")
+    monkeypatch.setattr(outbox, "SWEEP_BATCH", 2)
+    sent: list[Entry] = []
+
+    class Publisher:
+        def put(self, entries: Any) -> list[bool]:
+            sent.extend(entries)
+            return [True] * len(entries)
+
+    now = start + timedelta(minutes=10)
+    relay = OutboxRelay(store, Publisher(), clock=lambda: now)
+    relay.budget = BudgetPolicy(margin_ms=0, max_items=10**6, max_queries=2, fallback_ms=60_000)
+    assert relay.sweep() == (4, 596.0)  # two pages; the fifth event, 596 s old, is left
+    assert [e.detail["n"] for e in sent] == [0, 1, 2, 3]
+    assert relay.sweep() == (1, 0.0)
+    assert [e.detail["n"] for e in sent] == [0, 1, 2, 3, 4]

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Protocol
 
 from usage_pricing.controls.keys import UNSENT, UNSENT_INDEX, outbox_key
 from usage_pricing.controls.store import ControlsStore
+from usage_pricing.core.deadline import BudgetPolicy
 from usage_pricing.core.errors import ConflictError, StorageError
 from usage_pricing.core.observability import logger
 from usage_pricing.core.utc import utc_iso
@@ -31,6 +32,14 @@ CLEARED = "Budget Threshold Cleared"
 CLAIM_SECONDS = 60
 OUTBOX_RETENTION = timedelta(days=30)
 SWEEP_BATCH = 100  # items claimed per sweep page
+# One sweep's work (functions/outbox, 60 s timeout, every minute): it stops paging this long
+# before Lambda's deadline, and after this many pages. An outage of EventBridge can leave any
+# number of items unsent (a team whose charges and refunds keep crossing and clearing makes as
+# many as it likes); a sweep that tried them all would run into its timeout and report nothing.
+# The index is sorted by created_at, so a sweep cut short has seen the oldest items first; the
+# next minute's sweep goes on.
+SWEEP_MARGIN_MS = 15_000
+SWEEP_PAGES = 40
 
 
 class Entry(NamedTuple):
@@ -102,6 +111,12 @@ class OutboxRelay:
         self.store = store
         self.publisher = publisher
         self.clock = clock
+        self.budget = BudgetPolicy(
+            margin_ms=SWEEP_MARGIN_MS,
+            max_items=SWEEP_PAGES * SWEEP_BATCH,
+            max_queries=SWEEP_PAGES,
+            fallback_ms=60_000,
+        )
 
     def deliver(self, entries: Sequence[Entry]) -> int:
         """Send entries just committed (their claim is the writer's); mark the accepted ones
@@ -140,10 +155,12 @@ class OutboxRelay:
             return False
         return True
 
-    def sweep(self) -> tuple[int, float]:
-        """Send every unsent item whose claim has lapsed. Returns (sent, the age in seconds of
-        the oldest item still unsent afterwards, 0 when none)."""
+    def sweep(self, context: Any = None) -> tuple[int, float]:
+        """Send the unsent items whose claim has lapsed, oldest first, within one sweep's work
+        (`budget`, on the Lambda `context`'s remaining time). Returns (sent, the age in seconds
+        of the oldest item still unsent afterwards, 0 when none)."""
         now = self.clock()
+        work = self.budget.start(context)
         request: dict[str, Any] = {
             "IndexName": UNSENT_INDEX,
             "KeyConditionExpression": "#u = :u",
@@ -156,6 +173,7 @@ class OutboxRelay:
         while True:
             with storage_errors("read the threshold outbox"):
                 page = self.store.table.query(**request)
+            work.spend(items=len(page.get("Items", [])))
             claimed: list[Entry] = []
             for item in page.get("Items", []):
                 if int(item.get("claim_until", 0)) > int(now.timestamp()):
@@ -179,6 +197,23 @@ class OutboxRelay:
             if "LastEvaluatedKey" not in page:
                 return sent, oldest
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            if not work.allows():
+                logger.warning(
+                    "outbox sweep stopped before the end of the unsent items; the next sweep "
+                    "goes on",
+                    extra={"sent": sent, "reason": work.stopped},
+                )
+                return sent, max(oldest, self._age_of_next(request, now))
+
+    def _age_of_next(self, request: dict[str, Any], now: datetime) -> float:
+        """The age of the first item a sweep cut short did not reach (one item read): the
+        oldest unsent item it leaves, so the alarm still sees it."""
+        with storage_errors("read the threshold outbox"):
+            page = self.store.table.query(**{**request, "Limit": 1})
+        items = page.get("Items", [])
+        if not items:
+            return 0.0
+        return (now - datetime.fromisoformat(str(items[0]["created_at"]))).total_seconds()
 
     def _claim(self, event_id: str, seen: int, now: datetime) -> bool:
         try:
