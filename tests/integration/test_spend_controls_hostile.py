@@ -14,6 +14,7 @@ from tests.conftest import AwsWorld
 from tests.integration.billing_helpers import completed
 from tests.integration.test_spend_controls import Controls, Recorder, fig
 from usage_pricing.core.errors import AnswerTooLargeError, StorageError
+from usage_pricing.edge.problems import MAX_DETAIL, bounded
 
 
 @pytest.fixture
@@ -174,3 +175,24 @@ def test_given_more_unsent_events_than_one_sweep_may_try_then_it_stops_reports_t
     assert [e.detail["n"] for e in sent] == [0, 1, 2, 3]
     assert relay.sweep() == (1, 0.0)
     assert [e.detail["n"] for e in sent] == [0, 1, 2, 3, 4]
+
+
+# ---- ids in paths have the rules of ids in bodies -------------------------------------------
+
+
+@pytest.mark.parametrize("task_id", ["a" * 129, "a" * 3000, "t 1", "t\u00e91", "t%2F1"])
+def test_given_a_task_id_path_that_no_task_id_can_be_when_a_hold_is_released_then_404_without_a_read(
+    controls: Controls, task_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Class: an id accepted in a path without the rules the same id has in a body. A task id is
+    # 1-128 of [A-Za-z0-9_.:@-] (core.limits.IDENTIFIER); a path of 3,000 characters reached
+    # DynamoDB as a key over its 2,048-byte limit (a ValidationException: a 503 and an error
+    # log, for a request that names no hold). As GET /usage/tasks/{taskID}/cost does, such an id
+    # is no task's: 404, read nothing.
+    def no_read(_key: Any) -> None:
+        raise AssertionError("read the controls table")
+
+    monkeypatch.setattr(controls.holds.holds.store, "get", no_read)
+    status, problem = controls.release(task_id)
+    assert status == 404, problem
+    assert problem["detail"] == bounded(f"no hold for task {task_id}", MAX_DETAIL)

@@ -39,7 +39,7 @@ from usage_pricing.core.errors import (
     NotFoundError,
     UsagePricingError,
 )
-from usage_pricing.core.limits import AppPath, Identifier
+from usage_pricing.core.limits import IDENTIFIER, AppPath, Identifier
 from usage_pricing.core.utc import utc_seconds
 from usage_pricing.core.windows import zone
 from usage_pricing.storage.dynamo import translate_client_error
@@ -224,7 +224,11 @@ class AuthorizationService:
 
     def release(self, team_id: str, task_id: str) -> None:
         """DELETE /usage/authorizations/{taskID}: the hold stops counting now. Idempotent for a
-        released or expired hold; a hold its task's billing settled is a 409."""
+        released or expired hold; a hold its task's billing settled is a 409. A path that no
+        task id can be (core.limits.IDENTIFIER) names no hold: 404 without a read (a key over
+        DynamoDB's 2,048 bytes would be refused as invalid, a 503)."""
+        if not IDENTIFIER.fullmatch(task_id):
+            raise NotFoundError(f"no hold for task {task_id}")
         for attempt in range(ATTEMPTS):
             hold = self.store.get(hold_key(team_id, task_id))
             if hold is None:
