@@ -196,3 +196,39 @@ def test_given_a_task_id_path_that_no_task_id_can_be_when_a_hold_is_released_the
     status, problem = controls.release(task_id)
     assert status == 404, problem
     assert problem["detail"] == bounded(f"no hold for task {task_id}", MAX_DETAIL)
+
+
+# ---- expired holds are removed however many minutes they span ------------------------------
+
+
+def test_given_a_counter_with_more_expired_minutes_than_eight_writes_remove_when_authorized_then_201_not_429(
+    controls: Controls, aws: AwsWorld
+) -> None:
+    # Class: cleanup work that grows with what a team stored, done inside a retry budget meant
+    # for contention. A day of holds with distinct expiry minutes (up to 1,440) leaves as many
+    # expired minutes; an authorization removes 40 per write and spent one of its 8 attempts on
+    # each sweep, so past 320 it answered 429 "busy" with nobody contending.
+    from usage_pricing.controls.periods import now_minute
+
+    assert controls.put("hard", {"period": "month", "limit": 10**12, "action": "block"})[0] == 201
+    assert controls.authorize({"task_id": "h0", "app": "team_a/flux", "amount": 5})[0] == 201
+    table = aws.dynamodb.Table("ControlsTable")
+    [counter] = table.scan(
+        FilterExpression="begins_with(pk, :c)", ExpressionAttributeValues={":c": "COUNTER#"}
+    )["Items"]
+    minute = now_minute(datetime.now(UTC))
+    for chunk in range(8):  # 400 expired minutes of 7 microcents each, 50 per update
+        names = {f"#e{k}": f"h{minute - 1 - chunk * 50 - k}" for k in range(50)}
+        table.update_item(
+            Key={"pk": counter["pk"], "sk": counter["sk"]},
+            UpdateExpression="ADD committed :sum SET " + ", ".join(f"{n} = :seven" for n in names),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":sum": 7 * 50, ":seven": 7},
+        )
+    status, hold = controls.authorize({"task_id": "h1", "app": "team_a/flux", "amount": 11})
+    assert status == 201, hold
+    [counter] = table.scan(
+        FilterExpression="begins_with(pk, :c)", ExpressionAttributeValues={":c": "COUNTER#"}
+    )["Items"]
+    assert counter["committed"] == 5 + 11
+    assert not [name for name in counter if name.startswith("h") and int(name[1:]) <= minute]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -276,27 +275,35 @@ class AuthorizationService:
         raise BudgetBusyError("the budget is busy; retry the release shortly")
 
     def _sweep(self, states: list[CounterState], keys: list[dict[str, str]], minute: int) -> bool:
-        """Remove expired minutes from counters holding more than one write removes (pinned:
-        a concurrent change makes this a no-op). True when anything was attempted."""
+        """Remove expired minutes from counters holding more than one write removes, all but the
+        last MAX_EXPIRED_PER_WRITE (which the hold's own write removes), in writes of that many
+        (each pinned: a concurrent change makes it a no-op, and the caller reads again). True
+        when anything was attempted: the caller reads again, one attempt for the whole backlog.
+
+        Bounded: a counter gains a minute only through an authorization, which also removes up
+        to MAX_EXPIRED_PER_WRITE, so it holds at most the live minutes (MAX_TTL / 60) and one
+        write's worth more: at most 37 writes per counter, once."""
         swept = False
         for state, key in zip(states, keys, strict=True):
             expired = sorted(state.expired(minute).items())
-            if len(expired) <= MAX_EXPIRED_PER_WRITE:
-                continue
-            change = _Change(key)
-            batch = dict(expired[:MAX_EXPIRED_PER_WRITE])
-            change.add("committed", -sum(batch.values()))
-            removals = []
-            for index, (expired_minute, value) in enumerate(batch.items()):
-                change.names[f"#e{index}"] = bucket_attribute(expired_minute)
-                change.values[f":e{index}"] = value
-                change.conditions.append(f"#e{index} = :e{index}")
-                removals.append(f"#e{index}")
-            update = change.update(self.store.name)["Update"]
-            update["UpdateExpression"] += " REMOVE " + ", ".join(removals)
-            with suppress(Transaction):  # changed meanwhile: read again
-                self.store.transact([{"Update": update}], "remove expired holds")
-            swept = True
+            backlog = expired[: max(0, len(expired) - MAX_EXPIRED_PER_WRITE)]
+            for start in range(0, len(backlog), MAX_EXPIRED_PER_WRITE):
+                change = _Change(key)
+                batch = dict(backlog[start : start + MAX_EXPIRED_PER_WRITE])
+                change.add("committed", -sum(batch.values()))
+                removals = []
+                for index, (expired_minute, value) in enumerate(batch.items()):
+                    change.names[f"#e{index}"] = bucket_attribute(expired_minute)
+                    change.values[f":e{index}"] = value
+                    change.conditions.append(f"#e{index} = :e{index}")
+                    removals.append(f"#e{index}")
+                update = change.update(self.store.name)["Update"]
+                update["UpdateExpression"] += " REMOVE " + ", ".join(removals)
+                swept = True
+                try:
+                    self.store.transact([{"Update": update}], "remove expired holds")
+                except Transaction:
+                    break  # changed meanwhile: read again
         return swept
 
     def _period(self, budget: Budget, now: datetime) -> tuple[datetime, datetime, dict[str, str]]:
