@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld
+from usage_pricing.core.errors import AnswerTooLargeError
 from usage_pricing.core.limits import MAX_APP_PATH, MAX_COST_RESULTS, MAX_RESPONSE_BYTES
 from usage_pricing.core.money import INT64_MIN
 from usage_pricing.spend.costs import (
@@ -134,4 +135,39 @@ def test_given_an_answer_over_what_lambda_returns_when_asked_then_a_422_problem_
     assert problem["detail"] == (
         f"this answer would be {size:,} bytes, more than the {size - 1:,} a response may carry: "
         "ask for less (a shorter window, a coarser bucket, fewer apps or a smaller page)"
+    )
+
+
+# ---- an app filter narrows the answer, not the read ------------------------------------------
+
+
+def test_given_a_read_filtered_to_one_app_then_every_item_it_evaluates_counts_against_the_read_budget(
+    world: Analytics,
+) -> None:
+    # Class: a filter that pages through everything (the aggregates' sort key is bucket#app, so
+    # an app filter is a FilterExpression: DynamoDB reads every app's items and returns one's).
+    # The read budget counted only the items returned, so a per-app breakdown of a team with
+    # thousands of apps read them all, past the function's timeout.
+    from usage_pricing.spend.aggregate_reader import AggregateRepository
+    from usage_pricing.storage.aggregates import Granularity
+
+    world.bill(*(at(NOW - timedelta(hours=1), f"f{n}", app=f"team_a/app-{n}") for n in range(5)))
+    table = world.aws.dynamodb.Table("AggregatesTable")
+    first = last = "2026-11-22T00:00:00Z"
+    reader = AggregateRepository(table, max_items=5)
+    [cell] = reader.read("team_a", Granularity.DAY, first, last, apps=["team_a/app-3"])
+    assert cell.app == "team_a/app-3"
+    reader = AggregateRepository(table, max_items=4)
+    with pytest.raises(AnswerTooLargeError) as raised:
+        reader.read("team_a", Granularity.DAY, first, last, apps=["team_a/app-3"])
+    assert raised.value.detail == (
+        "this answer would read more than 4 aggregate items (one per bucket, app and shard, "
+        "whatever the app filter: it narrows the answer, not the read): narrow the window or "
+        "choose a coarser bucket"
+    )
+    with pytest.raises(AnswerTooLargeError) as raised:
+        reader.read("team_a", Granularity.DAY, first, last)
+    assert raised.value.detail == (
+        "this answer would read more than 4 aggregate items (one per bucket, app and shard): "
+        "narrow the window, choose a coarser bucket or filter the apps"
     )

@@ -83,8 +83,9 @@ class AggregateRepository:
     ) -> list[Cell]:
         """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
         by shard, not summed. `counters` None reads every counter. More than `max_items` items
-        is a 422 (AnswerTooLargeError), raised as soon as the count passes it: a read never runs
-        without bound, whatever the number of apps a team has."""
+        evaluated (returned, or passed over by the app filter) is a 422 (AnswerTooLargeError),
+        raised as soon as the count passes it: a read never runs without bound, whatever the
+        number of apps a team has."""
         found: list[Cell] = []
         names = {"#pk": "pk", "#sk": "sk"}
         values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
@@ -105,6 +106,7 @@ class AggregateRepository:
                 "#app IN (" + ", ".join(f":a{i}" for i in range(len(app_list))) + ")"
             )
         request["ExpressionAttributeNames"] = names
+        evaluated = 0
         if self.consistent:
             request["ConsistentRead"] = True
         for shard in range(self.shards):
@@ -121,12 +123,20 @@ class AggregateRepository:
                 self.stats.queries += 1
                 items = page.get("Items", [])
                 self.stats.items += len(items)
+                # What DynamoDB evaluated, not what it returned: an app filter is applied after
+                # the read (the sort key is bucket#app), so it narrows the answer, not the work.
+                evaluated += int(page.get("ScannedCount", len(items)))
                 found.extend(decode_item(item) for item in items)
-                if len(found) > self.max_items:
+                if evaluated > self.max_items:
                     raise AnswerTooLargeError(
                         f"this answer would read more than {self.max_items:,} aggregate items (one "
-                        "per bucket, app and shard): narrow the window, choose a coarser bucket or "
-                        "filter the apps"
+                        "per bucket, app and shard"
+                        + (
+                            ", whatever the app filter: it narrows the answer, not the read): "
+                            "narrow the window or choose a coarser bucket"
+                            if app_list is not None
+                            else "): narrow the window, choose a coarser bucket or filter the apps"
+                        )
                     )
                 if "LastEvaluatedKey" not in page:
                     break
