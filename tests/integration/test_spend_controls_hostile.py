@@ -232,3 +232,40 @@ def test_given_a_counter_with_more_expired_minutes_than_eight_writes_remove_when
     )["Items"]
     assert counter["committed"] == 5 + 11
     assert not [name for name in counter if name.startswith("h") and int(name[1:]) <= minute]
+
+
+# ---- a throttled batch read ends ---------------------------------------------------------------
+
+
+def test_given_dynamodb_keeps_returning_unprocessed_keys_when_counters_are_read_then_a_retryable_503_after_a_few_tries() -> (
+    None
+):
+    # Class: a loop whose end is DynamoDB's to decide. BatchGetItem answers the keys it could
+    # not read (throttling) as UnprocessedKeys; the read asked again at once, for ever, until
+    # the function's timeout (a gateway 5xx, no problem document).
+    from types import SimpleNamespace
+
+    from usage_pricing.controls.store import ControlsStore
+
+    calls: list[Any] = []
+    slept: list[float] = []
+
+    def batch_get_item(RequestItems: Any) -> Any:  # noqa: N803 — boto3's parameter name
+        calls.append(RequestItems)
+        if len(calls) > 50:
+            raise AssertionError("still asking")
+        return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+    table = SimpleNamespace(
+        name="ControlsTable",
+        meta=SimpleNamespace(client=SimpleNamespace(batch_get_item=batch_get_item)),
+    )
+    store = ControlsStore(table, sleep=slept.append)
+    with pytest.raises(StorageError) as raised:
+        store.counters([{"pk": "COUNTER#a", "sk": "2026-12-01T00:00:00Z"}])
+    assert raised.value.status == 503 and raised.value.retryable
+    assert raised.value.detail == (
+        "read spend controls: DynamoDB left keys unread after 6 tries (throttled); retry shortly"
+    )
+    assert len(calls) == 6
+    assert slept == [0.025, 0.05, 0.1, 0.2, 0.4]

@@ -4,6 +4,8 @@ money is a condition of the transaction that acts on it."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -18,7 +20,7 @@ from usage_pricing.controls.keys import (
     team_pk,
 )
 from usage_pricing.controls.model import Budget
-from usage_pricing.core.errors import ConflictError
+from usage_pricing.core.errors import ConflictError, StorageError
 from usage_pricing.storage.dynamo import (
     error_code,
     storage_errors,
@@ -87,11 +89,19 @@ class Transaction(Exception):  # noqa: N818 — carries a cancelled transaction'
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
 
 
+# BatchGetItem answers keys it could not read (throttled) as UnprocessedKeys: they are asked
+# again with a backoff, this many times in all, then the read is a retryable 503 rather than a
+# loop that only the function's timeout ends.
+BATCH_TRIES = 6
+BATCH_BACKOFF = 0.025  # seconds, doubling
+
+
 class ControlsStore:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.table = table
         self.name: str = table.name
         self.client = table.meta.client
+        self.sleep = sleep
 
     def team(self, team_id: str) -> tuple[int, list[Budget]]:
         """The team's budget-set revision and its budgets: one consistent Query (≤ 101 items)."""
@@ -128,13 +138,21 @@ class ControlsStore:
         """The items of `keys` in order (None where absent): one consistent BatchGetItem."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         pending: dict[str, Any] = {self.name: {"Keys": _distinct(keys), "ConsistentRead": True}}
-        while pending:
+        for attempt in range(BATCH_TRIES):
+            if attempt:
+                self.sleep(BATCH_BACKOFF * 2 ** (attempt - 1))
             with storage_errors("read spend controls"):
                 answer = self.client.batch_get_item(RequestItems=pending)
             for item in answer.get("Responses", {}).get(self.name, []):
                 found[(item["pk"], item["sk"])] = item
             pending = answer.get("UnprocessedKeys") or {}
-        return [found.get((k["pk"], k["sk"])) for k in keys]
+            if not pending:
+                return [found.get((k["pk"], k["sk"])) for k in keys]
+        raise StorageError(
+            f"read spend controls: DynamoDB left keys unread after {BATCH_TRIES} tries "
+            "(throttled); retry shortly",
+            retryable=True,
+        )
 
     def get(self, key: dict[str, str]) -> dict[str, Any] | None:
         with storage_errors("read spend controls"):
