@@ -131,6 +131,18 @@ def routes(team: str = TEAM, app: str = APP) -> list[tuple[str, str]]:
         ("PATCH", f"/apps/{team}/{app}/pricing"),
         ("POST", f"/apps/{team}/{app}/pricing/publish"),
         ("POST", f"/apps/{team}/{app}/pricing/quote"),
+        ("POST", f"/apps/{team}/{app}/pricing/backtest"),
+        ("GET", f"/apps/{team}/{app}/pricing/scheduled"),
+        ("DELETE", f"/apps/{team}/{app}/pricing/scheduled/1"),
+        ("GET", "/usage/tasks"),
+        ("GET", "/v1/organization/costs"),
+        ("GET", "/keys/current"),
+        ("GET", "/budgets"),
+        ("GET", "/budgets/hostile"),
+        ("PUT", "/budgets/hostile"),
+        ("DELETE", "/budgets/hostile"),
+        ("POST", "/usage/authorizations"),
+        ("DELETE", "/usage/authorizations/t-hostile"),
     ]
 
 
