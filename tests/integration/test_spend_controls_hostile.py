@@ -269,3 +269,38 @@ def test_given_dynamodb_keeps_returning_unprocessed_keys_when_counters_are_read_
     )
     assert len(calls) == 6
     assert slept == [0.025, 0.05, 0.1, 0.2, 0.4]
+
+
+# ---- the largest charge transaction fits DynamoDB's 100 items ---------------------------------
+
+
+def test_given_every_threshold_of_five_budgets_and_a_hold_on_five_others_when_one_charge_crosses_them_all_then_it_commits_once(
+    controls: Controls, recorder: Recorder
+) -> None:
+    # The worst case docs/spend-controls.md counts: 5 applicable budgets, each with 10
+    # thresholds all crossed by one charge (50 outbox items), and the task's hold on 5 counters
+    # of budgets since re-scoped (5 more updates), beside the record, its 4 aggregates, the
+    # revision check, the hold's settlement and the charge entry: 68 items of the 100.
+    thresholds = [100 * k for k in range(1, 11)]  # levels 1..10 microcents of a limit of 1
+    for n in range(5):
+        body = {"period": "month", "limit": 1, "thresholds": thresholds, "app": "team_a/flux"}
+        assert controls.put(f"b{n}", body)[0] == 201
+    assert controls.authorize({"task_id": "t1", "app": "team_a/flux", "amount": 10**9})[0] == 201
+    for n in range(5):  # a new scope (tz), so the hold's counters are not the charge's
+        body = {
+            "period": "month",
+            "limit": 1,
+            "thresholds": thresholds,
+            "app": "team_a/flux",
+            "tz": "Europe/Berlin",
+        }
+        assert controls.put(f"b{n}", body)[0] == 200
+    assert controls.deliver(completed("t1")) == []
+    assert sorted(recorder.kinds()) == sorted(
+        ("Budget Threshold Crossed", t) for t in thresholds for _ in range(5)
+    )
+    assert controls.deliver(completed("t1")) == []  # a redelivery adds nothing
+    assert len(recorder.sent) == 50
+    c = controls.charged("t1")
+    for n in range(5):
+        assert controls.get(f"b{n}")[1]["spent"] == fig(c)
