@@ -20,16 +20,20 @@ from usage_pricing.spend.params import (
     EndQuery,
     FormatQuery,
     LimitQuery,
+    OrderQuery,
     RangeQuery,
     StartQuery,
     StatusQuery,
     TzQuery,
 )
+from usage_pricing.spend.task_count import TaskCounter
 from usage_pricing.spend.tasks import TASKS_CSV, TaskCost, TaskList, TaskListQuery, TaskPage
 
 wiring = Wiring()
 ledger = wiring.ledger()
-tasks = TaskList(wiring.task_index(), wiring.cursor_signer())
+tasks = TaskList(
+    wiring.task_index(), wiring.cursor_signer(), counter=TaskCounter(wiring.aggregates())
+)
 app = Api()
 # The task ids a task event can carry (limits.IDENTIFIER, as usage.events.Identifier); any other is
 # no task, and is never sent to DynamoDB (a key over 2 KB would be a storage error, not a 404).
@@ -72,9 +76,10 @@ def task_list(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     format: FormatQuery = None,
+    order: OrderQuery = "asc",
 ) -> Response[str]:
     query = TaskListQuery(
-        range, start, end, tz, tuple(apps or ()), tuple(status or ()), limit, cursor
+        range, start, end, tz, tuple(apps or ()), tuple(status or ()), limit, cursor, order
     )
     answer = tasks.page(app.caller.team_id, query, app.resolver.lambda_context)
     headers = {"Link": next_page_link(answer.next_cursor)} if answer.next_cursor else {}

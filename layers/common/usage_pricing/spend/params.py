@@ -16,6 +16,8 @@ MAX_APP_FILTERS = 20
 TaskStatus = Literal["completed", "failed", "cancelled", "refunded", "needs_review"]
 # What the breakdown groups its spend by (the first is the default).
 SpendGroup = Literal["app", "fee", "tier"]
+# The task list's order by completed_at then task id: oldest first (the default) or newest first.
+TaskOrder = Literal["asc", "desc"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
 
@@ -75,4 +77,11 @@ LimitQuery = Annotated[
 ]
 CursorQuery = Annotated[
     str | None, Query(max_length=2048, description="next_cursor of the previous page")
+]
+OrderQuery = Annotated[
+    TaskOrder,
+    Query(
+        description="asc (default): oldest first by completed_at then task id; desc: newest "
+        "first, exactly the reverse"
+    ),
 ]

@@ -12,7 +12,13 @@ no key of an index: DynamoDB applies a Query's Limit before its FilterExpression
 Query reads FILTERED_PAGE items per call whatever `limit` is, and a page may stop, for its budget,
 with fewer rows than `limit` (even none). It then says where its reads stopped: the position up
 to which every partition's records were all read (and every match among them returned), from
-which the next page continues. So the pages concatenate to the window's matches, none twice."""
+which the next page continues. So the pages concatenate to the window's matches, none twice.
+
+Newest first (`descending`) is the same walk mirrored: each Query reads its partition backwards
+(ScanIndexForward=False), the partitions are merged by the largest key, a page continues below
+its position, and a page the budget stops returns the matches at or above the highest key down
+to which every unfinished partition was read. Both orders cut the same window by the same key,
+so a walk newest first is exactly the reverse of a walk oldest first."""
 
 from __future__ import annotations
 
@@ -97,19 +103,22 @@ class IndexPage(NamedTuple):
 
 
 class _Partition:
-    """One partition's Query, read a page at a time on demand. `through` is the key up to which
-    its records were all read: the last evaluated key of its latest page, `high` once done."""
+    """One partition's Query, read a page at a time on demand, in the page's order. `through`
+    is the key up to which its records were all read: the last evaluated key of its latest
+    page, or, once done, the far end of its range (`end`: the window's high end oldest first,
+    its low end newest first)."""
 
-    __slots__ = ("buffer", "done", "request", "sort_name", "through")
+    __slots__ = ("buffer", "done", "end", "request", "sort_name", "through")
 
-    def __init__(self, request: dict[str, Any], sort_name: str, low: str) -> None:
+    def __init__(self, request: dict[str, Any], sort_name: str, begin: str, end: str) -> None:
         self.request = request
         self.sort_name = sort_name
         self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
         self.done = False
-        self.through = low
+        self.through = begin
+        self.end = end
 
-    def fetch(self, table: Any, limit: int, high: str) -> int:
+    def fetch(self, table: Any, limit: int) -> int:
         """Read one page of at most `limit` items; the items it evaluated."""
         self.request["Limit"] = limit
         with storage_errors("read the task list"):
@@ -118,7 +127,7 @@ class _Partition:
             self.buffer.append((str(item[self.sort_name]), item))
         last = page.get("LastEvaluatedKey")
         if last is None:
-            self.done, self.through = True, high
+            self.done, self.through = True, self.end
         else:
             self.request["ExclusiveStartKey"] = last
             self.through = str(last[self.sort_name])
@@ -141,18 +150,38 @@ class TaskIndex:
         budget: WorkBudget,
         apps: Iterable[str] = (),
         statuses: Iterable[str] = (),
+        descending: bool = False,
     ) -> IndexPage:
-        """Up to `limit` records whose index key lies in [low, high) and after `after`, in
-        order, read within `budget` (each partition's first Query is made whatever the deadline,
-        so every page moves forward)."""
+        """Up to `limit` records whose index key lies in [low, high) and past `after` (after it
+        oldest first, before it newest first), in order, read within `budget` (each partition's
+        first Query is made whatever the deadline, so every page moves forward)."""
         app_list = sorted(set(apps))
         status_filter = _status_filter(statuses)
-        start = max(low, after) if after is not None else low
-        if start >= high:  # an empty window; inverted bounds never reach DynamoDB (a 400 there)
+        # The range still to read, [begin … end] in the page's order: oldest first from `after`
+        # up to `high`, newest first from `after` down to `low`.
+        if descending:
+            begin, end = (min(high, after) if after is not None else high), low
+            bottom, top = end, begin
+        else:
+            begin, end = (max(low, after) if after is not None else low), high
+            bottom, top = begin, end
+        if bottom >= top:  # an empty window; inverted bounds never reach DynamoDB (a 400 there)
             return IndexPage([], None)
+
+        def ahead(key: str, mark: str) -> bool:
+            """`key` comes before `mark` in the page's order."""
+            return key > mark if descending else key < mark
+
+        first_of = max if descending else min
         sources = [(BY_TEAM_APP, "gsi2", team_app_partition(team_id, a)) for a in app_list]
         parts = [
-            self._partition(source, low=start, high=high, status_filter=status_filter)
+            self._partition(
+                source,
+                low=bottom,
+                high=top,
+                status_filter=status_filter,
+                descending=descending,
+            )
             for source in sources or [(BY_TEAM, "gsi1", team_partition(team_id))]
         ]
         if status_filter is not None:
@@ -164,11 +193,11 @@ class TaskIndex:
             size = min(chunk, budget.items_left()) if status_filter is not None else chunk
             # The first read starts at `after` itself (BETWEEN is inclusive), which it skips:
             # two items at least, so that a page always moves past its cursor.
-            scanned = part.fetch(self.table, max(2 if first else 1, size), high)
+            scanned = part.fetch(self.table, max(2 if first else 1, size))
             budget.spend(items=scanned)
             self.stats.queries += 1
             self.stats.scanned += scanned
-            while part.buffer and after is not None and part.buffer[0][0] <= after:
+            while part.buffer and after is not None and not ahead(after, part.buffer[0][0]):
                 part.buffer.popleft()
 
         def fill(part: _Partition) -> bool:
@@ -189,7 +218,7 @@ class TaskIndex:
             live = [p for p in parts if p.buffer]
             if not live:
                 return IndexPage(found, None)  # every partition read to the window's end
-            part = min(live, key=lambda p: p.buffer[0][0])
+            part = first_of(live, key=lambda p: p.buffer[0][0])
             if len(found) == limit:
                 return IndexPage(found, found[-1][0])
             key, item = part.buffer.popleft()
@@ -197,16 +226,17 @@ class TaskIndex:
             self.stats.returned += 1
             if not fill(part):
                 blocked.append(part)
-        # Stopped by the budget: every record up to the lowest `through` of the partitions not
-        # read to the end was read (at or above every record returned so far, as each such
-        # partition's `through` is at or above its next record); return the matches up to it, and
-        # resume after it.
-        horizon = min(p.through for p in parts if not p.done)
+        # Stopped by the budget: every record up to the `through` nearest the page's start of
+        # the partitions not read to the end was read (the lowest oldest first, the highest
+        # newest first; no record returned so far lies past it, as each such partition's
+        # `through` is no further than its next record); return the matches up to it, and
+        # resume past it.
+        horizon = first_of(p.through for p in parts if not p.done)
         while len(found) < limit:
-            live = [p for p in parts if p.buffer and p.buffer[0][0] <= horizon]
+            live = [p for p in parts if p.buffer and not ahead(horizon, p.buffer[0][0])]
             if not live:
                 return IndexPage(found, horizon)
-            part = min(live, key=lambda p: p.buffer[0][0])
+            part = first_of(live, key=lambda p: p.buffer[0][0])
             key, item = part.buffer.popleft()
             found.append((key, record_from_item(item)))
             self.stats.returned += 1
@@ -219,6 +249,7 @@ class TaskIndex:
         low: str,
         high: str,
         status_filter: tuple[str, dict[str, str], dict[str, Any]] | None,
+        descending: bool = False,
     ) -> _Partition:
         index, prefix, partition = source  # index name, key prefix, partition key
         sort_name = f"{prefix}sk"
@@ -238,4 +269,7 @@ class TaskIndex:
             request["FilterExpression"] = expression
             request["ExpressionAttributeNames"].update(names)
             request["ExpressionAttributeValues"].update(values)
-        return _Partition(request, sort_name, low)
+        if descending:
+            request["ScanIndexForward"] = False
+            return _Partition(request, sort_name, begin=high, end=low)
+        return _Partition(request, sort_name, begin=low, end=high)

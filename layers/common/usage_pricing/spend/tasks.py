@@ -1,10 +1,10 @@
 """The task list (docs/api.md): a team's billing records in a window, oldest first by completed_at
-then task id, a page at a time.
+then task id (or, with order=desc, newest first: exactly the reverse), a page at a time.
 
 Paging is by position, not offset: the cursor holds the window (fixed when the first page was
 asked for, so a window that ends "now" does not move under a client paging through it) and the
 index key of the last record returned. Records that arrive while a client pages appear in a
-later page when they sort after its position, so the pages concatenate to the window's records
+later page when they sort after its position (in the query's order), so the pages concatenate to the window's records
 without a duplicate or a gap; only a record billed late, sorting before the position already
 passed, is not seen by that walk.
 
@@ -18,7 +18,14 @@ reach DynamoDB as inverted key bounds). Without the secret the list answers 503 
 Every page is bounded (docs/api.md; storage.task_index): it reads at most TASK_LIST_BUDGET's items
 and Queries and stops at a deadline inside the function's timeout. A `status` filter, which no
 index serves, can therefore end a page with fewer rows than `limit`, or none, and still
-`has_more`: its `next_cursor` continues from where the reads stopped."""
+`has_more`: its `next_cursor` continues from where the reads stopped.
+
+The first page of a query without a `status` filter also says how many tasks the window holds
+(`count`), from the spend aggregates and never from the records (spend.task_count): the window
+widened to whole minutes (whole quarter-hours beyond the minute aggregates' three days), stated
+as it was counted. A later page has no count (the client has the first page's), nor has a
+status filter (the aggregates count calls, not statuses); nor a window whose count would pass
+the aggregate reader's item limit. Those answer `count: null`, never a 422 for the list."""
 
 from __future__ import annotations
 
@@ -38,7 +45,8 @@ from usage_pricing.core.views import Fee, FeeView, FigureError
 from usage_pricing.core.windows import RangeName, Span, resolve_span
 from usage_pricing.ledger.records import RESOURCE, BillingRecord
 from usage_pricing.spend.exports import CsvExport
-from usage_pricing.spend.params import DEFAULT_LIMIT
+from usage_pricing.spend.params import DEFAULT_LIMIT, TaskOrder
+from usage_pricing.spend.task_count import TaskCounter
 from usage_pricing.spend.task_index import TaskIndex
 
 CURSOR_PURPOSE = "task-list"
@@ -138,10 +146,13 @@ class TaskListQuery(NamedTuple):
     statuses: tuple[str, ...] = ()
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    order: TaskOrder = "asc"
 
     def fingerprint(self) -> bytes:
-        """What binds a cursor to its query: every parameter but the page size and the cursor."""
-        content = {
+        """What binds a cursor to its query: every parameter but the page size and the cursor.
+        The order is named only when it is desc: so a cursor of one order is a 400 for the
+        other, and the oldest-first cursors issued before the order existed stay valid."""
+        content: dict[str, object] = {
             "range": self.range,
             "start": self.start,
             "end": self.end,
@@ -149,13 +160,28 @@ class TaskListQuery(NamedTuple):
             "app": sorted(set(self.apps)),
             "status": sorted(set(self.statuses)),
         }
+        if self.order != "asc":
+            content["order"] = self.order
         return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+
+
+class TaskCount(BaseModel):
+    tasks: int = Field(
+        description="Billed tasks (charged, refunded, failed or cancelled alike) completing in "
+        "[start, end), from the spend aggregates."
+    )
+    start: str = Field(
+        description="The window counted (inclusive): the list's start, widened to a whole UTC "
+        "minute (a quarter-hour when it is more than about three days old)."
+    )
+    end: str = Field(description="The window counted (exclusive), widened like start.")
 
 
 class TaskPage(BaseModel):
     data: list[TaskCost] = Field(
-        description="Up to `limit` records, oldest first. With a `status` filter a page reads a "
-        "bounded number of records, so it may hold fewer (even none) while has_more is true."
+        description="Up to `limit` records, oldest first (newest first with order=desc). With a "
+        "`status` filter a page reads a bounded number of records, so it may hold fewer (even "
+        "none) while has_more is true."
     )
     has_more: bool = Field(
         description="The window may hold more records after this page: follow next_cursor."
@@ -164,6 +190,14 @@ class TaskPage(BaseModel):
         description="Pass as `cursor` (with the same query) for the next page; it continues "
         "where this page stopped, whether at `limit` rows or at the request's read budget or "
         "deadline. Null when the window holds no more."
+    )
+    count: TaskCount | None = Field(
+        None,
+        description="How many tasks the window holds, on the first page (no cursor) of a query "
+        "without `status`; start and end are the window counted, which is the list's when its "
+        "bounds are whole minutes (whole quarter-hours beyond three days), and then the count is "
+        "exact for it. Null on later pages, with a status filter, or when counting would read "
+        "more aggregate items than a request may.",
     )
 
 
@@ -221,10 +255,12 @@ class TaskList:
         index: TaskIndex,
         signer: CursorSigner,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        counter: TaskCounter | None = None,
     ) -> None:
         self.index = index
         self.signer = signer
         self.clock = clock
+        self.counter = counter
         self.budget = BudgetPolicy(
             margin_ms=MARGIN_MS,
             max_items=MAX_ITEMS,
@@ -257,6 +293,16 @@ class TaskList:
             position = _window_of(_Position(low, high, after), span, now)
         else:
             position = _Position(sortable(span.start), sortable(span.end), None)
+        count = None
+        # Before the list's reads, so that these reads' time comes out of the list's deadline.
+        if query.cursor is None and not query.statuses and self.counter is not None:
+            counted = self.counter.count(
+                team_id, span.start, span.end, now=now, apps=query.apps, budget=budget
+            )
+            if counted is not None:
+                count = TaskCount(
+                    tasks=counted.tasks, start=utc_iso(counted.start), end=utc_iso(counted.end)
+                )
         found, resume_after = self.index.page(
             team_id,
             position.low,
@@ -266,6 +312,7 @@ class TaskList:
             budget=budget,
             apps=query.apps,
             statuses=query.statuses,
+            descending=query.order == "desc",
         )
         next_cursor = None
         if resume_after is not None:
@@ -279,5 +326,6 @@ class TaskList:
             data=[TaskCost.of(record) for record in records],
             has_more=next_cursor is not None,
             next_cursor=next_cursor,
+            count=count,
         )
         return TaskPageAnswer(model, records)

@@ -1,0 +1,140 @@
+"""How many tasks the task list's window holds (its first page's `count`, docs/api.md), from the
+spend aggregates and never from the records.
+
+Counting records would read every one of them (a Query with Select=COUNT still reads each item
+it counts): a 90-day window of a busy team is millions of reads. The aggregates already count
+every billed task in the UTC bucket it completed in (storage.aggregates): `calls` counts the
+charged ones and `r:calls` the refunded ones (a refund takes its call out of `calls` and adds it
+to `r:calls`), so `calls + r:calls` over a window is every record in it, whatever its status,
+charged or not (a failed task is a record with a call and nothing charged).
+
+The window is widened outward to whole minutes, or to whole quarter-hours where minute items may
+have expired (they live MINUTE_RETENTION, 3 days; MINUTE_MARGIN keeps a window that starts just
+inside it from reaching items the TTL is about to drop), and then cut into the coarsest UTC
+buckets that tile it: whole days as day items and only the two edges as hour, quarter-hour and
+minute items. A 90-day window thus reads about 90 day items plus at most 46 hour, 6 quarter-hour
+and 28 minute items per app and shard, in at most 7 ranges (one Query per shard each), however
+busy the team. The answer states the widened window it counted (`start`, `end`): when it is the
+list's own window (bounds on whole minutes, or whole quarter-hours beyond three days) the count
+is exact for it.
+
+No count is a guess: it is None (the answer's `count: null`) when the reads would pass the
+reader's item limit (a long window of many apps or hot shards), or the request's deadline has
+passed. What it cannot see: refunds written before the aggregates had `r:calls` (records of
+aggregate layout 1 refunded by those releases) left their call in neither counter, so such a
+task is missing from the count; recomputing the aggregates from the records restores it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from usage_pricing.core.errors import AnswerTooLargeError
+from usage_pricing.storage.aggregates import (
+    CALLS,
+    COARSEST_FIRST,
+    MINUTE_RETENTION,
+    REFUNDED_CALLS,
+    Granularity,
+    bucket_key,
+)
+
+if TYPE_CHECKING:
+    from usage_pricing.core.deadline import WorkBudget
+    from usage_pricing.spend.aggregate_reader import AggregateRepository
+
+# A window whose start is older than MINUTE_RETENTION less this is counted in quarter-hours: its
+# minute items may already be gone by the time they are read (TTL drops them at expiry or later,
+# never earlier; the margin covers the clocks' skew and the request's own time).
+MINUTE_MARGIN = timedelta(hours=1)
+COUNTERS = (CALLS, REFUNDED_CALLS)
+
+
+class Counted(NamedTuple):
+    """The tasks completing in [start, end): the list's window widened to whole buckets."""
+
+    tasks: int
+    start: datetime
+    end: datetime
+
+
+class Piece(NamedTuple):
+    """Buckets of one granularity from `start` (inclusive) to `end` (exclusive)."""
+
+    granularity: Granularity
+    start: datetime
+    end: datetime
+
+
+def _ceil(granularity: Granularity, moment: datetime) -> datetime:
+    floor = granularity.floor(moment)
+    return floor if floor == moment else floor + granularity.step
+
+
+def widened(start: datetime, end: datetime, now: datetime) -> tuple[Granularity, datetime, datetime]:
+    """The unit a window is counted in, and the window widened outward to whole units of it."""
+    minutes_reach = now - MINUTE_RETENTION + MINUTE_MARGIN
+    unit = Granularity.MINUTE if start >= minutes_reach else Granularity.QUARTER
+    return unit, unit.floor(start), _ceil(unit, end)
+
+
+def pieces(start: datetime, end: datetime, unit: Granularity) -> list[Piece]:
+    """[start, end) (aligned to `unit`) as the coarsest UTC buckets that tile it: the whole days
+    inside it, then whole hours inside what is left at each edge, and so on down to `unit`."""
+    levels = COARSEST_FIRST[: COARSEST_FIRST.index(unit) + 1]
+    out: list[Piece] = []
+
+    def cover(first: datetime, last: datetime, depth: int) -> None:
+        if first >= last:
+            return
+        granularity = levels[depth]
+        inner_first, inner_last = _ceil(granularity, first), granularity.floor(last)
+        if inner_first < inner_last:
+            out.append(Piece(granularity, inner_first, inner_last))
+            cover(first, inner_first, depth + 1)
+            cover(inner_last, last, depth + 1)
+        else:
+            cover(first, last, depth + 1)
+
+    cover(start, end, 0)
+    return out
+
+
+class TaskCounter:
+    def __init__(self, aggregates: AggregateRepository) -> None:
+        self.aggregates = aggregates
+
+    def count(
+        self,
+        team_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        apps: Sequence[str] = (),
+        budget: WorkBudget | None = None,
+    ) -> Counted | None:
+        """The team's tasks (of `apps`, or all) completing in [start, end) widened; None when
+        that cannot be read within the reader's item limit or the request's deadline."""
+        unit, first, last = widened(start, end, now)
+        tasks = items = 0
+        for piece in pieces(first, last, unit):
+            if budget is not None and budget.expired():
+                return None
+            try:
+                cells = self.aggregates.read(
+                    team_id,
+                    piece.granularity,
+                    bucket_key(piece.start),
+                    bucket_key(piece.end - piece.granularity.step),
+                    counters=COUNTERS,
+                    apps=apps or None,
+                )
+            except AnswerTooLargeError:
+                return None
+            items += len(cells)
+            if items > self.aggregates.max_items:  # the limit holds for the count as a whole
+                return None
+            tasks += sum(c.counters.get(CALLS, 0) + c.counters.get(REFUNDED_CALLS, 0) for c in cells)
+        return Counted(tasks, first, last)
