@@ -72,7 +72,9 @@ def _ceil(granularity: Granularity, moment: datetime) -> datetime:
     return floor if floor == moment else floor + granularity.step
 
 
-def widened(start: datetime, end: datetime, now: datetime) -> tuple[Granularity, datetime, datetime]:
+def widened(
+    start: datetime, end: datetime, now: datetime
+) -> tuple[Granularity, datetime, datetime]:
     """The unit a window is counted in, and the window widened outward to whole units of it."""
     minutes_reach = now - MINUTE_RETENTION + MINUTE_MARGIN
     unit = Granularity.MINUTE if start >= minutes_reach else Granularity.QUARTER
@@ -136,5 +138,7 @@ class TaskCounter:
             items += len(cells)
             if items > self.aggregates.max_items:  # the limit holds for the count as a whole
                 return None
-            tasks += sum(c.counters.get(CALLS, 0) + c.counters.get(REFUNDED_CALLS, 0) for c in cells)
+            tasks += sum(
+                c.counters.get(CALLS, 0) + c.counters.get(REFUNDED_CALLS, 0) for c in cells
+            )
         return Counted(tasks, first, last)

@@ -4,9 +4,10 @@ then task id (or, with order=desc, newest first: exactly the reverse), a page at
 Paging is by position, not offset: the cursor holds the window (fixed when the first page was
 asked for, so a window that ends "now" does not move under a client paging through it) and the
 index key of the last record returned. Records that arrive while a client pages appear in a
-later page when they sort after its position (in the query's order), so the pages concatenate to the window's records
-without a duplicate or a gap; only a record billed late, sorting before the position already
-passed, is not seen by that walk.
+later page when they sort after its position (in the query's order), so the pages concatenate
+to the window's records without a duplicate or a gap; only a record billed late, sorting before
+the position already passed in the walk's order, is not seen by that walk (newest first: any
+record of the window billed after the walk went past its completion time).
 
 The cursor is opaque and bound to the team and the query: it is sealed by usage_pricing.core.cursors
 with the deployment's secret over the team id, the query's parameters and its content. A cursor
