@@ -905,7 +905,7 @@ def test_given_a_failed_page_load_then_the_pager_says_that_page_is_not_loaded(
     page.wait_for_function("() => document.querySelector('#panel-tasks').dataset.page === '2'")
 
 
-def test_given_a_page_of_tasks_then_the_count_says_which_tasks_of_the_window_it_shows(
+def test_given_the_tasks_tab_then_it_lists_newest_first_and_says_how_many_tasks_the_window_holds(
     dashboard: Dashboard, stack: Stack
 ) -> None:
     page = dashboard.page
@@ -913,14 +913,54 @@ def test_given_a_page_of_tasks_then_the_count_says_which_tasks_of_the_window_it_
     dashboard.use_key()
     dashboard.wait_ready("tasks")
     with page.expect_request(lambda r: "/usage/tasks?" in r.url):
-        page.select_option("#tasks-limit", "10")
+        page.select_option("#tasks-tz", "Asia/Kolkata")
     dashboard.wait_ready("tasks")
-    assert page.inner_text("#tasks-count") == (
-        "Tasks 1–10 of this window, oldest first; more on the next page."
+    with page.expect_request(lambda r: "/usage/tasks?" in r.url) as asked:
+        page.select_option("#tasks-limit", "10")
+    query = dashboard.wait_ready("tasks")
+    assert ("order", "desc") in _query(asked.value.url)
+    answer = dashboard.api(f"/usage/tasks?{urlencode(query)}")
+    shown = page.eval_on_selector_all(
+        "#tasks-table tbody tr[data-task-id]", "rows => rows.map(r => r.dataset.taskId)"
     )
+    assert shown == [task["task_id"] for task in answer["data"]]
+    times = [task["completed_at"] for task in answer["data"]]
+    assert len(times) == 10 and times == sorted(times, reverse=True)  # newest first
+
+    # The count is the API's first-page count, its window written by the page's one formatter
+    # in the chosen zone.
+    count = answer["count"]
+    assert count["tasks"] > 10, "the demo data bills more than one page of tasks"
+    assert page.get_attribute("#tasks-count", "data-total") == str(count["tasks"])
+    bounds = page.eval_on_selector_all(
+        "#tasks-count time", "ts => ts.map(t => [t.getAttribute('datetime'), t.textContent])"
+    )
+    formatted = page.evaluate(
+        "async (isos) => { const f = await import('/dashboard/format.js');"
+        " return isos.map((iso) => f.formatTime(iso)); }",
+        [count["start"], count["end"]],
+    )
+    assert bounds == [[count["start"], formatted[0]], [count["end"], formatted[1]]]
+    assert formatted[0].endswith(" Asia/Kolkata")
+    assert page.inner_text("#tasks-count") == (
+        f"{count['tasks']:,} tasks from {formatted[0]} to {formatted[1]}. "
+        "Showing 1–10, newest first; more on the next page."
+    )
+    # A later page has no count of its own: the line keeps the first page's.
     page.click("#tasks-next")
     page.wait_for_function("() => document.querySelector('#panel-tasks').dataset.page === '2'")
-    assert page.inner_text("#tasks-count").startswith("Tasks 11–20 of this window")
+    assert page.inner_text("#tasks-count").startswith(f"{count['tasks']:,} tasks from ")
+    assert "Showing 11–20, newest first" in page.inner_text("#tasks-count")
+
+    # A status filter has no count: the line says which rows these are, and no total.
+    with page.expect_request(lambda r: "/usage/tasks?" in r.url) as filtered:
+        page.select_option("#tasks-status", "failed")
+    query = dashboard.wait_ready("tasks")
+    assert ("order", "desc") in _query(filtered.value.url)
+    assert dashboard.api(f"/usage/tasks?{urlencode(query)}")["count"] is None
+    assert page.get_attribute("#tasks-count", "data-total") is None
+    assert page.inner_text("#tasks-count").startswith("Showing 1–")
+    assert " tasks from " not in page.inner_text("#tasks-count")
 
 
 def test_given_two_windows_that_rank_apps_differently_then_each_app_keeps_its_colour(
@@ -1138,8 +1178,12 @@ def test_given_the_tasks_tab_when_csv_is_downloaded_then_it_is_the_servers_csv_o
     dashboard.open("tasks")
     dashboard.use_key()
     dashboard.wait_ready("tasks")
-    with page.expect_download() as download_info:
+    with (
+        page.expect_download() as download_info,
+        page.expect_request(lambda r: "format=csv" in r.url) as asked,
+    ):
         page.click("#tasks-csv")
+    assert ("order", "desc") in _query(asked.value.url)  # the order the page shows
     target = tmp_path / "tasks.csv"
     download_info.value.save_as(target)
     assert download_info.value.suggested_filename == "tasks_7d_page1_UTC.csv"

@@ -1,6 +1,7 @@
-/* The Tasks tab: the task list a page at a time (the API's order: oldest first, by completed_at
- * then task id; it has no newest-first order and no total, so the page says which tasks of the
- * window it shows rather than sorting a page on its own), its CSV, and a task's cost. */
+/* The Tasks tab: the task list a page at a time, newest first (the API's order=desc: by
+ * completed_at then task id, the exact reverse of its default; the page never sorts rows on its
+ * own), the window's count as the API's first page states it, its CSV (the same query, order
+ * included), and a task's cost. */
 
 import { api } from './api.js';
 import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
@@ -15,6 +16,7 @@ function taskParams() {
   const status = $('#tasks-status').value;
   if (status) params.push(['status', status]);
   params.push(['limit', $('#tasks-limit').value]);
+  params.push(['order', 'desc']);
   return params;
 }
 
@@ -24,6 +26,10 @@ export async function loadTasks(direction) {
     pages.params = taskParams();
     pages.cursors = [null];
     pages.page = 0;
+    // Rows before each page (a status filter's page may hold fewer than the limit), and the
+    // window's count, which only the API's first page carries.
+    pages.offsets = [0];
+    pages.count = null;
   }
   const target = direction === 'next' ? pages.page + 1 : direction === 'prev' ? pages.page - 1 : direction === 'again' ? pages.failed : 0;
   const cursor = pages.cursors[target];
@@ -46,8 +52,12 @@ export async function loadTasks(direction) {
     pages.page = target;
     pages.cursors.length = target + 1;
     if (data.has_more && data.next_cursor) pages.cursors[target + 1] = data.next_cursor;
+    pages.offsets = pages.offsets || [0];
+    pages.offsets.length = target + 1;
+    pages.offsets[target + 1] = pages.offsets[target] + (data.data || []).length;
+    if (target === 0) pages.count = data.count || null;
     pages.shownParams = params;
-    renderTasks(data, target, Number(pages.params.find(([name]) => name === 'limit')[1]));
+    renderTasks(data, target, pages.offsets[target], pages.count);
     $('#panel-tasks').dataset.page = String(target + 1);
     settle('tasks', params, 'ready');
   } catch (error) {
@@ -56,6 +66,7 @@ export async function loadTasks(direction) {
     delete $('#panel-tasks').dataset.page;
     $('#tasks-table tbody').replaceChildren();
     $('#tasks-count').textContent = '';
+    delete $('#tasks-count').dataset.total;
     pages.failed = target; // Retry asks for the page that failed, from its own cursor
     report(error, 'tasks-error', windowFields('tasks'), () => loadTasks('again'), fresh);
     // The pager says what is on screen: nothing of the page that failed.
@@ -67,7 +78,14 @@ export async function loadTasks(direction) {
   }
 }
 
-function renderTasks(data, page, limit) {
+/** "1,204 tasks from … to …" (the window the API counted, in the chosen zone), or nothing. */
+function countLine(count) {
+  if (!count || typeof count.tasks !== 'number') return [];
+  const noun = count.tasks === 1 ? 'task' : 'tasks';
+  return [`${count.tasks.toLocaleString('en-US')} ${noun} from `, time(count.start), ' to ', time(count.end), '. '];
+}
+
+function renderTasks(data, page, before, count) {
   const tasks = data.data || [];
   const rows = tasks.map((task) => el('tr', { 'data-task-id': task.task_id },
     el('td', { 'data-label': 'Completed' }, time(task.completed_at)),
@@ -76,14 +94,21 @@ function renderTasks(data, page, limit) {
     el('td', { 'data-label': 'Status', text: task.status }),
     el('td', { 'data-label': 'Billing', text: task.billing_status }),
     el('td', { 'data-label': 'Charged', class: 'num' }, money(task.charged))));
-  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 6, text: 'No tasks in this window.' })));
+  const hasMore = Boolean(data.has_more && data.next_cursor);
+  // A status filter's page reads a bounded part of the window and may match nothing there.
+  const empty = hasMore ? 'No matching tasks in the part of the window this page read; more on the next page.' : 'No tasks in this window.';
+  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 6, text: empty })));
   $('#tasks-table tbody').replaceChildren(...rows);
   rememberApps(tasks.map((task) => task.app));
-  const hasMore = Boolean(data.has_more && data.next_cursor);
-  const first = page * limit + 1;
-  $('#tasks-count').textContent = tasks.length
-    ? `Tasks ${first.toLocaleString('en-US')}–${(first + tasks.length - 1).toLocaleString('en-US')} of this window, oldest first${hasMore ? '; more on the next page' : '; the last of the window'}.`
+  const first = before + 1;
+  // Without a count (a status filter, or a window too large to count) the line says only which
+  // rows of the walk these are: never a total it does not have.
+  const shown = tasks.length
+    ? `Showing ${first.toLocaleString('en-US')}–${(before + tasks.length).toLocaleString('en-US')}, newest first${hasMore ? '; more on the next page' : '; the last of the window'}.`
     : '';
+  $('#tasks-count').replaceChildren(...countLine(count), shown);
+  if (count) $('#tasks-count').dataset.total = String(count.tasks);
+  else delete $('#tasks-count').dataset.total;
   $('#tasks-prev').disabled = page === 0;
   $('#tasks-next').disabled = !hasMore;
   $('#tasks-csv').disabled = false;
