@@ -193,7 +193,6 @@ class TaskPage(BaseModel):
         "deadline. Null when the window holds no more."
     )
     count: TaskCount | None = Field(
-        None,
         description="How many tasks the window holds, on the first page (no cursor) of a query "
         "without `status`; start and end are the window counted, which is the list's when its "
         "bounds are whole minutes (whole quarter-hours beyond three days), and then the count is "
