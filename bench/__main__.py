@@ -253,8 +253,17 @@ def analytics_rows(results: dict[str, Any]) -> list[Row]:
             timing_row(
                 f"{what} @ {records:,} records",
                 f"{at['items_read']:,} records read in {at['queries']} Queries "
-                f"(~{at['read_units']:g} RCU); moto's time subtracted",
+                f"(~{at['read_units']:g} RCU), and its count {at['count_items']:,} aggregate "
+                f"items in {at['count_queries']} Queries; moto's time subtracted",
                 at["handler_without_db_server"],
+            )
+        )
+        plain = figure[f"tasks/{name}/no_count"]
+        rows.append(
+            timing_row(
+                f"{what} @ {records:,} records, without the count (side by side)",
+                "the same page, counter off; moto's time subtracted",
+                plain["handler_without_db_server"],
             )
         )
     last = figure[f"breakdown/{figure['stages'][-1]}"]

@@ -337,6 +337,10 @@ def analytics(quick: bool) -> dict[str, Any]:
         def index_counts() -> tuple[int, int]:
             return index.stats.scanned, index.stats.queries
 
+        # Each first page with its count (spend.task_count, read from the aggregates) and, side
+        # by side, without it: what the count adds.
+        counter = tasks_fn.module.tasks.counter
+        count_reads = counter.aggregates.stats
         for name, query in (
             ("first_page", {}),
             ("first_page_90d", {"range": "90d"}),
@@ -345,19 +349,27 @@ def analytics(quick: bool) -> dict[str, Any]:
                 {"range": "90d", "app": ",".join(app_name(TEAM, a) for a in range(20))},
             ),
         ):
-            pages: list[dict[str, Any]] = []
-            figure = measure(
-                tasks_fn.invoke,
-                http_event("/usage/tasks", query, TEAM),
-                index_counts,
-                calls,
-                lambda body, pages=pages: pages.append(body),  # type: ignore[misc]
-            )
-            assert len(pages[-1]["data"]) == 100 and pages[-1]["has_more"]
-            figure.update(
-                read_units=record_read_units(region, settings, figure["items_read"]), query=query
-            )
-            results[f"tasks/{name}"] = figure
+            for variant, with_count in (("", True), ("/no_count", False)):
+                tasks_fn.module.tasks.counter = counter if with_count else None
+                counted_before = (count_reads.items, count_reads.queries)
+                pages: list[dict[str, Any]] = []
+                figure = measure(
+                    tasks_fn.invoke,
+                    http_event("/usage/tasks", query, TEAM),
+                    index_counts,
+                    calls,
+                    lambda body, pages=pages: pages.append(body),  # type: ignore[misc]
+                )
+                assert len(pages[-1]["data"]) == 100 and pages[-1]["has_more"]
+                assert (pages[-1]["count"] is not None) == with_count, pages[-1]["count"]
+                figure.update(
+                    read_units=record_read_units(region, settings, figure["items_read"]),
+                    query=query,
+                    count_items=(count_reads.items - counted_before[0]) // (calls + 1),
+                    count_queries=(count_reads.queries - counted_before[1]) // (calls + 1),
+                )
+                results[f"tasks/{name}{variant}"] = figure
+        tasks_fn.module.tasks.counter = counter
         results["records_in_table"] = len(backend(region).get_table(settings.billing_table))
 
         # The worst case: 100 apps, every one hot, every (day, app) cell in all 4 shards.
