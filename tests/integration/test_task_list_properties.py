@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import _moto_session
+from tests.conftest import moto_session
 from tests.unit.test_aggregate_schema import record as base_record
 
 NOW = datetime(2026, 11, 22, 8, 30, 0, tzinfo=UTC)
@@ -76,7 +76,7 @@ def test_given_any_history_query_and_budget_when_walked_newest_first_then_it_is_
     from usage_pricing.spend.tasks import TaskList, TaskListQuery
 
     serialize_dynamodb()
-    moto = _moto_session()
+    moto = moto_session()
     with moto.fresh():
         create_tables(moto.dynamodb_client, moto.template)
         billing = moto.dynamodb.Table("BillingTable")

@@ -21,11 +21,12 @@ from usage_pricing.storage.dynamo import storage_errors
 
 
 class ReadStats:
-    __slots__ = ("items", "queries")
+    __slots__ = ("items", "queries", "scanned")
 
-    def __init__(self, items: int = 0, queries: int = 0) -> None:
-        self.items = items
+    def __init__(self, items: int = 0, queries: int = 0, scanned: int = 0) -> None:
+        self.items = items  # returned
         self.queries = queries
+        self.scanned = scanned  # evaluated: returned, or passed over by an app filter
 
 
 _RAW_ITEMS = threading.local()
@@ -125,7 +126,9 @@ class AggregateRepository:
                 self.stats.items += len(items)
                 # What DynamoDB evaluated, not what it returned: an app filter is applied after
                 # the read (the sort key is bucket#app), so it narrows the answer, not the work.
-                evaluated += int(page.get("ScannedCount", len(items)))
+                scanned = int(page.get("ScannedCount", len(items)))
+                evaluated += scanned
+                self.stats.scanned += scanned
                 found.extend(decode_item(item) for item in items)
                 if evaluated > self.max_items:
                     raise AnswerTooLargeError(

@@ -120,7 +120,9 @@ class TaskCounter:
         """The team's tasks (of `apps`, or all) completing in [start, end) widened; None when
         that cannot be read within the reader's item limit or the request's deadline."""
         unit, first, last = widened(start, end, now)
-        tasks = items = 0
+        tasks = 0
+        stats = self.aggregates.stats
+        scanned_before = stats.scanned
         for piece in pieces(first, last, unit):
             if budget is not None and budget.expired():
                 return None
@@ -135,8 +137,9 @@ class TaskCounter:
                 )
             except AnswerTooLargeError:
                 return None
-            items += len(cells)
-            if items > self.aggregates.max_items:  # the limit holds for the count as a whole
+            # The reader's limit holds for the count as a whole, on the items DynamoDB evaluated
+            # (an app filter narrows what they return, not what they read).
+            if stats.scanned - scanned_before > self.aggregates.max_items:
                 return None
             tasks += sum(
                 c.counters.get(CALLS, 0) + c.counters.get(REFUNDED_CALLS, 0) for c in cells
