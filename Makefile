@@ -20,11 +20,13 @@ $(STAMP):
 
 venv: $(STAMP)
 
-# Every behaviour, in about five minutes (bench/README.md, "Test suite time"): the suite, then the
-# browser tests (headless Chromium) in their own run and report. The full soak and the deep fuzz
-# (marker slow) are make soak and make fuzz, which .ci/run also runs.
+# Every behaviour, in about five minutes (bench/README.md, "Test suite time"): the suite, on two
+# processes (pytest-xdist; a test file stays on one, so its module-scoped worlds are built once),
+# then the browser tests (headless Chromium) in their own run and report. The full soak and the
+# deep fuzz (marker slow) are make soak and make fuzz, which .ci/run also runs.
+TEST_PROCESSES ?= 2
 test: lint
-	$(BIN)/pytest -m "not browser and not slow"
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not browser and not slow"
 	$(MAKE) browser-test
 
 unit: venv
