@@ -291,12 +291,7 @@ class AuthorizationService:
                 change = _Change(key)
                 batch = dict(backlog[start : start + MAX_EXPIRED_PER_WRITE])
                 change.add("committed", -sum(batch.values()))
-                removals = []
-                for index, (expired_minute, value) in enumerate(batch.items()):
-                    change.names[f"#e{index}"] = bucket_attribute(expired_minute)
-                    change.values[f":e{index}"] = value
-                    change.conditions.append(f"#e{index} = :e{index}")
-                    removals.append(f"#e{index}")
+                removals = _remove_pinned(change, batch)
                 update = change.update(self.store.name)["Update"]
                 update["UpdateExpression"] += " REMOVE " + ", ".join(removals)
                 swept = True
@@ -352,12 +347,7 @@ class AuthorizationService:
         change.add("committed", amount - removed)
         change.add(bucket, amount)
         change.sets["expires_at"] = counter_expiry(end)
-        removals = []
-        for index, (expired_minute, value) in enumerate(expired.items()):
-            change.names[f"#e{index}"] = bucket_attribute(expired_minute)
-            change.values[f":e{index}"] = value
-            change.conditions.append(f"#e{index} = :e{index}")
-            removals.append(f"#e{index}")
+        removals = _remove_pinned(change, expired)
         if budget.action == "block":
             change.names["#c"] = "committed"
             if state.exists:
@@ -372,3 +362,16 @@ class AuthorizationService:
         if removals:
             update["Update"]["UpdateExpression"] += " REMOVE " + ", ".join(removals)
         return update
+
+
+def _remove_pinned(change: _Change, expired: dict[int, int]) -> list[str]:
+    """The expired minute buckets `change` removes, each on the condition that it still holds the
+    value read (so a concurrent writer's change makes this one retry, never double-subtract);
+    their placeholders, for the REMOVE clause."""
+    removals = []
+    for index, (expired_minute, value) in enumerate(expired.items()):
+        change.names[f"#e{index}"] = bucket_attribute(expired_minute)
+        change.values[f":e{index}"] = value
+        change.conditions.append(f"#e{index} = :e{index}")
+        removals.append(f"#e{index}")
+    return removals
