@@ -29,9 +29,7 @@ def test_given_a_body_of_emoji_as_long_as_the_edge_leaves_unmeasured_then_it_sti
     assert edge.bounded_response(result(body))["body"] is body
 
 
-def test_given_a_body_of_emoji_that_lambda_would_refuse_when_bounded_then_it_is_a_422() -> (
-    None
-):
+def test_given_a_body_of_emoji_that_lambda_would_refuse_when_bounded_then_it_is_a_422() -> None:
     # 440,000 emoji: half what the old bound left unmeasured, 5.3 MB escaped.
     body = "\N{GRINNING FACE}" * 440_000
     assert len(json.dumps(result(body))) > MAX_RESPONSE_BYTES
