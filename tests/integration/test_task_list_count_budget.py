@@ -96,3 +96,32 @@ def test_given_the_aggregate_readers_item_limit_when_the_count_passes_it_then_it
     assert len(body["data"]) == 8
     world.handler.wiring.aggregates().max_items = 20_000
     assert world.page(WINDOW)["count"]["tasks"] == 8
+
+
+def failing_aggregates(world: Tasks, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    from botocore.exceptions import ClientError
+
+    def query(**_: object) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "Query")
+
+    monkeypatch.setattr(world.handler.wiring.aggregates().table, "query", query)
+
+
+def test_given_the_aggregates_throttled_when_the_first_page_is_asked_then_the_count_is_null_and_the_list_answers(
+    world: Tasks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.bill(at(30, "a"))
+    failing_aggregates(world, monkeypatch, "ProvisionedThroughputExceededException")
+    body = world.page(WINDOW)
+    assert (body["count"], [t["task_id"] for t in body["data"]]) == (None, ["a"])
+
+
+def test_given_no_aggregates_table_when_the_first_page_is_asked_then_it_fails_closed_with_a_503(
+    world: Tasks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.bill(at(30, "a"))
+    failing_aggregates(world, monkeypatch, "ResourceNotFoundException")
+    response = world.call(WINDOW)
+    problem = json.loads(response["body"])
+    assert (response["statusCode"], "Retry-After" in response["headers"]) == (503, False)
+    assert problem["detail"] == "read spend aggregates failed: ResourceNotFoundException"

@@ -25,7 +25,8 @@ shard at least: a deployment of many AggregateShards, or day items a team made l
 DynamoDB's 1 MB pages with fewer of them) and COUNT_SECONDS of the request's deadline. The count
 is an extra of the first page, so it may take only a share of the time: the list's own reads
 keep the rest (before, the deadline was asked once per range, after all of its shards' pages,
-so a slow count ran on into the list's time).
+so a slow count ran on into the list's time). A transient failure of the aggregates (a
+throttle) is None as well; any other storage failure fails the page closed (a 503).
 
 What it cannot see: refunds written before the aggregates had `r:calls` (records of aggregate
 layout 1 refunded by those releases) left their call in neither counter, so such a task is
@@ -38,7 +39,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from usage_pricing.core.deadline import WorkBudget
-from usage_pricing.core.errors import AnswerTooLargeError
+from usage_pricing.core.errors import AnswerTooLargeError, StorageError
+from usage_pricing.core.observability import logger
 from usage_pricing.storage.aggregates import (
     CALLS,
     COARSEST_FIRST,
@@ -154,6 +156,14 @@ class TaskCounter:
                     budget=reads,
                 )
             except AnswerTooLargeError:
+                return None
+            except StorageError as error:
+                # A transient one (the aggregates throttled by a busy breakdown, say) costs the
+                # count, not the page: the list's reads are of another table. Any other (a
+                # missing table or denied access: the deployment's problem) fails closed, a 503.
+                if not error.retryable:
+                    raise
+                logger.warning("task list count not read", extra={"error": error.detail})
                 return None
             if reads.items > limit:
                 return None
