@@ -131,9 +131,12 @@ class AuthorizationService:
     def authorize(self, team_id: str, request: AuthorizationRequest, amount: int) -> Authorization:
         # A grant is checked by the transaction's revision condition; a refusal writes nothing,
         # so nothing would check it: it is only made on budgets read for this request, never on
-        # the cached list (a budget deleted or raised a moment ago must not refuse).
+        # the cached list (a budget deleted or raised a moment ago must not refuse). That read
+        # takes no attempt (it is made once at most): contention may have used up all but the
+        # last, and a budget full when the last one looks is a refusal (402), not busy (429).
         confirmed = False
-        for attempt in range(ATTEMPTS):
+        attempt = 0
+        while attempt < ATTEMPTS:
             confirmed = confirmed or not self.cache.cached(team_id)
             revision, budgets = self.cache.budgets(team_id)
             now = self.clock()
@@ -147,6 +150,7 @@ class AuthorizationService:
                 return self._again(existing, request, amount)
             states = [CounterState.of(item) for item in found[1:]]
             if self._sweep(states, [p[2] for p in periods], minute):
+                attempt += 1
                 continue  # a counter had more expired minutes than one write removes
             refusals = []
             for budget, state in zip(applicable, states, strict=True):
@@ -162,7 +166,7 @@ class AuthorizationService:
                 if not confirmed:
                     confirmed = True
                     self.cache.stale(team_id)
-                    continue
+                    continue  # the same attempt, on the budgets as they are now
                 raise BudgetExceededError(refusals)
             expiry_minute = (int(now.timestamp()) + request.ttl_seconds) // 60
             bucket = bucket_attribute(expiry_minute)
@@ -216,9 +220,11 @@ class AuthorizationService:
                 if cancelled.failed(0):
                     self.cache.stale(team_id)
                 elif cancelled.failed(1):
+                    attempt += 1
                     continue  # the same task id, concurrently: answered from its hold next
                 if attempt + 1 < ATTEMPTS:
                     self.sleep(0.005 * 2 ** min(attempt, 5))
+            attempt += 1
         raise BudgetBusyError("the budget is busy; retry the authorization shortly")
 
     def release(self, team_id: str, task_id: str) -> None:

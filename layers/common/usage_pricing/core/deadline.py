@@ -68,6 +68,18 @@ class WorkBudget:
         self.items += items
         self.queries += queries
 
+    def within(self, seconds: float, *, max_items: int, max_queries: int) -> WorkBudget:
+        """A budget for part of this request's work (an optional part, as the task list's
+        count): it ends `seconds` from now or at this budget's deadline, whichever is first, and
+        has a read budget of its own (its reads are not this budget's)."""
+        now = self._clock()
+        return WorkBudget(
+            max(0.0, min(seconds, self.deadline - now)),
+            max_items=max_items,
+            max_queries=max_queries,
+            clock=self._clock,
+        )
+
 
 class BudgetPolicy:
     """How a route budgets its requests: the margin kept before Lambda's deadline, the read

@@ -286,9 +286,13 @@ class Api:
         return parse_json(text)
 
 
-# json.dumps writes a character as at most 6 (\uXXXX): a body shorter than this cannot make the
-# proxy result exceed MAX_RESPONSE_BYTES, and is not measured.
-_UNMEASURED = (MAX_RESPONSE_BYTES - 64 * 1024) // 6
+# json.dumps writes a character as at most 12 bytes: \uXXXX for one of the Basic Multilingual
+# Plane, a surrogate pair \uXXXX\uXXXX for one beyond it (an emoji is one character of a Python
+# str, and 12 bytes escaped). A body shorter than this cannot make the proxy result exceed
+# MAX_RESPONSE_BYTES, and is not measured. (At 6 a body of emoji up to 5.1 MB escaped passed
+# unmeasured, and Lambda refused up to 10 MB of them: a gateway 502 with no problem.)
+_JSON_CHAR_BYTES = 12
+_UNMEASURED = (MAX_RESPONSE_BYTES - 64 * 1024) // _JSON_CHAR_BYTES
 
 
 def bounded_response(result: dict[str, Any]) -> dict[str, Any]:

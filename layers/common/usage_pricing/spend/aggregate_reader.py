@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from usage_pricing.core.errors import AnswerTooLargeError
 from usage_pricing.core.limits import MAX_AGGREGATE_ITEMS
@@ -18,6 +18,9 @@ from usage_pricing.storage.aggregates import (
     partition_key,
 )
 from usage_pricing.storage.dynamo import storage_errors
+
+if TYPE_CHECKING:
+    from usage_pricing.core.deadline import WorkBudget
 
 
 class ReadStats:
@@ -81,12 +84,14 @@ class AggregateRepository:
         *,
         counters: Sequence[str] | None = None,
         apps: Iterable[str] | None = None,
+        budget: WorkBudget | None = None,
     ) -> list[Cell]:
         """Every item of the team from first_bucket to last_bucket (bucket keys, inclusive), shard
         by shard, not summed. `counters` None reads every counter. More than `max_items` items
         evaluated (returned, or passed over by the app filter) is a 422 (AnswerTooLargeError),
         raised as soon as the count passes it: a read never runs without bound, whatever the
-        number of apps a team has."""
+        number of apps a team has. With a `budget`, each Query asks it first and spends from it:
+        one it refuses (its Queries, items or deadline) is the same 422, before the Query."""
         found: list[Cell] = []
         names = {"#pk": "pk", "#sk": "sk"}
         values: dict[str, Any] = {":first": first_bucket, ":last": f"{last_bucket}#~"}
@@ -115,6 +120,11 @@ class AggregateRepository:
             request["ExpressionAttributeValues"] = values
             request.pop("ExclusiveStartKey", None)
             while True:
+                if budget is not None and not budget.allows():
+                    raise AnswerTooLargeError(
+                        "this answer would take more aggregate reads than this request may make "
+                        "(its Queries, items or time): narrow the window or filter the apps"
+                    )
                 _RAW_ITEMS.active = True
                 try:
                     with storage_errors("read spend aggregates"):
@@ -129,6 +139,8 @@ class AggregateRepository:
                 scanned = int(page.get("ScannedCount", len(items)))
                 evaluated += scanned
                 self.stats.scanned += scanned
+                if budget is not None:
+                    budget.spend(items=scanned)
                 found.extend(decode_item(item) for item in items)
                 if evaluated > self.max_items:
                     raise AnswerTooLargeError(

@@ -18,11 +18,19 @@ busy the team. The answer states the widened window it counted (`start`, `end`):
 list's own window (bounds on whole minutes, or whole quarter-hours beyond three days) the count
 is exact for it.
 
-No count is a guess: it is None (the answer's `count: null`) when the reads would pass the
-reader's item limit (a long window of many apps or hot shards), or the request's deadline has
-passed. What it cannot see: refunds written before the aggregates had `r:calls` (records of
-aggregate layout 1 refunded by those releases) left their call in neither counter, so such a
-task is missing from the count; recomputing the aggregates from the records restores it."""
+No count is a guess: it is None (the answer's `count: null`) when its reads do not fit a budget
+of their own, asked before every Query (core.deadline.WorkBudget.within): the aggregate reader's
+items (a long window of many apps or hot shards), COUNT_MAX_QUERIES Queries (one per range and
+shard at least: a deployment of many AggregateShards, or day items a team made large, which fill
+DynamoDB's 1 MB pages with fewer of them) and COUNT_SECONDS of the request's deadline. The count
+is an extra of the first page, so it may take only a share of the time: the list's own reads
+keep the rest (before, the deadline was asked once per range, after all of its shards' pages,
+so a slow count ran on into the list's time). A transient failure of the aggregates (a
+throttle) is None as well; any other storage failure fails the page closed (a 503).
+
+What it cannot see: refunds written before the aggregates had `r:calls` (records of aggregate
+layout 1 refunded by those releases) left their call in neither counter, so such a task is
+missing from the count; recomputing the aggregates from the records restores it."""
 
 from __future__ import annotations
 
@@ -30,7 +38,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from usage_pricing.core.errors import AnswerTooLargeError
+from usage_pricing.core.deadline import WorkBudget
+from usage_pricing.core.errors import AnswerTooLargeError, StorageError
+from usage_pricing.core.observability import logger
 from usage_pricing.storage.aggregates import (
     CALLS,
     COARSEST_FIRST,
@@ -41,7 +51,6 @@ from usage_pricing.storage.aggregates import (
 )
 
 if TYPE_CHECKING:
-    from usage_pricing.core.deadline import WorkBudget
     from usage_pricing.spend.aggregate_reader import AggregateRepository
 
 # A window whose start is older than MINUTE_RETENTION less this is counted in quarter-hours: its
@@ -49,6 +58,11 @@ if TYPE_CHECKING:
 # never earlier; the margin covers the clocks' skew and the request's own time).
 MINUTE_MARGIN = timedelta(hours=1)
 COUNTERS = (CALLS, REFUNDED_CALLS)
+# The count's own read budget (module docstring). 7 ranges × the default 4 shards is 28 Queries;
+# the rest are further 1 MB pages. COUNT_SECONDS of the task list's 7.5 s (its 10 s timeout less
+# its margin) leave the list's own reads 5 s.
+COUNT_MAX_QUERIES = 64
+COUNT_SECONDS = 2.5
 
 
 class Counted(NamedTuple):
@@ -118,14 +132,19 @@ class TaskCounter:
         budget: WorkBudget | None = None,
     ) -> Counted | None:
         """The team's tasks (of `apps`, or all) completing in [start, end) widened; None when
-        that cannot be read within the reader's item limit or the request's deadline."""
+        that cannot be read within the count's budget, a share of the request's `budget`."""
         unit, first, last = widened(start, end, now)
         tasks = 0
-        stats = self.aggregates.stats
-        scanned_before = stats.scanned
+        # The reader's item limit holds for the count as a whole, on the items DynamoDB evaluated
+        # (an app filter narrows what they return, not what they read): a Query may start while
+        # no more than it were read.
+        limit = self.aggregates.max_items
+        reads = (
+            budget.within(COUNT_SECONDS, max_items=limit + 1, max_queries=COUNT_MAX_QUERIES)
+            if budget is not None
+            else WorkBudget(COUNT_SECONDS, max_items=limit + 1, max_queries=COUNT_MAX_QUERIES)
+        )
         for piece in pieces(first, last, unit):
-            if budget is not None and budget.expired():
-                return None
             try:
                 cells = self.aggregates.read(
                     team_id,
@@ -134,12 +153,19 @@ class TaskCounter:
                     bucket_key(piece.end - piece.granularity.step),
                     counters=COUNTERS,
                     apps=apps or None,
+                    budget=reads,
                 )
             except AnswerTooLargeError:
                 return None
-            # The reader's limit holds for the count as a whole, on the items DynamoDB evaluated
-            # (an app filter narrows what they return, not what they read).
-            if stats.scanned - scanned_before > self.aggregates.max_items:
+            except StorageError as error:
+                # A transient one (the aggregates throttled by a busy breakdown, say) costs the
+                # count, not the page: the list's reads are of another table. Any other (a
+                # missing table or denied access: the deployment's problem) fails closed, a 503.
+                if not error.retryable:
+                    raise
+                logger.warning("task list count not read", extra={"error": error.detail})
+                return None
+            if reads.items > limit:
                 return None
             tasks += sum(
                 c.counters.get(CALLS, 0) + c.counters.get(REFUNDED_CALLS, 0) for c in cells
