@@ -19,7 +19,7 @@ def sample_body() -> dict[str, object]:
 
 
 def test_evaluate_through_the_front_door(stack: Stack) -> None:
-    from tests.integration.test_readme import readme_block
+    from tests.readme import readme_block
 
     response = stack.request("POST", "/usage/cel/evaluate", json=sample_body())
     assert response.status_code == 200

@@ -10,12 +10,14 @@ module means (Billing, Analytics, its own) is part of what it tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import AwsWorld, moto_session
 
+from .controls_helpers import Controls, Recorder
 from .history_helpers import History, shared_history
 
 
@@ -50,3 +52,19 @@ def aws() -> Any:
 def history(aws: AwsWorld, aws_built: dict[str, Any]) -> History:
     """The billed history, built once per module and restored into this test's fresh tables."""
     return shared_history(aws, aws_built)
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Every EventBridge entry the handlers send, recorded instead of sent."""
+    from usage_pricing.runtime.wiring import Wiring
+
+    found = Recorder()
+    monkeypatch.setattr(Wiring, "publisher_factory", found.publisher)
+    return found
+
+
+@pytest.fixture
+def controls(aws: AwsWorld, recorder: Recorder) -> Iterator[Controls]:
+    """The spend controls' handlers on fresh tables, their events recorded."""
+    yield Controls(aws)

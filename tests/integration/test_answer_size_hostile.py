@@ -27,7 +27,7 @@ from usage_pricing.spend.costs import (
 )
 
 from .analytics_helpers import NOW, Analytics, at
-from .test_costs_feed import DAY, TODAY, bill_three_days, costs, ok
+from .costs_helpers import DAY, TODAY, bill_three_days, costs, ok
 
 
 @pytest.fixture

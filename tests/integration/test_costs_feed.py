@@ -5,20 +5,23 @@ amounts, paging, and every rejection a problem naming its field (docs/costs-feed
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from tests.conftest import AwsWorld
+from tests.integration.costs_helpers import (
+    DAY,
+    PATH,
+    TODAY,
+    bill_three_days,
+    costs,
+    ok,
+)
 
 from .analytics_helpers import CHARGE, NOW, Analytics, at
-from .billing_helpers import refunded
-
-PATH = "/v1/organization/costs"
-DAY = 86_400
-TODAY = int(datetime(2026, 11, 22, tzinfo=UTC).timestamp())
 
 
 @pytest.fixture
@@ -26,30 +29,6 @@ def world(aws: AwsWorld) -> Analytics:
     analytics = Analytics(aws)
     analytics.breakdown_fn.costs.clock = lambda: NOW
     return analytics
-
-
-def costs(world: Analytics, **query: str) -> tuple[int, dict[str, Any], str]:
-    response = world.call(world.breakdown_fn, PATH, query)
-    return response["statusCode"], response["headers"], response["body"]
-
-
-def ok(world: Analytics, **query: str) -> Any:
-    status, headers, body = costs(world, **query)
-    assert status == 200, body
-    assert headers["Content-Type"] == "application/json"
-    return json.loads(body, parse_float=Decimal)
-
-
-def bill_three_days(world: Analytics) -> None:
-    """Two apps over the last three UTC days, one task refunded."""
-    world.bill(
-        at(NOW - timedelta(days=2), "d2", app="team_a/flux"),
-        at(NOW - timedelta(days=1), "d1a", app="team_a/flux"),
-        at(NOW - timedelta(days=1), "d1b", app="team_a/chat"),
-        at(NOW - timedelta(hours=1), "d0", app="team_a/chat"),
-        at(NOW - timedelta(hours=2), "gone", app="team_a/chat"),
-    )
-    world.bill(refunded("gone"))
 
 
 def test_given_spend_when_asked_by_project_and_line_item_then_every_field_is_openais(

@@ -11,11 +11,11 @@ import pytest
 
 from tests.conftest import AwsWorld
 
-from .test_spend_controls import Controls, Recorder, fig, recorder  # noqa: F401 — a fixture
+from .controls_helpers import Controls, Recorder, fig
 
 
 @pytest.fixture
-def controls(aws: AwsWorld, recorder: Recorder) -> Iterator[Controls]:  # noqa: F811
+def controls(aws: AwsWorld, recorder: Recorder) -> Iterator[Controls]:
     yield Controls(aws)
 
 

@@ -1,16 +1,9 @@
 """The README's evaluate example is what the handler answers."""
 
 import json
-import re
 
-from tests.conftest import ROOT, LambdaContext, load_handler, sample_event
-
-
-def readme_block(marker: str) -> object:
-    text = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- readme-example:{marker} -->\s*```json\n(.*?)```", text, re.S)
-    assert match, marker
-    return json.loads(match.group(1))
+from tests.conftest import LambdaContext, load_handler, sample_event
+from tests.readme import readme_block
 
 
 def test_readme_request_is_the_sample_event_body() -> None:

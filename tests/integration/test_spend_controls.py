@@ -3,115 +3,14 @@ and refunds through billing's, holds through the authorizations handler, events 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.conftest import AwsWorld
-from tests.integration.billing_helpers import Billing, completed, refunded
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-        self.fail = 0
-
-    def publisher(self, _bus: str) -> Recorder:
-        return self
-
-    def put(self, entries: Sequence[Any]) -> list[bool]:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("EventBridge unreachable")
-        self.sent += list(entries)
-        return [True] * len(entries)
-
-    def kinds(self) -> list[tuple[str, int]]:
-        return [(e.detail_type, e.detail["threshold"]) for e in self.sent]
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    from usage_pricing.runtime.wiring import Wiring
-
-    found = Recorder()
-    monkeypatch.setattr(Wiring, "publisher_factory", found.publisher)
-    return found
-
-
-class Controls(Billing):
-    def __init__(self, aws: AwsWorld) -> None:
-        super().__init__(aws)
-        self.budgets = aws.handler("budgets", "BudgetsFunction")
-        self.holds = aws.handler("authorizations", "AuthorizationsFunction")
-
-    def put(self, budget_id: str, body: Any, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(
-            self.budgets,
-            "PUT /budgets/{budgetID}",
-            f"/budgets/{budget_id}",
-            {"budgetID": budget_id},
-            body=body,
-            **kwargs,
-        )
-
-    def get(self, budget_id: str, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(
-            self.budgets,
-            "GET /budgets/{budgetID}",
-            f"/budgets/{budget_id}",
-            {"budgetID": budget_id},
-            **kwargs,
-        )
-
-    def list(self, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(self.budgets, "GET /budgets", "/budgets", {}, **kwargs)
-
-    def delete(self, budget_id: str, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(
-            self.budgets,
-            "DELETE /budgets/{budgetID}",
-            f"/budgets/{budget_id}",
-            {"budgetID": budget_id},
-            **kwargs,
-        )
-
-    def authorize(self, body: Any, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(
-            self.holds,
-            "POST /usage/authorizations",
-            "/usage/authorizations",
-            {},
-            body=body,
-            **kwargs,
-        )
-
-    def release(self, task_id: str, **kwargs: Any) -> tuple[int, Any]:
-        return self.http(
-            self.holds,
-            "DELETE /usage/authorizations/{taskID}",
-            f"/usage/authorizations/{task_id}",
-            {"taskID": task_id},
-            **kwargs,
-        )
-
-    def charged(self, task_id: str) -> int:
-        status, cost = self.cost(task_id)
-        assert status == 200, cost
-        return int(cost["charged"]["value"])
-
-
-@pytest.fixture
-def controls(aws: AwsWorld, recorder: Recorder) -> Iterator[Controls]:
-    yield Controls(aws)
-
-
-def fig(value: int) -> dict[str, Any]:
-    from usage_pricing.core.money import to_dollars
-
-    return {"value": value, "dollars": to_dollars(value)}
+from tests.integration.billing_helpers import completed, refunded
+from tests.integration.controls_helpers import Controls, Recorder, fig
 
 
 def test_given_a_new_budget_when_put_then_201_with_the_current_period_and_get_list_delete_agree(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import AwsWorld
 from tests.integration.billing_helpers import completed
-from tests.integration.test_spend_controls import Controls, Recorder, fig
+from tests.integration.controls_helpers import Controls, Recorder, fig
 from usage_pricing.core.errors import AnswerTooLargeError, StorageError
 from usage_pricing.edge.problems import MAX_DETAIL, bounded
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import moto_session
-from tests.unit.test_aggregate_schema import record as base_record
+from tests.records import record as base_record
 
 BASE = datetime(2026, 11, 10, 6, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import moto_session
-from tests.unit.test_aggregate_schema import record as base_record
+from tests.records import record as base_record
 
-from .test_task_list_properties import SECRET, walk
+from .task_list_helpers import SECRET, walk
 
 NOW = datetime(2026, 11, 22, 8, 30, 0, tzinfo=UTC)
 APPS = ("team_a/app-0", "team_a/app-1")

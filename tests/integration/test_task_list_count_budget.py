@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import AwsWorld, LambdaContext
 
 from .billing_helpers import completed
-from .test_task_list import NOW, Tasks, at
+from .task_list_helpers import NOW, Tasks, at
 
 # A window of 3 days 1 hour inside the minute aggregates, bounds off the hour: its count is 7
 # ranges (a day piece, and an hour, a quarter and a minute piece at each edge), one Query per

@@ -16,7 +16,7 @@ from tests.conftest import AwsWorld
 from tests.problems import assert_problem
 
 from .billing_helpers import completed, refunded
-from .test_task_list import Tasks, at, fill
+from .task_list_helpers import Tasks, at, bounded_history, fill
 
 
 @pytest.fixture
@@ -127,7 +127,6 @@ def test_given_csv_newest_first_when_listed_then_rows_and_the_link_follow_the_or
 def test_given_a_read_budget_when_a_status_filter_is_walked_newest_first_then_it_is_the_oldest_first_walk_reversed(
     world: Tasks,
 ) -> None:
-    from .test_task_list import bounded_history
 
     truth = bounded_history(world)
     world.handler.tasks.budget.max_items = 8

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import moto_session
-from tests.unit.test_aggregate_schema import record as base_record
+from tests.integration.task_list_helpers import SECRET, walk
+from tests.records import record as base_record
 
 NOW = datetime(2026, 11, 22, 8, 30, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=30)  # a window of whole minutes, inside the minute retention
 APPS = ("team_a/app-0", "team_a/app-1", "team_a/app-2")
-SECRET = "a test deployment's cursor secret, 32+ characters"
 
 # (task, app, minute of the window or outside it, failed, refunded); few distinct minutes, so
 # that ties on completed_at are common.
@@ -40,21 +40,6 @@ QUERIES = st.fixed_dictionaries(
         "max_queries": st.integers(2, 10),
     }
 )
-
-
-def walk(tasks: Any, query: Any) -> tuple[list[str], list[Any]]:
-    """Task ids of every page of `query`, following next_cursor; and each page's count."""
-    ids: list[str] = []
-    counts: list[Any] = []
-    while True:
-        answer = tasks.page("team_a", query)
-        ids += [view.task_id for view in answer.model.data]
-        counts.append(answer.model.count)
-        assert answer.model.has_more == (answer.next_cursor is not None)
-        if answer.next_cursor is None:
-            return ids, counts
-        query = query._replace(cursor=answer.next_cursor)
-        assert len(counts) < 500, "the pages never ended"
 
 
 @settings(

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.test_spend_properties import (
+from tests.unit.spend_helpers import (
     APPS,
     FIRST_DAYS,
     NOW,

@@ -87,3 +87,26 @@ def test_given_a_requests_response_then_it_is_read_like_a_triple() -> None:
     assert assert_problem(response, 413, detail="d") == problem(413)
     with pytest.raises(AssertionError):
         assert_problem(response, 400)
+
+
+def test_given_the_test_tree_then_no_test_module_imports_another() -> None:
+    """Shared test code lives in helper modules (tests/events.py, tests/records.py,
+    tests/integration/*_helpers.py, a suite's conftest.py), never in a test module another one
+    imports: a test file is then read, run and renamed on its own."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.rsplit(".", 1)[-1].startswith("test_"):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
+    assert found == []
