@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
 import { $, $$, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
-import { big, chartFill, cssFill, dollarsText, formatTime, money, OTHER_COLOUR, seriesLooks, toDollars } from './format.js';
+import { big, chartFill, cssFill, dollarsText, formatTime, money, OTHER_COLOUR, seriesLooks } from './format.js';
 import { begin, state } from './state.js';
 
 // At most this many series: beyond it the smallest share one "Other" series (a chart of 40
@@ -129,14 +129,14 @@ function renderSpend(view) {
           callbacks: {
             label: (item) => {
               const microcents = item.dataset.microcents[item.dataIndex];
-              return `${item.dataset.label}: $${toDollars(microcents)} (${big(microcents).toLocaleString('en-US')} µ¢)`;
+              return `${item.dataset.label}: ${dollarsText(microcents)} (${big(microcents).toLocaleString('en-US')} µ¢)`;
             },
             footer: (items) => {
               if (!items.length) return '';
               const bucket = state.spend && state.spend.buckets[items[0].dataIndex];
               if (!bucket) return '';
               const sum = bucket.values.reduce((a, b) => a + b, 0n);
-              return `Bucket total: $${toDollars(sum)} (${sum.toLocaleString('en-US')} µ¢)`;
+              return `Bucket total: ${dollarsText(sum)} (${sum.toLocaleString('en-US')} µ¢)`;
             },
           },
         },
