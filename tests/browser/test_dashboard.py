@@ -1584,3 +1584,30 @@ def test_given_the_budgets_tab_seen_when_a_budget_is_made_through_the_api_then_s
     assert stack.request("DELETE", f"/budgets/{budget}").status_code in (200, 204)
     page.click("#budgets-refresh")
     card.wait_for(state="detached")
+
+
+@BOTH
+def test_given_totals_near_int64_then_the_cards_and_the_apps_table_stay_inside_the_window(
+    dashboard: Dashboard,
+) -> None:
+    """On a phone two cards share a row; a total of $92233720368.54775807 spilled 104 px past
+    the screen. A card is never narrower than its figure now: that one takes a row of its own."""
+    most = 2**63 - 1
+
+    def huge(route: Any) -> None:
+        answer = route.fetch()
+        data = json.loads(answer.text())
+        data["total_cost"], data["refunded_cost"] = most, most - 1
+        for row in data["per_model"]:
+            row["cost"] = most // 3
+        route.fulfill(response=answer, body=json.dumps(data))
+
+    page = dashboard.page
+    dashboard.open()
+    page.route("**/usage/breakdown*", huge)
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    assert page.inner_text("#spend-total") == "$92233720368.54775807"
+    assert dashboard.overflow() == 0
+    for card in page.locator(".card").all():
+        assert card.evaluate("(e) => e.scrollWidth <= e.clientWidth")
