@@ -1611,3 +1611,20 @@ def test_given_totals_near_int64_then_the_cards_and_the_apps_table_stay_inside_t
     assert dashboard.overflow() == 0
     for card in page.locator(".card").all():
         assert card.evaluate("(e) => e.scrollWidth <= e.clientWidth")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_given_a_phone_when_each_tab_is_chosen_then_the_tabs_stay_in_one_row(
+    dashboard: Dashboard,
+) -> None:
+    """With Tasks or Pricing chosen (a bold, wider label) Budgets wrapped to a second row, and
+    back when Spend was chosen: the tabs moved under the finger."""
+    page = dashboard.page
+    dashboard.open()
+    for tab in TABS:
+        page.click(f"#tab-{tab}")
+        tops = page.evaluate(
+            "Array.from(document.querySelectorAll('[role=tab]'), (t) => Math.round(t.getBoundingClientRect().top))"
+        )
+        assert len(set(tops)) == 1, tab
+        assert dashboard.overflow() == 0
