@@ -1628,3 +1628,23 @@ def test_given_a_phone_when_each_tab_is_chosen_then_the_tabs_stay_in_one_row(
         )
         assert len(set(tops)) == 1, tab
         assert dashboard.overflow() == 0
+
+
+@BOTH
+def test_given_a_257_character_app_then_its_legend_entry_is_shortened_in_the_middle_and_stays_on_the_chart(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    key = walk_team(stack)
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key(key)
+    dashboard.wait_ready("spend")
+    legend = page.evaluate(
+        """() => { const chart = Chart.getChart('spend-chart');
+                   return { width: chart.width, items: chart.legend.legendItems.map((i) => i.text),
+                            boxes: chart.legend.legendHitBoxes.map((b) => [b.left, b.left + b.width]) }; }"""
+    )
+    assert "n" * 19 + "…" + "a" * 19 in legend["items"]
+    assert all(left >= 0 and right <= legend["width"] for left, right in legend["boxes"])
+    # The series keeps its whole name: the tooltip and the table give it.
+    assert FOREIGN_LONG_APP in [series["label"] for series in chart_series(dashboard)]

@@ -12,6 +12,16 @@ import { begin, state } from './state.js';
 // never its rank (format.js, seriesLooks).
 const MAX_SERIES = 8;
 
+const LEGEND_CHARACTERS = 40;
+
+/** A series' name for the legend: whole up to LEGEND_CHARACTERS, else its start and its end. */
+export function legendText(name) {
+  const text = String(name);
+  if (text.length <= LEGEND_CHARACTERS) return text;
+  const half = Math.floor((LEGEND_CHARACTERS - 1) / 2);
+  return `${text.slice(0, half)}…${text.slice(text.length - half)}`;
+}
+
 export function ensureChart(id, config) {
   if (!window.Chart) return null;
   if (!state.charts[id]) state.charts[id] = new window.Chart(document.getElementById(id), config);
@@ -124,7 +134,10 @@ function renderSpend(view) {
         y: { stacked: true, beginAtZero: true, title: { display: true, text: 'USD' }, ticks: { callback: (value) => `$${Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 })}` } },
       },
       plugins: {
-        legend: { position: 'bottom' },
+        // A legend entry is one line of canvas: a 257-character app ran off both edges, its
+        // swatch with it. Long names are shortened in the middle here only; the tooltip and
+        // the table below the chart give them whole.
+        legend: { position: 'bottom', labels: { generateLabels: (chart) => window.Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, text: legendText(item.text) })) } },
         tooltip: {
           callbacks: {
             label: (item) => {
