@@ -182,10 +182,14 @@ class Dashboard:
         return seen
 
     def overflow(self) -> int:
-        """How many CSS pixels the page is wider than the window (0: it fits)."""
+        """How many CSS pixels the page is wider than the window (0: it fits). Measured against
+        the viewport's own width, not innerWidth: on a phone (is_mobile) Chromium widens the
+        layout viewport to fit a page that is too wide, and innerWidth grows with it, so a page
+        2,600 px wide measured against innerWidth looked as if it fit."""
         return int(
             self.page.evaluate(
-                "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+                "(width) => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth) - width",
+                self.page.viewport_size["width"],
             )
         )
 

@@ -1416,3 +1416,235 @@ def test_given_an_app_on_the_spend_chart_then_it_keeps_its_colour_in_the_table_g
         page.select_option("#spend-group", "fee")
     dashboard.wait_ready("spend")
     assert {app: page.evaluate(swatches)[app] for app in named} == named
+
+
+# ---- a walk of the page with the longest names the API allows and markup where it takes text,
+# in a team of its own (team_walk), so the demo team's figures stay as the other tests expect.
+
+WALK_TEAM = "team_walk"
+# An app name at its longest: 128 characters of namespace, "/", 128 of name (257 in all), in
+# another namespace than the key's; and one of the key's own namespace, as long as it may be.
+FOREIGN_LONG_APP = "n" * 128 + "/" + "a" * 128
+OWN_LONG_APP = f"{WALK_TEAM}/" + "l" * 128
+LONG_BUDGET = "b" * 64  # a budget id at its longest
+HOSTILE = "<img src=x onerror=alert(1)>"
+_walk_teams: dict[str, str] = {}
+
+
+def _walk_event(task_id: str, app: str, version: str = "1.0.0") -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "source": "inference.tasks",
+        "detail-type": "Task Completed",
+        "detail": {
+            "task_id": task_id, "team_id": WALK_TEAM, "app": app, "app_version": version,
+            "function": "run", "status": "completed",
+            "started_at": (now - timedelta(seconds=30)).isoformat(), "completed_at": now.isoformat(),
+            "elapsed_ms": 30_000, "tier": "cloud",
+            "resources": [{"name": "gpu0", "type": "gpu", "model": "m", "meter": "llm/micro"}],
+        },
+    }  # fmt: skip
+
+
+def walk_team(stack: Stack) -> str:
+    """A key of team_walk (every scope), once per stack: tasks of the two long apps and of an app
+    whose version is markup, the 64-character budget (a 1-microcent limit, so it is overspent),
+    and a draft whose description and upstream text are markup."""
+    if stack.url not in _walk_teams:
+        key = stack.new_key(WALK_TEAM, "*")
+        events = [
+            _walk_event("walk_foreign_long", FOREIGN_LONG_APP),
+            _walk_event("walk_own_long", OWN_LONG_APP),
+            _walk_event("walk_hostile", f"{WALK_TEAM}/hostile", version=HOSTILE),
+        ]
+        delivered = requests.post(f"{stack.url}/local/events", json=events, timeout=60)
+        assert delivered.json()["dead_lettered"] == []
+        budget = {"period": "month", "limit": 1, "thresholds": [50, 100, 1000], "action": "block"}
+        assert stack.request("PUT", f"/budgets/{LONG_BUDGET}", key=key, json=budget).status_code in (200, 201)  # fmt: skip
+        draft = {"prices": {"per_x": 100}, "description": json.dumps(HOSTILE), "upstream_pricing": HOSTILE}  # fmt: skip
+        assert stack.request("PATCH", f"/apps/{WALK_TEAM}/hostile/pricing", key=key, json=draft).status_code == 200  # fmt: skip
+        _walk_teams[stack.url] = key
+    return _walk_teams[stack.url]
+
+
+@BOTH
+def test_given_the_longest_names_the_api_allows_when_each_tab_is_shown_then_the_page_is_no_wider_than_the_window(
+    dashboard: Dashboard, stack: Stack, viewport: str
+) -> None:
+    """A 257-character app in the top-apps table made the page 2,600 px wide, a long app's
+    versions line and a 64-character budget's Change and Delete widened it too (names may break
+    anywhere now; a money figure stays whole)."""
+    key = walk_team(stack)
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key(key)
+    dashboard.wait_ready("spend")
+    page.locator("#top-apps tbody tr", has_text="aaaa").wait_for()
+    assert dashboard.overflow() == 0, "spend"
+    # The name breaks, the figure beside it does not.
+    figure = page.locator("#top-apps tbody tr", has_text="aaaa").locator("data.money")
+    box = figure.bounding_box()
+    assert box is not None and box["height"] < 30 and box["x"] + box["width"] <= page.viewport_size["width"]  # fmt: skip
+    _shoot(dashboard, f"{viewport}-walk-spend")
+    page.click("#tab-tasks")
+    dashboard.wait_ready("tasks")
+    assert dashboard.overflow() == 0, "tasks"
+    page.click(".task-open[data-task-id='walk_foreign_long']")
+    page.wait_for_selector("#task-dialog dl.cost")
+    assert dashboard.overflow() == 0, "task dialog"
+    assert page.evaluate("(() => { const d = document.querySelector('#task-dialog'); return d.scrollWidth <= d.clientWidth; })()")  # fmt: skip
+    page.keyboard.press("Escape")
+    page.click("#tab-pricing")
+    _open_app(dashboard, OWN_LONG_APP)
+    assert dashboard.overflow() == 0, "pricing"
+    _shoot(dashboard, f"{viewport}-walk-pricing")
+    page.click("#tab-budgets")
+    page.locator(f".budget[data-budget-id='{LONG_BUDGET}']").wait_for()
+    assert dashboard.overflow() == 0, "budgets"
+    _shoot(dashboard, f"{viewport}-walk-budgets")
+
+
+@BOTH
+def test_given_a_budget_past_its_limit_then_its_remaining_reads_minus_dollars(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    key = walk_team(stack)
+    answer = stack.request("GET", f"/budgets/{LONG_BUDGET}", key=key).json()
+    assert answer["remaining"]["dollars"].startswith("-")
+    page = dashboard.page
+    dashboard.open("budgets")
+    dashboard.use_key(key)
+    card = page.locator(f".budget[data-budget-id='{LONG_BUDGET}']")
+    card.wait_for()
+    remaining = card.locator("dt:text-is('Remaining') + dd data.money")
+    assert remaining.inner_text() == "-$" + answer["remaining"]["dollars"][1:]
+    assert remaining.get_attribute("value") == str(answer["remaining"]["value"])
+    # The one formatter writes a sum the page makes the same way.
+    assert page.evaluate("window.dashboard.dollarsText('-25000000')") == "-$0.25"
+
+
+def test_given_apps_of_other_namespaces_when_the_pricing_tab_opens_then_it_opens_the_keys_own_app(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    """The tab opened the first app by name, here another namespace's with no published
+    pricing: a 404 on arrival. It opens the first of the key's own namespace."""
+    key = walk_team(stack)
+    page = dashboard.page
+    dashboard.open("pricing")
+    dashboard.use_key(key)
+    page.wait_for_selector("#pricing-editor:not([hidden])")
+    assert page.input_value("#pricing-app") == f"{WALK_TEAM}/hostile"
+    assert page.is_hidden("#pricing-app-error")
+    assert not [p for m, p in dashboard.sent if p.startswith("/apps/" + "n" * 128)]
+
+
+@BOTH
+def test_given_markup_in_an_app_version_and_a_pricing_text_then_it_shows_as_text(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    key = walk_team(stack)
+    page = dashboard.page
+    alerts: list[str] = []
+    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    dashboard.open("tasks")
+    dashboard.use_key(key)
+    dashboard.wait_ready("tasks")
+    page.click(".task-open[data-task-id='walk_hostile']")
+    page.wait_for_selector("#task-dialog dl.cost")
+    assert f"{WALK_TEAM}/hostile @ {HOSTILE}" in page.inner_text("#task-dialog")
+    page.keyboard.press("Escape")
+    page.click("#tab-pricing")
+    _open_app(dashboard, f"{WALK_TEAM}/hostile")
+    page.wait_for_selector("#preview-description:has-text('Description')")
+    assert page.inner_text("#preview-description") == f"Description: {HOSTILE}"
+    assert page.input_value("#f-upstream_pricing") == HOSTILE
+    assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    assert alerts == []
+
+
+@BOTH
+def test_given_the_budgets_tab_seen_when_a_budget_is_made_through_the_api_then_showing_the_tab_again_lists_it(
+    dashboard: Dashboard, stack: Stack, viewport: str
+) -> None:
+    """The tab loaded once and kept that list: a budget made through the API (or by another
+    admin) showed only after a reload of the page. Shown again, the tab asks again."""
+    budget = f"browser-later-{viewport}"
+    page = dashboard.page
+    dashboard.open("budgets")
+    dashboard.use_key()
+    dashboard.wait_ready("budgets")
+    assert page.locator(f".budget[data-budget-id='{budget}']").count() == 0
+    body = {"period": "week", "limit": 123_456_789}
+    assert stack.request("PUT", f"/budgets/{budget}", json=body).status_code in (200, 201)
+    page.click("#tab-spend")
+    page.click("#tab-budgets")
+    card = page.locator(f".budget[data-budget-id='{budget}']")
+    card.wait_for()
+    assert card.locator("dt:text-is('Limit') + dd data.money").get_attribute("value") == "123456789"
+    assert stack.request("DELETE", f"/budgets/{budget}").status_code in (200, 204)
+    page.click("#budgets-refresh")
+    card.wait_for(state="detached")
+
+
+@BOTH
+def test_given_totals_near_int64_then_the_cards_and_the_apps_table_stay_inside_the_window(
+    dashboard: Dashboard,
+) -> None:
+    """On a phone two cards share a row; a total of $92233720368.54775807 spilled 104 px past
+    the screen. A card is never narrower than its figure now: that one takes a row of its own."""
+    most = 2**63 - 1
+
+    def huge(route: Any) -> None:
+        answer = route.fetch()
+        data = json.loads(answer.text())
+        data["total_cost"], data["refunded_cost"] = most, most - 1
+        for row in data["per_model"]:
+            row["cost"] = most // 3
+        route.fulfill(response=answer, body=json.dumps(data))
+
+    page = dashboard.page
+    dashboard.open()
+    page.route("**/usage/breakdown*", huge)
+    dashboard.use_key()
+    dashboard.wait_ready("spend")
+    assert page.inner_text("#spend-total") == "$92233720368.54775807"
+    assert dashboard.overflow() == 0
+    for card in page.locator(".card").all():
+        assert card.evaluate("(e) => e.scrollWidth <= e.clientWidth")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_given_a_phone_when_each_tab_is_chosen_then_the_tabs_stay_in_one_row(
+    dashboard: Dashboard,
+) -> None:
+    """With Tasks or Pricing chosen (a bold, wider label) Budgets wrapped to a second row, and
+    back when Spend was chosen: the tabs moved under the finger."""
+    page = dashboard.page
+    dashboard.open()
+    for tab in TABS:
+        page.click(f"#tab-{tab}")
+        tops = page.evaluate(
+            "Array.from(document.querySelectorAll('[role=tab]'), (t) => Math.round(t.getBoundingClientRect().top))"
+        )
+        assert len(set(tops)) == 1, tab
+        assert dashboard.overflow() == 0
+
+
+@BOTH
+def test_given_a_257_character_app_then_its_legend_entry_is_shortened_in_the_middle_and_stays_on_the_chart(
+    dashboard: Dashboard, stack: Stack
+) -> None:
+    key = walk_team(stack)
+    page = dashboard.page
+    dashboard.open()
+    dashboard.use_key(key)
+    dashboard.wait_ready("spend")
+    legend = page.evaluate(
+        """() => { const chart = Chart.getChart('spend-chart');
+                   return { width: chart.width, items: chart.legend.legendItems.map((i) => i.text),
+                            boxes: chart.legend.legendHitBoxes.map((b) => [b.left, b.left + b.width]) }; }"""
+    )
+    assert "n" * 19 + "…" + "a" * 19 in legend["items"]
+    assert all(left >= 0 and right <= legend["width"] for left, right in legend["boxes"])
+    # The series keeps its whole name: the tooltip and the table give it.
+    assert FOREIGN_LONG_APP in [series["label"] for series in chart_series(dashboard)]

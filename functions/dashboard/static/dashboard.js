@@ -9,7 +9,7 @@ import { chooseZone, fillRanges, fillTimeZones, toggleCustom } from './controls.
 import { tabBlocked } from './access.js';
 import { $, $$, el, showError } from './dom.js';
 import { report, setKeyStatus } from './errors.js';
-import { colourFor, seriesLooks, toDollars, zonedToUtc } from './format.js';
+import { colourFor, dollarsText, seriesLooks, toDollars, zonedToUtc } from './format.js';
 import {
   addPriceRow, buildPricing, cancelScheduled, goTo, loadPricingTab, openPricing, publishNow, runBacktest,
   savePricing, scheduleInstant, schedulePreview, schedulePublish, updatePriceDollars,
@@ -94,6 +94,8 @@ function forgetKey() {
 const TABS = ['spend', 'usage', 'tasks', 'pricing', 'budgets'];
 const LOADERS = { spend: loadSpend, usage: loadUsage, tasks: () => loadTasks('first'), pricing: loadPricingTab, budgets: loadBudgets };
 
+const RELOAD_ON_SHOW = new Set(['budgets']);
+
 function currentTab() {
   return ($('[role="tab"][aria-selected="true"]').id || 'tab-spend').slice(4);
 }
@@ -124,7 +126,9 @@ function onTabKey(event) {
 function loadCurrentTab(force) {
   if (!keyPresent() || !state.access) return;
   const tab = currentTab();
-  if (!force && state.loaded[tab]) return;
+  // Budgets change outside the page (the API, another admin, billing's own spend): the tab asks
+  // again each time it is shown. The other tabs keep what their pickers last loaded.
+  if (!force && state.loaded[tab] && !RELOAD_ON_SHOW.has(tab)) return;
   state.loaded[tab] = true;
   const panel = document.getElementById(`panel-${tab}`);
   const blocked = tabBlocked(tab);
@@ -261,6 +265,7 @@ window.dashboard = {
   state,
   rules,
   toDollars: (value) => toDollars(BigInt(value)),
+  dollarsText: (value) => dollarsText(BigInt(value)),
   zonedToUtc,
   colourFor,
   seriesLooks: (names) => Object.fromEntries(seriesLooks(names)),

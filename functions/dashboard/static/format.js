@@ -44,8 +44,14 @@ function parts(figure) {
   return { value: big(figure), dollars: toDollars(figure) };
 }
 
+/** "$" and the dollars, the sign before the "$" ("-$0.25", never "$-0.25": a budget's remaining
+ * or a refund can be negative). */
+function withSign(dollars) {
+  return dollars.startsWith('-') ? `-$${dollars.slice(1)}` : `$${dollars}`;
+}
+
 export function dollarsText(figure) {
-  return `$${parts(figure).dollars}`;
+  return withSign(parts(figure).dollars);
 }
 
 /** A money element: dollars shown, the exact microcents on hover and to assistive tech. */
@@ -59,9 +65,10 @@ export function money(figure) {
   const element = document.createElement('data');
   element.className = 'money';
   element.value = value.toString();
-  element.textContent = `$${dollars}`;
-  element.title = `$${dollars} exactly = ${value.toLocaleString('en-US')} microcents`;
-  element.setAttribute('aria-label', `$${dollars} (${value.toLocaleString('en-US')} microcents)`);
+  const text = withSign(dollars);
+  element.textContent = text;
+  element.title = `${text} exactly = ${value.toLocaleString('en-US')} microcents`;
+  element.setAttribute('aria-label', `${text} (${value.toLocaleString('en-US')} microcents)`);
   return element;
 }
 

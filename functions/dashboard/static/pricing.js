@@ -65,14 +65,23 @@ function splitApp(value) {
   return match ? [match[1], match[2]] : null;
 }
 
+/** The app the tab opens by itself: the first of the key's own namespace. A team also spends on
+ * apps of other namespaces, and one of those may have no published pricing (a 404): opening it
+ * unasked greeted the tab with an error. With no app of its own the field stays empty (the
+ * picker lists the rest). */
+function firstOwnApp() {
+  const own = `${state.access ? state.access.namespace : ''}/`;
+  return Array.from(state.apps).sort().find((app) => app.startsWith(own)) || '';
+}
+
 export function loadPricingTab() {
-  if (!$('#pricing-app').value && state.apps.size) $('#pricing-app').value = Array.from(state.apps).sort()[0];
+  if (!$('#pricing-app').value) $('#pricing-app').value = firstOwnApp();
   if (!state.apps.size && grants('billing:read')) {
     // Learn the team's apps from its spend, so the picker has something to offer.
     api('/usage/breakdown', { params: [['range', rules.ranges[rules.ranges.length - 1]]] }).then((data) => {
       rememberApps(data.models || []);
-      if (!$('#pricing-app').value && state.apps.size) {
-        $('#pricing-app').value = Array.from(state.apps).sort()[0];
+      if (!$('#pricing-app').value && firstOwnApp()) {
+        $('#pricing-app').value = firstOwnApp();
         openPricing();
       }
     }).catch(() => {});

@@ -4,13 +4,23 @@ import { api } from './api.js';
 import { downloadCsv, fileZone, loading, rememberApps, settle, windowFields, windowParams, windowWords } from './controls.js';
 import { $, $$, clearErrors, el, showError } from './dom.js';
 import { report } from './errors.js';
-import { big, chartFill, cssFill, dollarsText, formatTime, money, OTHER_COLOUR, seriesLooks, toDollars } from './format.js';
+import { big, chartFill, cssFill, dollarsText, formatTime, money, OTHER_COLOUR, seriesLooks } from './format.js';
 import { begin, state } from './state.js';
 
 // At most this many series: beyond it the smallest share one "Other" series (a chart of 40
 // stacked colours is unreadable; the palette has 8). Each series' colour comes from its name,
 // never its rank (format.js, seriesLooks).
 const MAX_SERIES = 8;
+
+const LEGEND_CHARACTERS = 40;
+
+/** A series' name for the legend: whole up to LEGEND_CHARACTERS, else its start and its end. */
+export function legendText(name) {
+  const text = String(name);
+  if (text.length <= LEGEND_CHARACTERS) return text;
+  const half = Math.floor((LEGEND_CHARACTERS - 1) / 2);
+  return `${text.slice(0, half)}…${text.slice(text.length - half)}`;
+}
 
 export function ensureChart(id, config) {
   if (!window.Chart) return null;
@@ -124,19 +134,22 @@ function renderSpend(view) {
         y: { stacked: true, beginAtZero: true, title: { display: true, text: 'USD' }, ticks: { callback: (value) => `$${Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 })}` } },
       },
       plugins: {
-        legend: { position: 'bottom' },
+        // A legend entry is one line of canvas: a 257-character app ran off both edges, its
+        // swatch with it. Long names are shortened in the middle here only; the tooltip and
+        // the table below the chart give them whole.
+        legend: { position: 'bottom', labels: { generateLabels: (chart) => window.Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, text: legendText(item.text) })) } },
         tooltip: {
           callbacks: {
             label: (item) => {
               const microcents = item.dataset.microcents[item.dataIndex];
-              return `${item.dataset.label}: $${toDollars(microcents)} (${big(microcents).toLocaleString('en-US')} µ¢)`;
+              return `${item.dataset.label}: ${dollarsText(microcents)} (${big(microcents).toLocaleString('en-US')} µ¢)`;
             },
             footer: (items) => {
               if (!items.length) return '';
               const bucket = state.spend && state.spend.buckets[items[0].dataIndex];
               if (!bucket) return '';
               const sum = bucket.values.reduce((a, b) => a + b, 0n);
-              return `Bucket total: $${toDollars(sum)} (${sum.toLocaleString('en-US')} µ¢)`;
+              return `Bucket total: ${dollarsText(sum)} (${sum.toLocaleString('en-US')} µ¢)`;
             },
           },
         },
