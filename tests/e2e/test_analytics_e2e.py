@@ -17,6 +17,7 @@ import requests
 
 from tests.integration.billing_helpers import completed, refunded
 from tests.stack import Stack
+from usage_pricing.core.money import to_dollars
 
 pytestmark = pytest.mark.e2e
 CHARGE = 5_232_498  # llm/micro for 600 s, no published pricing
@@ -71,7 +72,14 @@ def test_given_a_team_when_it_asks_for_local_days_by_fee_then_the_groups_add_up(
             8 * CHARGE,
             CHARGE,
         )
-        assert body["per_group"] == [{"group": "resource", "call_count": 8, "cost": 8 * CHARGE}]
+        assert body["per_group"] == [
+            {
+                "group": "resource",
+                "call_count": 8,
+                "cost": 8 * CHARGE,
+                "cost_dollars": to_dollars(8 * CHARGE),
+            }
+        ]
         for bucket in body["timeseries"]:
             assert sum(bucket["per_group"].values()) == sum(bucket["per_app"].values())
     tiers = get(stack, key, f"/usage/breakdown?range=7d&group_by=tier&app={name}/app-0").json()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsWorld, LambdaContext, sample_event
-from usage_pricing.core.money import INT64_MAX
+from usage_pricing.core.money import INT64_MAX, to_dollars
 
 from .analytics_helpers import CHARGE, NOW, Analytics, at
 from .billing_helpers import Billing, completed, refunded
@@ -20,6 +20,17 @@ from .billing_helpers import Billing, completed, refunded
 @pytest.fixture
 def world(aws: AwsWorld) -> Analytics:
     return Analytics(aws)
+
+
+def spent(app: str, calls: int, cost: int | None) -> dict[str, Any]:
+    """A per_model row: its cost in microcents and in dollars beside it (null when null)."""
+    dollars = None if cost is None else to_dollars(cost)
+    return {"app_endpoint": app, "call_count": calls, "cost": cost, "cost_dollars": dollars}
+
+
+def group(name: str, calls: int, cost: int) -> dict[str, Any]:
+    """A per_group row, its dollars beside its cost."""
+    return {"group": name, "call_count": calls, "cost": cost, "cost_dollars": to_dollars(cost)}
 
 
 def spend(body: dict[str, Any]) -> dict[str, int]:
@@ -34,10 +45,14 @@ def test_given_one_task_when_billed_then_1h_and_1d_totals_move_by_its_charge(
     world.bill(at(NOW - timedelta(minutes=5), "t1"))
     hour, day = world.breakdown(range="1h"), world.breakdown(range="1d")
     assert (hour["total_cost"] - before[0], day["total_cost"] - before[1]) == (CHARGE, CHARGE)
-    assert hour["per_model"] == [{"app_endpoint": "team_a/flux", "call_count": 1, "cost": CHARGE}]
+    assert hour["per_model"] == [spent("team_a/flux", 1, CHARGE)]
     assert hour["models"] == ["team_a/flux"]
     bucket = next(b for b in hour["timeseries"] if b["per_app"])
-    assert bucket == {"date": "2026-11-22T08:25:00Z", "per_app": {"team_a/flux": CHARGE}}
+    assert bucket == {
+        "date": "2026-11-22T08:25:00Z",
+        "per_app": {"team_a/flux": CHARGE},
+        "per_app_dollars": {"team_a/flux": to_dollars(CHARGE)},
+    }
     assert "trend_percent" not in hour  # the previous hour had no spend
     assert list(hour) == [
         "timeseries",
@@ -49,6 +64,8 @@ def test_given_one_task_when_billed_then_1h_and_1d_totals_move_by_its_charge(
         "period_end",
         "bucket",
         "tz",
+        "total_cost_dollars",
+        "refunded_cost_dollars",
     ]
     assert (hour["bucket"], hour["tz"], hour["refunded_cost"]) == ("1m", "UTC", 0)
 
@@ -386,15 +403,13 @@ def test_given_a_minimum_charge_and_a_failed_task_when_grouped_by_fee_then_group
     # t3: 5,232,498 + 8,000,000 = 13,232,498, over the minimum.
     assert body["total_cost"] == 10_000_000 + 13_232_498
     assert body["per_group"] == [
-        {"group": "resource", "call_count": 2, "cost": 2 * 5_232_498},
-        {"group": "inference", "call_count": 2, "cost": 400_000 + 8_000_000},
-        {"group": "adjustment", "call_count": 1, "cost": 10_000_000 - 5_632_498},
+        group("resource", 2, 2 * 5_232_498),
+        group("inference", 2, 400_000 + 8_000_000),
+        group("adjustment", 1, 10_000_000 - 5_632_498),
     ]
     for bucket in body["timeseries"]:
         assert sum(bucket["per_group"].values()) == sum(bucket["per_app"].values())
-    assert body["per_model"] == [
-        {"app_endpoint": "team_a/flux", "call_count": 3, "cost": body["total_cost"]}
-    ]
+    assert body["per_model"] == [spent("team_a/flux", 3, body["total_cost"])]
     rows = world.csv(
         world.breakdown_fn, "/usage/breakdown", {"range": "1d", "group_by": "fee", "format": "csv"}
     )
@@ -415,8 +430,8 @@ def test_given_cloud_and_private_tasks_when_grouped_by_tier_then_each_tier_has_i
     )
     body = world.breakdown(range="7d", group_by="tier", tz="Asia/Kathmandu")
     assert body["per_group"] == [
-        {"group": "cloud", "call_count": 2, "cost": CHARGE},
-        {"group": "private", "call_count": 1, "cost": 2 * CHARGE},
+        group("cloud", 2, CHARGE),
+        group("private", 1, 2 * CHARGE),
     ]
     assert sum(g["cost"] for g in body["per_group"]) == body["total_cost"]
 
@@ -499,8 +514,8 @@ def test_given_sums_beyond_int64_when_broken_down_then_those_figures_are_errors(
     body = world.breakdown(range="1d", group_by="fee")
     assert body["total_cost"] is None
     assert body["per_model"] == [
-        {"app_endpoint": "team_a/huge", "call_count": 3, "cost": None},
-        {"app_endpoint": "team_a/flux", "call_count": 1, "cost": CHARGE},
+        spent("team_a/huge", 3, None),
+        spent("team_a/flux", 1, CHARGE),
     ]
     fields = {e["field"] for e in body["errors"]}
     assert {"total_cost", "per_model.0.cost", "per_group.1.cost"} <= fields

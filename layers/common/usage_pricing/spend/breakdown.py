@@ -16,9 +16,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 from usage_pricing.core.money import to_dollars
 from usage_pricing.core.views import FigureError, Figures, absent
@@ -67,6 +73,17 @@ TOP_APPS = 20
 # ---- response models --------------------------------------------------------------------------
 
 
+# Every money figure has its dollars string beside it (docs/money.md). The breakdown's figures
+# are bare microcents in their historical places (`cost`, `total_cost`, `per_app`…), so each has
+# a `…_dollars` sibling computed from it here, once: null where the figure is null (int64).
+def _dollars(value: int | None) -> str | None:
+    return None if value is None else to_dollars(value)
+
+
+def _dollars_of(values: dict[str, int | None] | None) -> dict[str, str | None] | None:
+    return None if values is None else {name: _dollars(v) for name, v in values.items()}
+
+
 class TimeBucket(BaseModel):
     date: str = Field(
         description="Bucket start: the local date for 1d buckets; else an RFC 3339 timestamp "
@@ -79,17 +96,48 @@ class TimeBucket(BaseModel):
         description="With group_by fee or tier: microcents per group; they add up to the bucket.",
     )
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def per_app_dollars(self) -> dict[str, str | None]:
+        """per_app in dollars."""
+        return {name: _dollars(v) for name, v in self.per_app.items()}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def per_group_dollars(self) -> dict[str, str | None] | None:
+        """per_group in dollars (with group_by fee or tier)."""
+        return _dollars_of(self.per_group)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_groups(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # per_group_dollars is left out while per_group is (exclude_if cannot reach a computed
+        # field).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("per_group_dollars", 0) is None:
+            del data["per_group_dollars"]
+        return data
+
 
 class AppSpend(BaseModel):
     app_endpoint: str
     call_count: int | None
     cost: int | None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_dollars(self) -> str | None:
+        return _dollars(self.cost)
+
 
 class GroupSpend(BaseModel):
     group: str
     call_count: int | None
     cost: int | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_dollars(self) -> str | None:
+        return _dollars(self.cost)
 
 
 class Breakdown(BaseModel):
@@ -111,6 +159,16 @@ class Breakdown(BaseModel):
     )
     per_group: list[GroupSpend] | None = Field(default=None, exclude_if=absent)
     errors: list[FigureError] | None = Field(default=None, exclude_if=absent)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_cost_dollars(self) -> str | None:
+        return _dollars(self.total_cost)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def refunded_cost_dollars(self) -> str | None:
+        return _dollars(self.refunded_cost)
 
 
 # ---- planning the reads -----------------------------------------------------------------------
