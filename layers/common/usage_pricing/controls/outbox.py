@@ -177,8 +177,7 @@ class OutboxRelay:
             claimed: list[Entry] = []
             for item in page.get("Items", []):
                 if int(item.get("claim_until", 0)) > int(now.timestamp()):
-                    age = (now - datetime.fromisoformat(str(item["created_at"]))).total_seconds()
-                    oldest = max(oldest, age)
+                    oldest = max(oldest, _age(item, now))
                     continue  # its writer may still be sending it
                 if self._claim(str(item["event_id"]), int(item.get("claim_until", 0)), now):
                     claimed.append(
@@ -192,8 +191,7 @@ class OutboxRelay:
             sent += delivered
             if delivered < len(claimed):
                 for item in page.get("Items", []):
-                    age = (now - datetime.fromisoformat(str(item["created_at"]))).total_seconds()
-                    oldest = max(oldest, age)
+                    oldest = max(oldest, _age(item, now))
             if "LastEvaluatedKey" not in page:
                 return sent, oldest
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -211,9 +209,7 @@ class OutboxRelay:
         with storage_errors("read the threshold outbox"):
             page = self.store.table.query(**{**request, "Limit": 1})
         items = page.get("Items", [])
-        if not items:
-            return 0.0
-        return (now - datetime.fromisoformat(str(items[0]["created_at"]))).total_seconds()
+        return _age(items[0], now) if items else 0.0
 
     def _claim(self, event_id: str, seen: int, now: datetime) -> bool:
         try:
@@ -231,3 +227,8 @@ class OutboxRelay:
         except ConflictError:
             return False  # another sweeper took it, or it was sent meanwhile
         return True
+
+
+def _age(item: dict[str, Any], now: datetime) -> float:
+    """Seconds since an outbox item was written."""
+    return (now - datetime.fromisoformat(str(item["created_at"]))).total_seconds()

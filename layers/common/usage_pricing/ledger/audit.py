@@ -179,9 +179,7 @@ class Auditor:
         end = end or now + CLOCK_SKEW  # billing accepts completions up to then
         report = AuditReport(team_id, start, end)
         first_day = Granularity.DAY.floor(start)
-        last_day = Granularity.DAY.floor(end)
-        if last_day < end:
-            last_day += timedelta(days=1)
+        last_day = Granularity.DAY.ceil(end)
 
         def unreadable(item: dict[str, Any], error: ValueError) -> None:
             first_line = str(error).splitlines()[:3]

@@ -81,18 +81,13 @@ class Piece(NamedTuple):
     end: datetime
 
 
-def _ceil(granularity: Granularity, moment: datetime) -> datetime:
-    floor = granularity.floor(moment)
-    return floor if floor == moment else floor + granularity.step
-
-
 def widened(
     start: datetime, end: datetime, now: datetime
 ) -> tuple[Granularity, datetime, datetime]:
     """The unit a window is counted in, and the window widened outward to whole units of it."""
     minutes_reach = now - MINUTE_RETENTION + MINUTE_MARGIN
     unit = Granularity.MINUTE if start >= minutes_reach else Granularity.QUARTER
-    return unit, unit.floor(start), _ceil(unit, end)
+    return unit, unit.floor(start), unit.ceil(end)
 
 
 def pieces(start: datetime, end: datetime, unit: Granularity) -> list[Piece]:
@@ -105,7 +100,7 @@ def pieces(start: datetime, end: datetime, unit: Granularity) -> list[Piece]:
         if first >= last:
             return
         granularity = levels[depth]
-        inner_first, inner_last = _ceil(granularity, first), granularity.floor(last)
+        inner_first, inner_last = granularity.ceil(first), granularity.floor(last)
         if inner_first < inner_last:
             out.append(Piece(granularity, inner_first, inner_last))
             cover(first, inner_first, depth + 1)

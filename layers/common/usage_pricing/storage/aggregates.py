@@ -128,6 +128,11 @@ class Granularity(StrEnum):
             )
         return moment.replace(second=0, microsecond=0)
 
+    def ceil(self, moment: datetime) -> datetime:
+        """The first bucket boundary at or after `moment`."""
+        floor = self.floor(moment)
+        return floor if floor == moment.astimezone(UTC) else floor + self.step
+
     def aligned(self, moment: datetime) -> bool:
         return self.floor(moment) == moment
 
